@@ -1,0 +1,152 @@
+import {
+  Broker,
+  type BrokerOptions,
+  type ConsumeOptions,
+  type Consumer,
+  type DecodeError,
+  type JoinOptions,
+  type Message,
+  type MessageProxy,
+  QueueJoinTimeout,
+  QueueNotFound,
+  dqName,
+} from "@q/core";
+import { QueueStore } from "./QueueStore";
+import { StubConsumer } from "./StubConsumer";
+
+/** Options of {@link StubBroker}. */
+export interface StubBrokerOptions extends BrokerOptions {
+  /** `join()` re-throws a dead-lettered message's error unless told otherwise (default true). */
+  failFastDefault?: boolean;
+}
+
+/** A payload that could not be decoded, kept with the reason. */
+export interface PoisonMessage {
+  queueName: string;
+  data: Buffer;
+  reason: string;
+}
+
+/**
+ * An in-memory broker for tests and demos. Messages really go through encoding, so
+ * anything that works here is what a real broker would carry. `join()` waits until a
+ * queue is drained and, with `failFast`, re-throws the error of a dead-lettered
+ * message in your test.
+ *
+ * @example
+ * const broker = new StubBroker();
+ * setBroker(broker);
+ * const add = actor(function add(a: number, b: number) { return a + b });
+ * const worker = new Worker(broker, { timeout: 100 });
+ * await worker.start();
+ * await add.send(1, 2);
+ * await broker.join("default");   // throws if add failed for good
+ * await worker.stop();
+ */
+export class StubBroker extends Broker {
+  /** Nacked messages by the queue they were consumed from. */
+  readonly deadLettersByQueue = new Map<string, MessageProxy[]>();
+  /** Payloads that failed to decode (never handed to a worker). */
+  readonly poisonMessages: PoisonMessage[] = [];
+  private readonly stores = new Map<string, QueueStore>();
+  private readonly failFastDefault: boolean;
+
+  constructor(options: StubBrokerOptions = {}) {
+    super(options);
+    this.failFastDefault = options.failFastDefault ?? true;
+  }
+
+  /** Every dead-lettered message, all queues together. */
+  get deadLetters(): MessageProxy[] {
+    return [...this.deadLettersByQueue.values()].flat();
+  }
+
+  override consume(queueName: string, options: ConsumeOptions = {}): Consumer {
+    const store = this.store(queueName);
+    return new StubConsumer(this, store, queueName, options.prefetch ?? 1, options.timeout ?? 100);
+  }
+
+  override async flush(queueName: string): Promise<void> {
+    for (const name of [queueName, dqName(queueName)]) this.stores.get(name)?.clear();
+  }
+
+  override async flushAll(): Promise<void> {
+    for (const store of this.stores.values()) store.clear();
+    for (const list of this.deadLettersByQueue.values()) list.length = 0;
+    this.poisonMessages.length = 0;
+  }
+
+  /**
+   * Waits until `queueName` and its delay queue have no unfinished messages. With
+   * `failFast` (the default), then re-throws the first dead-lettered message's error.
+   */
+  override async join(queueName: string, options: JoinOptions = {}): Promise<void> {
+    const queue = this.store(queueName);
+    const delayed = this.store(dqName(queueName));
+    const drained = () => queue.unfinished === 0 && delayed.unfinished === 0;
+    if (!drained()) {
+      await new Promise<void>((resolve, reject) => {
+        const stops = [queue.listen(check), delayed.listen(check)];
+        const timer =
+          options.timeout === undefined
+            ? undefined
+            : setTimeout(() => {
+                cleanup();
+                reject(new QueueJoinTimeout(`Timed out after ${options.timeout} ms waiting for queue ${queueName} to drain.`));
+              }, options.timeout);
+        function cleanup() {
+          clearTimeout(timer);
+          for (const stop of stops) stop();
+        }
+        function check() {
+          // A delayed message moves from the delay queue back to the queue: re-check both.
+          if (drained()) {
+            cleanup();
+            resolve();
+          }
+        }
+      });
+    }
+    if (options.failFast ?? this.failFastDefault) {
+      const dead = [...(this.deadLettersByQueue.get(queueName) ?? []), ...(this.deadLettersByQueue.get(dqName(queueName)) ?? [])];
+      if (dead.length > 0) throw dead[0]!.exception ?? new Error("Message failed with unknown error");
+    }
+  }
+
+  override async close(): Promise<void> {}
+
+  /** @internal */
+  recordDeadLetter(queueName: string, message: MessageProxy): void {
+    let list = this.deadLettersByQueue.get(queueName);
+    if (!list) this.deadLettersByQueue.set(queueName, (list = []));
+    list.push(message);
+  }
+
+  /** @internal */
+  recordPoison(queueName: string, data: Buffer, error: DecodeError): void {
+    this.logger.error({ err: error }, `Moved an undecodable message on ${queueName} to the dead letters: ${error.message}`);
+    this.poisonMessages.push({ queueName, data, reason: error.message });
+  }
+
+  protected override async publish(message: Message): Promise<void> {
+    this.store(message.queueName).put(message.encode());
+  }
+
+  protected override onDeclareQueue(queueName: string): void {
+    this.stores.set(queueName, new QueueStore());
+    this.stores.set(dqName(queueName), new QueueStore());
+    this.deadLettersByQueue.set(queueName, []);
+    this.deadLettersByQueue.set(dqName(queueName), []);
+  }
+
+  /** Test hook: writes raw bytes to a queue as another producer might (e.g. a poison payload). */
+  enqueueRaw(queueName: string, data: Buffer): void {
+    this.store(queueName).put(data);
+  }
+
+  private store(queueName: string): QueueStore {
+    const store = this.stores.get(queueName);
+    if (!store) throw new QueueNotFound(`Queue ${queueName} has not been declared.`);
+    return store;
+  }
+}

@@ -1,0 +1,161 @@
+import type { Actor } from "./actor/Actor";
+import type { ActorOptions } from "./actor/ActorOptions";
+import type { SendOptions } from "./actor/SendOptions";
+import type { Broker } from "./broker/Broker";
+import { getBroker } from "./broker/globalBroker";
+import { QUEUE_NAME_PATTERN } from "./broker/queueNames";
+import { assertJsonSafe } from "./encoding/assertJsonSafe";
+import { ActorDefinitionError } from "./errors/ActorDefinitionError";
+import { ArgumentError } from "./errors/ArgumentError";
+import { Message } from "./message/Message";
+import { toWireKey } from "./options/toWireKey";
+
+type DropLast<T extends unknown[]> = T extends [...infer Head, unknown] ? Head : T;
+type Last<T extends unknown[]> = T extends [...unknown[], infer L] ? L : never;
+
+/** Keys of ActorOptions that configure the declaration rather than a middleware. */
+const DECLARATION_KEYS = new Set(["actorName", "queueName", "priority", "broker", "acceptKwargs"]);
+/** Options that hold functions or classes: they exist on the actor only, never in a message. */
+const ACTOR_ONLY = new Set(["retryWhen", "throws"]);
+/** Message-only options (not actor options). */
+const MESSAGE_ONLY = new Set(["brokerPriority"]);
+/** Options naming another actor: an Actor is replaced by its name. */
+const ACTOR_REFERENCES = new Set(["onSuccess", "onFailure", "onRetryExhausted"]);
+const ACTOR_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.:-]*$/;
+
+/**
+ * Declares `fn` as an actor on the global broker (or `options.broker`) and returns it.
+ * The name, queue and options are checked now: a bad one throws ActorDefinitionError.
+ * Arguments are checked at send time: anything JSON cannot carry throws EncodeError.
+ *
+ * @example
+ * setBroker(new StubBroker());
+ * export const sendEmail = actor(async function sendEmail(to: string) { ... }, { maxRetries: 3 });
+ * await sendEmail.send("ada@example.com");
+ * await sendEmail.sendWithOptions({ args: ["bob@example.com"], delay: 60_000 });
+ */
+export function actor<F extends (...args: any[]) => any>(
+  fn: F,
+  options: ActorOptions & { acceptKwargs: true },
+): Actor<DropLast<Parameters<F>>, Awaited<ReturnType<F>>, Last<Parameters<F>>>;
+export function actor<F extends (...args: any[]) => any>(
+  fn: F,
+  options?: ActorOptions,
+): Actor<Parameters<F>, Awaited<ReturnType<F>>>;
+export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): Actor<any[], unknown, any> {
+  if (typeof fn !== "function") throw new ActorDefinitionError("actor() takes a function as its first argument");
+  const actorName = options.actorName ?? fn.name;
+  if (typeof actorName !== "string" || !ACTOR_NAME_PATTERN.test(actorName)) {
+    throw new ActorDefinitionError(
+      actorName
+        ? `Invalid actor name ${JSON.stringify(actorName)}: it must match ${ACTOR_NAME_PATTERN} (pass { actorName }).`
+        : "An actor needs a name: declare a named function or pass { actorName }.",
+    );
+  }
+  const queueName = options.queueName ?? "default";
+  if (typeof queueName !== "string" || !QUEUE_NAME_PATTERN.test(queueName)) {
+    throw new ActorDefinitionError(
+      `Queue names must start with a letter or underscore and contain only letters, digits, dots, dashes and underscores; got ${JSON.stringify(queueName)}.`,
+    );
+  }
+  if (/\.(DQ|XQ)$/.test(queueName)) {
+    throw new ActorDefinitionError(`Queue name ${JSON.stringify(queueName)} ends in .DQ or .XQ, which are reserved for delay and dead-letter queues.`);
+  }
+  const priority = options.priority ?? 0;
+  if (!Number.isInteger(priority)) throw new ActorDefinitionError(`Actor ${actorName}: priority must be an integer, got ${priority}.`);
+  const broker: Broker = options.broker ?? getBroker();
+
+  const middlewareOptions: Record<string, unknown> = {};
+  const unknown: string[] = [];
+  for (const [key, value] of Object.entries(options)) {
+    if (DECLARATION_KEYS.has(key) || value === undefined) continue;
+    if (!broker.actorOptions.has(key)) unknown.push(key);
+    else middlewareOptions[key] = ACTOR_REFERENCES.has(key) ? actorReference(actorName, key, value, ActorDefinitionError) : value;
+  }
+  if (unknown.length) {
+    throw new ActorDefinitionError(
+      `Actor ${actorName}: unknown option(s) ${unknown.join(", ")}. Valid options are: ${[...broker.actorOptions].sort().join(", ")}.`,
+    );
+  }
+  for (const m of broker.middleware) {
+    const problems = m.validateActorOptions?.(middlewareOptions) ?? [];
+    if (problems.length) throw new ActorDefinitionError(`Actor ${actorName}: ${problems.join("; ")}.`);
+  }
+  if (broker.actors.has(actorName)) {
+    throw new ActorDefinitionError(`An actor named ${actorName} is already registered.`);
+  }
+
+  const acceptKwargs = options.acceptKwargs === true;
+  const logger = broker.logger.child({ name: `${queueName}.${actorName}` });
+
+  const inline = function (this: unknown, ...args: unknown[]) {
+    logger.debug(`Received args=${JSON.stringify(args)} kwargs={}.`);
+    return acceptKwargs ? fn(...args, {}) : fn(...args);
+  };
+
+  const messageWithOptions = (send: SendOptions<any[], any>): Message => {
+    const { args = [], kwargs, ...rest } = send;
+    if (!Array.isArray(args)) throw new ArgumentError(`${actorName}: args must be an array.`);
+    assertJsonSafe(args, "args");
+    if (kwargs !== undefined && kwargs !== null) {
+      if (typeof kwargs !== "object" || Array.isArray(kwargs)) throw new ArgumentError(`${actorName}: kwargs must be a plain object.`);
+      if (!acceptKwargs && Object.keys(kwargs).length) {
+        throw new ArgumentError(`${actorName} takes no keyword arguments; declare it with { acceptKwargs: true }.`);
+      }
+      assertJsonSafe(kwargs, "kwargs");
+    }
+    const wireOptions: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(rest)) {
+      if (value === undefined) continue;
+      if (ACTOR_ONLY.has(key)) throw new ArgumentError(`${key} cannot travel in a message (it is code); set it on the actor.`);
+      if (!broker.actorOptions.has(key) && !MESSAGE_ONLY.has(key) && key !== "delay") {
+        const valid = [...broker.actorOptions, ...MESSAGE_ONLY, "delay"].filter((k) => !ACTOR_ONLY.has(k)).sort();
+        throw new ArgumentError(`${actorName}: unknown message option ${key}. Valid options are: ${valid.join(", ")}.`);
+      }
+      wireOptions[toWireKey(key)] = ACTOR_REFERENCES.has(key) ? actorReference(actorName, key, value, ArgumentError) : value;
+    }
+    assertJsonSafe(wireOptions, "options");
+    return new Message({ queueName, actorName, args, kwargs: (kwargs as Record<string, unknown>) ?? {}, options: wireOptions });
+  };
+
+  const self = inline as unknown as Actor<any[], unknown, any>;
+  Object.defineProperties(self, {
+    name: { value: actorName },
+    actorName: { value: actorName, enumerable: true },
+    queueName: { value: queueName, enumerable: true },
+    priority: { value: priority, enumerable: true },
+    broker: { value: broker },
+    options: { value: Object.freeze(middlewareOptions), enumerable: true },
+    acceptKwargs: { value: acceptKwargs, enumerable: true },
+    fn: { value: fn },
+    logger: { value: logger },
+    message: { value: (...args: unknown[]) => messageWithOptions({ args }) },
+    messageWithOptions: { value: messageWithOptions },
+    send: { value: (...args: unknown[]) => broker.enqueue(messageWithOptions({ args })) },
+    sendWithOptions: {
+      value: (send: SendOptions<any[], any>) => {
+        const { delay, ...rest } = send;
+        if (delay !== undefined && (typeof delay !== "number" || !Number.isFinite(delay) || delay < 0)) {
+          throw new ArgumentError(`${actorName}: delay must be a non-negative number of milliseconds, got ${String(delay)}.`);
+        }
+        return broker.enqueue(messageWithOptions(rest), { delay });
+      },
+    },
+    toString: { value: () => `Actor(${actorName})` },
+  });
+  broker.declareActor(self);
+  return self;
+}
+
+function actorReference(
+  actorName: string,
+  key: string,
+  value: unknown,
+  ErrorType: new (message: string) => Error,
+): string | null {
+  if (value === null || typeof value === "string") return value;
+  if (typeof value === "function" && typeof (value as { actorName?: unknown }).actorName === "string") {
+    return (value as unknown as { actorName: string }).actorName;
+  }
+  throw new ErrorType(`${actorName}: ${key} must be an actor or an actor name.`);
+}

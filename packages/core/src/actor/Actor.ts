@@ -1,0 +1,38 @@
+import type { Broker } from "../broker/Broker";
+import type { Logger } from "../logging/Logger";
+import type { Message } from "../message/Message";
+import type { ActorOptions } from "./ActorOptions";
+import type { SendOptions } from "./SendOptions";
+
+/**
+ * A function declared as an actor. Calling it runs the function inline; `send`
+ * enqueues a message for a worker. `Args` are exactly the function's parameters
+ * (minus the kwargs parameter with `acceptKwargs`), `R` its awaited result.
+ *
+ * @example
+ * const add = actor(function add(a: number, b: number) { return a + b });
+ * await add.send(1, 2);        // enqueued
+ * add(1, 2);                   // 3, inline
+ * // add.send("1", 2)          // type error
+ */
+export interface Actor<Args extends unknown[], R, Kwargs = never> {
+  (...args: Args): R | Promise<R>;
+  readonly actorName: string;
+  readonly queueName: string;
+  readonly priority: number;
+  readonly broker: Broker;
+  /** The middleware options the actor was declared with (camelCase). */
+  readonly options: Readonly<ActorOptions>;
+  readonly acceptKwargs: boolean;
+  /** The function itself. */
+  readonly fn: (...args: any[]) => unknown;
+  /** The actor's logger (named `<queue>.<actor>`). */
+  readonly logger: Logger;
+  /** Enqueues a message with these arguments; resolves to the message as enqueued. */
+  send(...args: Args): Promise<Message<R>>;
+  /** Enqueues with arguments, kwargs, a delay and per-message options. */
+  sendWithOptions(options: SendOptions<Args, Kwargs>): Promise<Message<R>>;
+  /** Builds (does not enqueue) a message, e.g. for pipelines and groups. */
+  message(...args: Args): Message<R>;
+  messageWithOptions(options: SendOptions<Args, Kwargs>): Message<R>;
+}

@@ -1,0 +1,257 @@
+import type { Actor } from "../actor/Actor";
+import { ActorNotFound } from "../errors/ActorNotFound";
+import { MiddlewareError } from "../errors/MiddlewareError";
+import { QError } from "../errors/QError";
+import type { Logger } from "../logging/Logger";
+import { defaultLogger } from "../logging/defaultLogger";
+import type { Message } from "../message/Message";
+import type { HookName, Middleware, MiddlewareHooks } from "../middleware/Middleware";
+import { defaultMiddleware } from "../middleware/defaultMiddleware";
+import type { ConsumeOptions, Consumer } from "./Consumer";
+import { dqName, qName } from "./queueNames";
+
+/** Options every broker accepts. */
+export interface BrokerOptions {
+  /** Exactly these middleware; default: AgeLimit, TimeLimit, ShutdownNotifications, Callbacks, Pipelines, Retries. */
+  middleware?: Middleware[];
+  /** Where log lines go (pino); default: pino to stderr at `LOG_LEVEL` or info. */
+  logger?: Logger;
+}
+
+/** Options of `broker.join()`. */
+export interface JoinOptions {
+  /** Milliseconds to wait before {@link QueueJoinTimeout}; default: forever. */
+  timeout?: number;
+  /** Re-throw the first dead-lettered message's error (brokers that keep it, e.g. the stub). */
+  failFast?: boolean;
+}
+
+type Hooked<K extends HookName> = Middleware & Required<Pick<MiddlewareHooks, K>>;
+type HookArgs<K extends HookName> = Parameters<NonNullable<MiddlewareHooks[K]>> extends [Broker, ...infer A] ? A : never;
+
+/**
+ * The base class of brokers: holds declared actors and queues and the middleware
+ * list, runs the hooks, and defines what a concrete broker implements (publish,
+ * consume, flush, join, close). Brokers speak Dramatiq's wire format.
+ *
+ * @example
+ * const broker = new StubBroker();       // any concrete broker
+ * setBroker(broker);
+ * const add = actor(function add(a: number, b: number) { return a + b });
+ * await add.send(1, 2);
+ */
+export abstract class Broker {
+  readonly actors = new Map<string, Actor<any, any>>();
+  readonly queues = new Set<string>();
+  readonly delayQueues = new Set<string>();
+  readonly middleware: Middleware[] = [];
+  readonly actorOptions = new Set<string>();
+  readonly logger: Logger;
+  private readonly hookCache = new Map<HookName, Middleware[]>();
+
+  constructor(options: BrokerOptions = {}) {
+    this.logger = (options.logger ?? defaultLogger()).child({ name: `q.broker.${new.target.name}` });
+    for (const m of options.middleware ?? defaultMiddleware()) this.addMiddleware(m);
+  }
+
+  /**
+   * Adds a middleware at the end, or just before/after the first middleware of the
+   * given class. Its actor options become valid, and it is told about every actor,
+   * queue and delay queue declared so far (that is how a late worker learns them).
+   */
+  addMiddleware(
+    middleware: Middleware,
+    position: { before?: abstract new (...a: any[]) => Middleware; after?: abstract new (...a: any[]) => Middleware } = {},
+  ): void {
+    if (position.before && position.after) throw new QError("addMiddleware takes `before` or `after`, not both");
+    const anchor = position.before ?? position.after;
+    if (anchor) {
+      const i = this.middleware.findIndex((m) => m instanceof anchor);
+      if (i < 0) throw new QError(`addMiddleware: no middleware of class ${anchor.name} to insert next to`);
+      this.middleware.splice(position.before ? i : i + 1, 0, middleware);
+    } else {
+      if (this.middleware.some((m) => m.constructor === middleware.constructor)) {
+        this.logger.warn(`You're adding a middleware of the same type twice: ${middleware.constructor.name}.`);
+      }
+      this.middleware.push(middleware);
+    }
+    this.hookCache.clear();
+    for (const option of middleware.actorOptions) this.actorOptions.add(option);
+    for (const actor of this.actors.values()) this.callSync(middleware, "afterDeclareActor", actor);
+    for (const queue of this.queues) this.callSync(middleware, "afterDeclareQueue", queue);
+    for (const queue of this.delayQueues) this.callSync(middleware, "afterDeclareDelayQueue", queue);
+  }
+
+  /** Removes a middleware instance (a stopped worker removes its own). */
+  removeMiddleware(middleware: Middleware): void {
+    const i = this.middleware.indexOf(middleware);
+    if (i >= 0) this.middleware.splice(i, 1);
+    this.hookCache.clear();
+  }
+
+  /**
+   * Runs `hook` on every middleware in list order. A {@link MiddlewareError}
+   * (such as SkipMessage) propagates; any other error is logged and ignored.
+   */
+  async emitBefore<K extends HookName>(hook: K, ...args: HookArgs<K>): Promise<void> {
+    for (const m of this.withHook(hook)) {
+      try {
+        await (m[hook] as (...a: unknown[]) => unknown).call(m, this, ...args);
+      } catch (error) {
+        if (error instanceof MiddlewareError) throw error;
+        this.logger.fatal({ err: error }, `Unexpected failure in ${hook} of ${m.constructor.name}.`);
+      }
+    }
+  }
+
+  /** Runs `hook` on every middleware in reverse list order; errors are logged and ignored. */
+  async emitAfter<K extends HookName>(hook: K, ...args: HookArgs<K>): Promise<void> {
+    const list = this.withHook(hook);
+    for (let i = list.length - 1; i >= 0; i--) {
+      const m = list[i]!;
+      try {
+        await (m[hook] as (...a: unknown[]) => unknown).call(m, this, ...args);
+      } catch (error) {
+        this.logger.fatal({ err: error }, `Unexpected failure in ${hook} of ${m.constructor.name}.`);
+      }
+    }
+  }
+
+  /** Whether any middleware implements `hook` (lets hot paths skip empty emits). */
+  hasHook(hook: HookName): boolean {
+    return this.withHook(hook).length > 0;
+  }
+
+  /** Registers an actor (called by `actor()`); declares its queue. */
+  declareActor(actor: Actor<any, any>): void {
+    this.emitSync("beforeDeclareActor", actor);
+    this.declareQueue(actor.queueName);
+    this.actors.set(actor.actorName, actor);
+    this.emitSync("afterDeclareActor", actor, true);
+  }
+
+  /** Declares a queue and its delay queue (idempotent). */
+  declareQueue(queueName: string): void {
+    if (this.queues.has(queueName)) return;
+    this.emitSync("beforeDeclareQueue", queueName);
+    this.queues.add(queueName);
+    this.onDeclareQueue(queueName);
+    this.emitSync("afterDeclareQueue", queueName, true);
+    const delayQueue = dqName(queueName);
+    this.delayQueues.add(delayQueue);
+    this.emitSync("afterDeclareDelayQueue", delayQueue, true);
+  }
+
+  /** The actor registered under `name`; throws {@link ActorNotFound}. */
+  getActor(name: string): Actor<any, any> {
+    const actor = this.actors.get(name);
+    if (!actor) throw new ActorNotFound(`Actor ${name} not found.`);
+    return actor;
+  }
+
+  getDeclaredActors(): string[] {
+    return [...this.actors.keys()];
+  }
+  getDeclaredQueues(): string[] {
+    return [...this.queues];
+  }
+  getDeclaredDelayQueues(): string[] {
+    return [...this.delayQueues];
+  }
+
+  /**
+   * Enqueues a message, after `delay` ms if given (it then goes to the delay queue
+   * with an `eta` option). Runs the enqueue hooks; returns the message as enqueued.
+   *
+   * @example
+   * await broker.enqueue(new Message({ queueName: "default", actorName: "py_actor", args: [1], kwargs: { x: 2 } }));
+   */
+  async enqueue(message: Message, options: { delay?: number } = {}): Promise<Message> {
+    const prepared = this.prepareForEnqueue(message, options.delay);
+    await this.emitBefore("beforeEnqueue", prepared, options.delay);
+    await this.publish(prepared);
+    await this.emitAfter("afterEnqueue", prepared, options.delay);
+    return prepared;
+  }
+
+  /**
+   * Enqueues many messages in one go (brokers batch the writes; see `publishMany`).
+   * Hooks run for every message. Returns the messages as enqueued, in order.
+   */
+  async enqueueMany(messages: readonly Message[], options: { delay?: number } = {}): Promise<Message[]> {
+    const prepared = messages.map((m) => this.prepareForEnqueue(m, options.delay));
+    if (this.hasHook("beforeEnqueue")) for (const m of prepared) await this.emitBefore("beforeEnqueue", m, options.delay);
+    await this.publishMany(prepared);
+    if (this.hasHook("afterEnqueue")) for (const m of prepared) await this.emitAfter("afterEnqueue", m, options.delay);
+    return prepared;
+  }
+
+  /** Starts consuming a declared queue (or delay queue). */
+  abstract consume(queueName: string, options?: ConsumeOptions): Consumer;
+  /** Drops every message of a queue and of its delay and dead-letter queues. */
+  abstract flush(queueName: string): Promise<void>;
+  /** Flushes every declared queue. */
+  abstract flushAll(): Promise<void>;
+  /** Waits until a queue and its delay queue are empty and nothing is in flight (tests). */
+  abstract join(queueName: string, options?: JoinOptions): Promise<void>;
+  /** Releases connections; pending publishes finish first. */
+  abstract close(): Promise<void>;
+
+  /** Writes one prepared message to its queue. */
+  protected abstract publish(message: Message): Promise<void>;
+
+  /** Writes several prepared messages; brokers override this to batch. */
+  protected async publishMany(messages: readonly Message[]): Promise<void> {
+    for (const m of messages) await this.publish(m);
+  }
+
+  /**
+   * Turns a message into what is written: with a delay, a copy on the delay queue
+   * with `eta = now + delay`. Brokers extend this (Redis adds `redis_message_id`).
+   */
+  protected prepareForEnqueue(message: Message, delay: number | undefined): Message {
+    if (delay === undefined || delay === null) return message;
+    return message.copy({ queueName: dqName(message.queueName), options: { eta: Date.now() + Math.trunc(delay) } });
+  }
+
+  /** Called once per newly declared canonical queue; brokers set up storage here. */
+  protected onDeclareQueue(_queueName: string): void {}
+
+  /** The canonical queue of a message or queue name. */
+  protected canonical(queueName: string): string {
+    return qName(queueName);
+  }
+
+  private withHook(hook: HookName): Middleware[] {
+    let list = this.hookCache.get(hook);
+    if (!list) {
+      list = this.middleware.filter((m) => typeof m[hook] === "function") as Hooked<typeof hook>[];
+      this.hookCache.set(hook, list);
+    }
+    return list;
+  }
+
+  private emitSync(hook: HookName, arg: unknown, reverse = false): void {
+    const list = this.withHook(hook);
+    const ordered = reverse ? [...list].reverse() : list;
+    for (const m of ordered) {
+      try {
+        this.callSync(m, hook, arg);
+      } catch (error) {
+        if (!reverse && error instanceof MiddlewareError) throw error;
+        this.logger.fatal({ err: error }, `Unexpected failure in ${hook} of ${m.constructor.name}.`);
+      }
+    }
+  }
+
+  private callSync(m: Middleware, hook: HookName, arg: unknown): void {
+    const fn = m[hook] as ((...a: unknown[]) => unknown) | undefined;
+    if (!fn) return;
+    const out = fn.call(m, this, arg);
+    if (out && typeof (out as Promise<unknown>).then === "function") {
+      (out as Promise<unknown>).catch((error) =>
+        this.logger.fatal({ err: error }, `Unexpected failure in ${hook} of ${m.constructor.name}.`),
+      );
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import type { Encoder } from "./Encoder";
+import { parsePythonJson } from "./parsePythonJson";
+
+const NON_ASCII = /[\u007f-\uffff]/g;
+
+function escapeNonAscii(char: string): string {
+  return "\\u" + char.charCodeAt(0).toString(16).padStart(4, "0");
+}
+
+/**
+ * The default encoder. Writes compact UTF-8 JSON with every non-ASCII character
+ * escaped as `\uXXXX`, the bytes Python's `json.dumps` writes (Dramatiq's format);
+ * reads standard JSON plus the `NaN`/`Infinity` tokens Python may write.
+ *
+ * @example
+ * new JSONEncoder().encode({ s: "é" }).toString() // '{"s":"\\u00e9"}'
+ */
+export class JSONEncoder implements Encoder {
+  encode(data: unknown): Buffer {
+    const text = JSON.stringify(data);
+    if (text === undefined) throw new TypeError("value is not JSON-encodable");
+    // Python's ensure_ascii escapes everything outside space..tilde, DEL included.
+    return Buffer.from(text.replace(NON_ASCII, escapeNonAscii), "utf8");
+  }
+
+  decode(data: Buffer): unknown {
+    return parsePythonJson(decodeUtf8(data));
+  }
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Strict UTF-8: invalid bytes are an error, as in Python, not U+FFFD. */
+function decodeUtf8(data: Buffer): string {
+  return utf8.decode(data);
+}

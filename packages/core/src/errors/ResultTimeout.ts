@@ -1,0 +1,6 @@
+import { ResultError } from "./ResultError";
+
+/**
+ * Waiting for a result ran out of time.
+ */
+export class ResultTimeout extends ResultError {}

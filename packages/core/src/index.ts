@@ -1,0 +1,68 @@
+/**
+ * @q/core: actors, messages, middleware, the worker and the broker contract of @q,
+ * a Dramatiq-compatible task queue for Node.js. Brokers live in their own packages.
+ */
+export { actor } from "./actor";
+export type { Actor } from "./actor/Actor";
+export type { ActorOptions, ErrorClass } from "./actor/ActorOptions";
+export type { SendOptions } from "./actor/SendOptions";
+
+export { Broker, type BrokerOptions, type JoinOptions } from "./broker/Broker";
+export type { Consumer, ConsumeOptions } from "./broker/Consumer";
+export { setBroker, getBroker } from "./broker/globalBroker";
+export { qName, dqName, xqName, QUEUE_NAME_PATTERN } from "./broker/queueNames";
+
+export { Message, type MessageInit } from "./message/Message";
+export type { MessageData } from "./message/MessageData";
+export { MessageProxy } from "./message/MessageProxy";
+
+export type { Encoder } from "./encoding/Encoder";
+export { JSONEncoder } from "./encoding/JSONEncoder";
+export { setEncoder, getEncoder } from "./encoding/globalEncoder";
+
+export { Middleware, type MiddlewareHooks, type HookName, type ProcessOutcome } from "./middleware/Middleware";
+export { defaultMiddleware } from "./middleware/defaultMiddleware";
+export { AgeLimit } from "./middleware/AgeLimit";
+export { TimeLimit } from "./middleware/TimeLimit";
+export { ShutdownNotifications } from "./middleware/ShutdownNotifications";
+export { Callbacks } from "./middleware/Callbacks";
+export { Pipelines } from "./middleware/Pipelines";
+export { Retries, type RetriesOptions } from "./middleware/Retries";
+export { CurrentMessage } from "./middleware/CurrentMessage";
+export { GroupCallbacks } from "./middleware/GroupCallbacks";
+export { computeBackoff } from "./middleware/computeBackoff";
+
+export { Worker, type WorkerOptions } from "./worker/Worker";
+
+export { Pipeline, pipeline } from "./composition/Pipeline";
+export { Group, group } from "./composition/Group";
+
+export type { RateLimiterBackend } from "./ratelimits/RateLimiterBackend";
+export { Barrier } from "./ratelimits/Barrier";
+
+export type { Logger } from "./logging/Logger";
+export { defaultLogger } from "./logging/defaultLogger";
+
+export { QError } from "./errors/QError";
+export { BrokerError } from "./errors/BrokerError";
+export { ActorNotFound } from "./errors/ActorNotFound";
+export { QueueNotFound } from "./errors/QueueNotFound";
+export { ConnectionError } from "./errors/ConnectionError";
+export { ConnectionFailed } from "./errors/ConnectionFailed";
+export { ConnectionClosed } from "./errors/ConnectionClosed";
+export { QueueJoinTimeout } from "./errors/QueueJoinTimeout";
+export { RateLimitExceeded } from "./errors/RateLimitExceeded";
+export { Retry } from "./errors/Retry";
+export { ResultError } from "./errors/ResultError";
+export { ResultTimeout } from "./errors/ResultTimeout";
+export { ResultMissing } from "./errors/ResultMissing";
+export { ResultFailure } from "./errors/ResultFailure";
+export { DecodeError } from "./errors/DecodeError";
+export { EncodeError } from "./errors/EncodeError";
+export { ActorDefinitionError } from "./errors/ActorDefinitionError";
+export { ArgumentError } from "./errors/ArgumentError";
+export { MiddlewareError } from "./errors/MiddlewareError";
+export { SkipMessage } from "./errors/SkipMessage";
+export { Interrupt } from "./errors/Interrupt";
+export { TimeLimitExceeded } from "./errors/TimeLimitExceeded";
+export { Shutdown } from "./errors/Shutdown";

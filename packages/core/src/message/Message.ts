@@ -1,0 +1,151 @@
+import { randomUUID } from "node:crypto";
+import { getEncoder } from "../encoding/globalEncoder";
+import { DecodeError } from "../errors/DecodeError";
+import type { MessageData } from "./MessageData";
+import { formatCall } from "./formatCall";
+
+/** What a new {@link Message} is made of; ids and timestamps are generated when absent. */
+export interface MessageInit {
+  queueName: string;
+  actorName: string;
+  args?: readonly unknown[];
+  kwargs?: Readonly<Record<string, unknown>>;
+  options?: Readonly<Record<string, unknown>>;
+  messageId?: string;
+  messageTimestamp?: number;
+}
+
+const FIELDS = ["queue_name", "actor_name", "args", "kwargs", "options", "message_id", "message_timestamp"];
+const REQUIRED = ["queue_name", "actor_name", "args", "kwargs", "options"];
+
+/**
+ * One unit of work: which actor to run on which queue, with what arguments and options.
+ * Immutable; {@link Message.copy} makes a changed copy that keeps `messageId` and
+ * `messageTimestamp`, which identify the logical job across retries and delays.
+ * `R` is the actor's result type, carried for result look-ups.
+ *
+ * @example
+ * const m = new Message({ queueName: "default", actorName: "add", args: [1, 2] });
+ * const bytes = m.encode(); // Dramatiq's exact JSON
+ * Message.decode(bytes).messageId === m.messageId; // true
+ */
+export class Message<R = unknown> {
+  readonly queueName: string;
+  readonly actorName: string;
+  readonly args: readonly unknown[];
+  readonly kwargs: Readonly<Record<string, unknown>>;
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly messageId: string;
+  readonly messageTimestamp: number;
+  /** Phantom: the actor's result type. Never set. */
+  declare readonly __result?: R;
+
+  constructor(init: MessageInit) {
+    this.queueName = init.queueName;
+    this.actorName = init.actorName;
+    this.args = Object.freeze([...(init.args ?? [])]);
+    this.kwargs = Object.freeze({ ...(init.kwargs ?? {}) });
+    this.options = Object.freeze({ ...(init.options ?? {}) });
+    this.messageId = init.messageId ?? randomUUID();
+    this.messageTimestamp = init.messageTimestamp ?? Date.now();
+    Object.freeze(this);
+  }
+
+  /** The UTC time at which the message was first created. */
+  get messageDatetime(): Date {
+    return new Date(this.messageTimestamp);
+  }
+
+  /**
+   * A copy with some fields changed. `options` are merged into the current ones
+   * (a replaced key keeps its position, new keys are appended); pass
+   * `replaceOptions` to set the whole options object instead.
+   */
+  copy(changes: {
+    queueName?: string;
+    actorName?: string;
+    args?: readonly unknown[];
+    kwargs?: Readonly<Record<string, unknown>>;
+    options?: Readonly<Record<string, unknown>>;
+    replaceOptions?: Readonly<Record<string, unknown>>;
+  }): Message<R> {
+    return new Message<R>({
+      queueName: changes.queueName ?? this.queueName,
+      actorName: changes.actorName ?? this.actorName,
+      args: changes.args ?? this.args,
+      kwargs: changes.kwargs ?? this.kwargs,
+      options: changes.replaceOptions ?? { ...this.options, ...changes.options },
+      messageId: this.messageId,
+      messageTimestamp: this.messageTimestamp,
+    });
+  }
+
+  /** The seven wire fields in Dramatiq's order (a fresh object, safe to mutate). */
+  toDict(): MessageData {
+    return {
+      queue_name: this.queueName,
+      actor_name: this.actorName,
+      args: [...this.args],
+      kwargs: { ...this.kwargs },
+      options: { ...this.options },
+      message_id: this.messageId,
+      message_timestamp: this.messageTimestamp,
+    };
+  }
+
+  /** The message's bytes, with the global encoder (Dramatiq JSON by default). */
+  encode(): Buffer {
+    return getEncoder().encode(this.toDict());
+  }
+
+  /**
+   * Builds a message from its wire dict, checking it the way a worker must:
+   * required fields present and well-typed, no unknown top-level keys.
+   */
+  static fromDict(data: unknown, raw: Buffer | string = ""): Message {
+    if (typeof data !== "object" || data === null || Array.isArray(data)) {
+      throw new DecodeError("a message must be a JSON object", raw);
+    }
+    const d = data as Record<string, unknown>;
+    const unknown = Object.keys(d).filter((k) => !FIELDS.includes(k));
+    if (unknown.length) throw new DecodeError(`unknown message field(s): ${unknown.join(", ")}`, raw);
+    const missing = REQUIRED.filter((k) => !(k in d));
+    if (missing.length) throw new DecodeError(`missing message field(s): ${missing.join(", ")}`, raw);
+    const isDict = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
+    const problems = [
+      typeof d.queue_name !== "string" && "queue_name must be a string",
+      typeof d.actor_name !== "string" && "actor_name must be a string",
+      !Array.isArray(d.args) && "args must be an array",
+      !isDict(d.kwargs) && "kwargs must be an object",
+      !isDict(d.options) && "options must be an object",
+      d.message_id != null && typeof d.message_id !== "string" && "message_id must be a string",
+      d.message_timestamp != null && typeof d.message_timestamp !== "number" && "message_timestamp must be a number",
+    ].filter(Boolean);
+    if (problems.length) throw new DecodeError(`invalid message: ${problems.join("; ")}`, raw);
+    return new Message({
+      queueName: d.queue_name as string,
+      actorName: d.actor_name as string,
+      args: d.args as unknown[],
+      kwargs: d.kwargs as Record<string, unknown>,
+      options: d.options as Record<string, unknown>,
+      messageId: (d.message_id as string | null | undefined) ?? undefined,
+      messageTimestamp: (d.message_timestamp as number | null | undefined) ?? undefined,
+    });
+  }
+
+  /** Decodes bytes written by any Dramatiq producer; throws {@link DecodeError}. */
+  static decode(data: Buffer): Message {
+    let dict: unknown;
+    try {
+      dict = getEncoder().decode(data);
+    } catch (cause) {
+      throw new DecodeError(`undecodable message: ${(cause as Error).message ?? cause}`, data, { cause });
+    }
+    return Message.fromDict(dict, data);
+  }
+
+  /** `actor(arg1, arg2, k=v)`, as Dramatiq logs messages. */
+  toString(): string {
+    return formatCall(this.actorName, this.args, this.kwargs);
+  }
+}

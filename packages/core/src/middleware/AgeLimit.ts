@@ -1,0 +1,37 @@
+import type { Broker } from "../broker/Broker";
+import { SkipMessage } from "../errors/SkipMessage";
+import { childLogger } from "../logging/childLogger";
+import type { MessageProxy } from "../message/MessageProxy";
+import { readOption } from "../options/readOption";
+import { Middleware } from "./Middleware";
+
+/**
+ * Dead-letters messages older than `maxAge` ms (counted from the message's creation,
+ * which survives retries and delays) instead of running them. Off by default.
+ *
+ * @example
+ * const refreshPrice = actor(fn, { maxAge: 60_000 }); // stale after a minute
+ */
+export class AgeLimit extends Middleware {
+  override readonly actorOptions = ["maxAge"];
+
+  constructor(private readonly options: { maxAge?: number | null } = {}) {
+    super();
+  }
+
+  override validateActorOptions(options: Readonly<Record<string, unknown>>): string[] {
+    const v = options.maxAge;
+    return v === undefined || v === null || (typeof v === "number" && v >= 0) ? [] : ["maxAge must be a non-negative number of milliseconds"];
+  }
+
+  override beforeProcessMessage(broker: Broker, message: MessageProxy): void {
+    const actor = broker.actors.get(message.actorName);
+    const maxAge = readOption<number | null | undefined>(message.options, actor, "maxAge", this.options.maxAge);
+    if (!maxAge) return;
+    if (Date.now() - message.messageTimestamp >= maxAge) {
+      childLogger(broker, "q.middleware.age_limit.AgeLimit").warn(`Message ${JSON.stringify(message.messageId)} has exceeded its age limit.`);
+      message.fail();
+      throw new SkipMessage("Message age limit exceeded");
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import type { Broker } from "../broker/Broker";
+import { childLogger } from "../logging/childLogger";
+import type { MessageProxy } from "../message/MessageProxy";
+import { readOption } from "../options/readOption";
+import { Middleware, type ProcessOutcome } from "./Middleware";
+
+/**
+ * Sends `onSuccess` actors `(messageDict, result)` after a success, and `onFailure`
+ * actors `(messageDict, { type, message })` after every failed attempt (the dict's
+ * options already show the retry count). Skipped messages trigger neither.
+ *
+ * @example
+ * const report = actor(function report(msg: MessageData, err: { type: string; message: string }) { ... });
+ * await charge.sendWithOptions({ args: [42], onFailure: report });
+ */
+export class Callbacks extends Middleware {
+  override readonly actorOptions = ["onSuccess", "onFailure"];
+
+  override async afterProcessMessage(broker: Broker, message: MessageProxy, { result, exception }: ProcessOutcome): Promise<void> {
+    const actor = broker.actors.get(message.actorName);
+    const failed = exception !== undefined;
+    const target = readOption<string | null>(message.options, actor, failed ? "onFailure" : "onSuccess", null);
+    if (!target) return;
+    const callback = broker.actors.get(target);
+    if (!callback) {
+      childLogger(broker, "q.middleware.callbacks.Callbacks").error(`Callback actor ${JSON.stringify(target)} is not declared.`);
+      return;
+    }
+    const payload = failed ? { type: errorType(exception), message: errorMessage(exception) } : (result ?? null);
+    await broker.enqueue(callback.messageWithOptions({ args: [message.toDict(), payload] } as never));
+  }
+}
+
+function errorType(error: unknown): string {
+  return error instanceof Error ? error.name : typeof error;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,79 @@
+import type { Actor } from "../actor/Actor";
+import type { Broker } from "../broker/Broker";
+import type { Message } from "../message/Message";
+import type { MessageProxy } from "../message/MessageProxy";
+import type { Worker } from "../worker/Worker";
+
+/** What `afterProcessMessage` learns: the actor's result, or the error it failed with. */
+export interface ProcessOutcome {
+  result?: unknown;
+  exception?: unknown;
+}
+
+type Awaitable = void | Promise<void>;
+
+/**
+ * Every hook a middleware may implement; all optional. Message hooks may be async and
+ * are awaited in order. Declaration hooks (`*DeclareActor`, `*DeclareQueue`) run
+ * synchronously, because actors are declared while modules load.
+ */
+export interface MiddlewareHooks {
+  beforeAck?(broker: Broker, message: MessageProxy): Awaitable;
+  afterAck?(broker: Broker, message: MessageProxy): Awaitable;
+  beforeNack?(broker: Broker, message: MessageProxy): Awaitable;
+  afterNack?(broker: Broker, message: MessageProxy): Awaitable;
+  beforeDeclareActor?(broker: Broker, actor: Actor<any, any>): void;
+  afterDeclareActor?(broker: Broker, actor: Actor<any, any>): void;
+  beforeDeclareQueue?(broker: Broker, queueName: string): void;
+  afterDeclareQueue?(broker: Broker, queueName: string): void;
+  afterDeclareDelayQueue?(broker: Broker, queueName: string): void;
+  beforeEnqueue?(broker: Broker, message: Message, delay: number | undefined): Awaitable;
+  afterEnqueue?(broker: Broker, message: Message, delay: number | undefined): Awaitable;
+  beforeDelayMessage?(broker: Broker, message: MessageProxy): Awaitable;
+  /** May throw {@link SkipMessage} to skip the actor. */
+  beforeProcessMessage?(broker: Broker, message: MessageProxy): Awaitable;
+  afterProcessMessage?(broker: Broker, message: MessageProxy, outcome: ProcessOutcome): Awaitable;
+  afterSkipMessage?(broker: Broker, message: MessageProxy): Awaitable;
+  afterProcessBoot?(broker: Broker): Awaitable;
+  beforeWorkerBoot?(broker: Broker, worker: Worker): Awaitable;
+  afterWorkerBoot?(broker: Broker, worker: Worker): Awaitable;
+  beforeWorkerShutdown?(broker: Broker, worker: Worker): Awaitable;
+  afterWorkerShutdown?(broker: Broker, worker: Worker): Awaitable;
+  /** A consumer (one per queue and delay queue) started; `queueName` names its queue. */
+  afterConsumerThreadBoot?(broker: Broker, queueName: string): Awaitable;
+  beforeConsumerThreadShutdown?(broker: Broker, queueName: string): Awaitable;
+  /** One of the worker's `concurrency` processing slots started; `slot` is its index. */
+  afterWorkerThreadBoot?(broker: Broker, slot: number): Awaitable;
+  beforeWorkerThreadShutdown?(broker: Broker, slot: number): Awaitable;
+}
+
+/** The name of any hook. */
+export type HookName = keyof MiddlewareHooks;
+
+/**
+ * Base class of middleware: implement any hooks of {@link MiddlewareHooks} and list the
+ * actor options you read in `actorOptions` (camelCase; on the wire they are snake_case).
+ *
+ * @example
+ * class Audit extends Middleware {
+ *   override readonly actorOptions = ["audit"];
+ *   async afterProcessMessage(_b: Broker, m: MessageProxy) { console.log("done", m.messageId) }
+ * }
+ * broker.addMiddleware(new Audit());
+ */
+export abstract class Middleware {
+  /** Actor options this middleware reads; `actor(fn, { ... })` accepts only the union of these. */
+  readonly actorOptions: readonly string[] = [];
+  /** Functions the `q` CLI runs in extra processes (e.g. a metrics HTTP server). */
+  readonly forks: readonly (() => unknown)[] = [];
+
+  /**
+   * Checks the actor options this middleware owns when an actor is declared;
+   * returns one sentence per problem (empty when all is well).
+   */
+  validateActorOptions?(options: Readonly<Record<string, unknown>>): string[];
+}
+
+// Declaration merging: a Middleware has the (optional) hook methods.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
+export interface Middleware extends MiddlewareHooks {}

@@ -1,0 +1,127 @@
+import type { Actor } from "../actor/Actor";
+import { isExpectedError } from "../actor/isExpectedError";
+import type { Broker } from "../broker/Broker";
+import { Retry } from "../errors/Retry";
+import { childLogger } from "../logging/childLogger";
+import type { MessageProxy } from "../message/MessageProxy";
+import { readOption } from "../options/readOption";
+import { Middleware, type ProcessOutcome } from "./Middleware";
+import { computeBackoff } from "./computeBackoff";
+
+const DEFAULT_MAX_RETRIES = 20;
+const DEFAULT_MIN_BACKOFF = 15_000;
+const DEFAULT_MAX_BACKOFF = 7 * 24 * 60 * 60 * 1000;
+
+/** Options of {@link Retries}. */
+export interface RetriesOptions {
+  /** Default 20; null retries forever. */
+  maxRetries?: number | null;
+  /** Default 15000 ms (0 or undefined here means the default; actor/message 0 is honoured). */
+  minBackoff?: number;
+  /** Default 7 days (capped at 7 days). */
+  maxBackoff?: number;
+  retryWhen?: (retriesSoFar: number, error: unknown) => boolean;
+}
+
+/**
+ * Retries failed messages with exponential backoff and jitter on the delay queue,
+ * keeping the message id; gives up (dead-letters) after `maxRetries`, or when
+ * `retryWhen` says no. Errors listed in the actor's `throws` are never retried, and
+ * a thrown {@link Retry} retries quietly, after its own `delay` if it has one.
+ * Writes `retries`, `traceback` and `requeue_timestamp` into the message options.
+ *
+ * @example
+ * const fetchFeed = actor(fn, { maxRetries: 3, minBackoff: 1_000, retryWhen: (n, e) => n < 3 && e instanceof TimeoutError });
+ */
+export class Retries extends Middleware {
+  override readonly actorOptions = ["maxRetries", "minBackoff", "maxBackoff", "retryWhen", "throws", "onRetryExhausted"];
+  private readonly maxRetries: number | null;
+  private readonly minBackoff: number;
+  private readonly maxBackoff: number;
+  private readonly retryWhen: RetriesOptions["retryWhen"];
+
+  constructor(options: RetriesOptions = {}) {
+    super();
+    this.maxRetries = options.maxRetries === undefined ? DEFAULT_MAX_RETRIES : options.maxRetries;
+    this.minBackoff = options.minBackoff || DEFAULT_MIN_BACKOFF;
+    this.maxBackoff = options.maxBackoff || DEFAULT_MAX_BACKOFF;
+    this.retryWhen = options.retryWhen;
+  }
+
+  override validateActorOptions(options: Readonly<Record<string, unknown>>): string[] {
+    const problems: string[] = [];
+    const { maxRetries, minBackoff, maxBackoff, retryWhen, throws } = options;
+    if (maxRetries !== undefined && maxRetries !== null && !(Number.isInteger(maxRetries) && (maxRetries as number) >= 0)) {
+      problems.push("maxRetries must be a non-negative integer or null");
+    }
+    for (const [name, value] of [["minBackoff", minBackoff], ["maxBackoff", maxBackoff]] as const) {
+      if (value !== undefined && !(typeof value === "number" && value >= 0 && Number.isFinite(value))) {
+        problems.push(`${name} must be a non-negative number of milliseconds`);
+      }
+    }
+    if (retryWhen !== undefined && typeof retryWhen !== "function") problems.push("retryWhen must be a function");
+    if (throws !== undefined && ![throws].flat().every((c) => typeof c === "function")) {
+      problems.push("throws must be an error class or an array of them");
+    }
+    return problems;
+  }
+
+  override async afterProcessMessage(broker: Broker, message: MessageProxy, { exception }: ProcessOutcome): Promise<void> {
+    if (exception === undefined) return;
+    const actor = broker.actors.get(message.actorName);
+    if (message.failed) return; // already rejected for good (e.g. arguments that can never fit)
+    if (isExpectedError(actor, exception)) {
+      this.logger(broker).info(`Aborting message ${JSON.stringify(message.messageId)}.`);
+      message.fail();
+      return;
+    }
+
+    const retries = typeof message.options.retries === "number" ? message.options.retries : 0;
+    message.options.retries = retries + 1;
+    message.options.traceback = formatTraceback(exception);
+    message.options.requeue_timestamp = Date.now();
+
+    const maxRetries = readOption<number | null>(message.options, actor, "maxRetries", this.maxRetries);
+    const retryWhen = (actor?.options.retryWhen as RetriesOptions["retryWhen"]) ?? this.retryWhen;
+    const giveUp = retryWhen ? !retryWhen(retries, exception) : maxRetries !== null && retries >= maxRetries;
+    if (giveUp) {
+      this.logger(broker).warn(`Retries exceeded for message ${JSON.stringify(message.messageId)}.`);
+      message.fail();
+      const target = readOption<string | null>(message.options, actor, "onRetryExhausted", null);
+      if (target) {
+        await this.notifyExhausted(broker, target, message, { retries, max_retries: maxRetries });
+      }
+      return;
+    }
+
+    let delay: number;
+    if (exception instanceof Retry && exception.delay !== undefined) {
+      delay = exception.delay;
+    } else {
+      const minBackoff = readOption<number>(message.options, actor, "minBackoff", this.minBackoff);
+      const maxBackoff = Math.min(readOption<number>(message.options, actor, "maxBackoff", this.maxBackoff), DEFAULT_MAX_BACKOFF);
+      delay = computeBackoff(retries, { factor: minBackoff, maxBackoff });
+    }
+    this.logger(broker).info(`Retrying message ${JSON.stringify(message.messageId)} in ${delay} milliseconds.`);
+    await broker.enqueue(message.toMessage(), { delay });
+  }
+
+  private async notifyExhausted(broker: Broker, target: string, message: MessageProxy, info: Record<string, unknown>): Promise<void> {
+    const actor: Actor<any, any> | undefined = broker.actors.get(target);
+    if (!actor) {
+      this.logger(broker).error(`onRetryExhausted names ${JSON.stringify(target)}, which is not a declared actor.`);
+      return;
+    }
+    await broker.enqueue(actor.messageWithOptions({ args: [message.toDict(), info] } as never));
+  }
+
+  private logger(broker: Broker) {
+    return childLogger(broker, "q.middleware.retries.Retries");
+  }
+}
+
+/** The failure's stack (the JS counterpart of Python's traceback text), bounded. */
+function formatTraceback(error: unknown): string {
+  const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  return text.length > 8000 ? text.slice(0, 8000) : text;
+}

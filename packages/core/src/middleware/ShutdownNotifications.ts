@@ -1,0 +1,48 @@
+import type { Broker } from "../broker/Broker";
+import { Shutdown } from "../errors/Shutdown";
+import { childLogger } from "../logging/childLogger";
+import type { MessageProxy } from "../message/MessageProxy";
+import { readOption } from "../options/readOption";
+import { Middleware } from "./Middleware";
+
+/**
+ * When the worker shuts down, aborts the signal of running messages whose actor (or
+ * message) has `notifyShutdown`, with {@link Shutdown} as the reason; they then fail
+ * (and are retried). Other actors are left to finish within the stop timeout.
+ *
+ * @example
+ * const longJob = actor(async function longJob() {
+ *   const { signal } = CurrentMessage.getCurrentMessage()!;
+ *   while (!signal.aborted) await step();
+ * }, { notifyShutdown: true });
+ */
+export class ShutdownNotifications extends Middleware {
+  override readonly actorOptions = ["notifyShutdown"];
+  private readonly running = new Set<MessageProxy>();
+
+  constructor(private readonly options: { notifyShutdown?: boolean } = {}) {
+    super();
+  }
+
+  override beforeProcessMessage(broker: Broker, message: MessageProxy): void {
+    const actor = broker.actors.get(message.actorName);
+    if (readOption(message.options, actor, "notifyShutdown", this.options.notifyShutdown ?? false)) this.running.add(message);
+  }
+
+  override afterProcessMessage(_broker: Broker, message: MessageProxy): void {
+    this.running.delete(message);
+  }
+
+  override afterSkipMessage(_broker: Broker, message: MessageProxy): void {
+    this.running.delete(message);
+  }
+
+  override beforeWorkerShutdown(broker: Broker): void {
+    for (const message of this.running) {
+      childLogger(broker, "q.middleware.shutdown.ShutdownNotifications").info(
+        `Worker shutdown notification. Interrupting message ${JSON.stringify(message.messageId)}.`,
+      );
+      message.interrupt(new Shutdown("Worker is shutting down."));
+    }
+  }
+}

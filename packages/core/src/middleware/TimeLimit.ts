@@ -1,0 +1,66 @@
+import type { Broker } from "../broker/Broker";
+import { TimeLimitExceeded } from "../errors/TimeLimitExceeded";
+import { childLogger } from "../logging/childLogger";
+import type { MessageProxy } from "../message/MessageProxy";
+import { readOption } from "../options/readOption";
+import { Middleware } from "./Middleware";
+
+const DEFAULT_TIME_LIMIT = 600_000;
+
+/**
+ * Fails a message that runs longer than its time limit (default 10 minutes): its
+ * AbortSignal aborts with {@link TimeLimitExceeded} and the worker counts it as failed
+ * at that moment (so it is retried), even if the actor ignores the signal; a late
+ * result is discarded. `Infinity` or null means no limit.
+ *
+ * @example
+ * const crawl = actor(async function crawl(url: string) {
+ *   const { signal } = CurrentMessage.getCurrentMessage()!;
+ *   await fetch(url, { signal });
+ * }, { timeLimit: 30_000 });
+ */
+export class TimeLimit extends Middleware {
+  override readonly actorOptions = ["timeLimit"];
+  private readonly timers = new Map<MessageProxy, NodeJS.Timeout>();
+
+  constructor(private readonly options: { timeLimit?: number } = {}) {
+    super();
+  }
+
+  override validateActorOptions(options: Readonly<Record<string, unknown>>): string[] {
+    const v = options.timeLimit;
+    return v === undefined || v === null || (typeof v === "number" && v > 0) ? [] : ["timeLimit must be a positive number of milliseconds, Infinity or null"];
+  }
+
+  override beforeProcessMessage(broker: Broker, message: MessageProxy): void {
+    const actor = broker.actors.get(message.actorName);
+    const limit = readOption<number | null>(message.options, actor, "timeLimit", this.options.timeLimit ?? DEFAULT_TIME_LIMIT);
+    if (limit === null || typeof limit !== "number" || !Number.isFinite(limit) || limit <= 0) return;
+    // Timers past 2^31-1 ms would fire at once; such limits are effectively none.
+    if (limit > 2 ** 31 - 1) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(message);
+      childLogger(broker, "q.middleware.time_limit.TimeLimit").warn(
+        `Time limit exceeded. Interrupting message ${JSON.stringify(message.messageId)} after ${limit} ms.`,
+      );
+      message.interrupt(new TimeLimitExceeded(`Message ${message.messageId} exceeded its time limit of ${limit} ms.`));
+    }, limit);
+    this.timers.set(message, timer);
+  }
+
+  override afterProcessMessage(_broker: Broker, message: MessageProxy): void {
+    this.clear(message);
+  }
+
+  override afterSkipMessage(_broker: Broker, message: MessageProxy): void {
+    this.clear(message);
+  }
+
+  private clear(message: MessageProxy): void {
+    const timer = this.timers.get(message);
+    if (timer) {
+      clearTimeout(timer);
+      this.timers.delete(message);
+    }
+  }
+}

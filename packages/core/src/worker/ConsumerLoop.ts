@@ -1,0 +1,177 @@
+import type { Broker } from "../broker/Broker";
+import type { Consumer } from "../broker/Consumer";
+import { qName } from "../broker/queueNames";
+import { ConnectionError } from "../errors/ConnectionError";
+import type { Logger } from "../logging/Logger";
+import type { MessageProxy } from "../message/MessageProxy";
+import { PriorityQueue } from "./PriorityQueue";
+import { settleWithin } from "./settleWithin";
+import { sleep } from "./sleep";
+
+/** What a consumer loop hands its worker. */
+export interface ConsumerLoopHost {
+  readonly broker: Broker;
+  /** A message ready to run (no eta, or its eta has passed). */
+  submit(message: MessageProxy, loop: ConsumerLoop, consumer: Consumer): void;
+  /** The loop's consumer was replaced: work fetched through `consumer` is void. */
+  consumerLost(consumer: Consumer): void;
+}
+
+/**
+ * Internal: runs one broker consumer for one queue (a queue or its delay queue) —
+ * fetches, parks messages with an `eta` in memory until due, moves due ones to their
+ * canonical queue (then acks the parked delivery), and restarts after errors.
+ */
+export class ConsumerLoop {
+  consumer: Consumer | undefined;
+  private running = false;
+  private done: Promise<void> = Promise.resolve();
+  private readonly parked = new PriorityQueue<MessageProxy>();
+  private timer: NodeJS.Timeout | undefined;
+  private moving: Promise<void> = Promise.resolve();
+  /** Fetched after stop was requested: requeued on close. */
+  private readonly leftovers: MessageProxy[] = [];
+  private readonly stopSignal = new AbortController();
+
+  constructor(
+    private readonly host: ConsumerLoopHost,
+    readonly queueName: string,
+    private readonly prefetch: number,
+    private readonly timeout: number,
+    private readonly restartDelay: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** How many delayed messages are parked here. */
+  get parkedCount(): number {
+    return this.parked.size;
+  }
+
+  start(): void {
+    this.running = true;
+    this.done = this.run();
+  }
+
+  /** Stops fetching; resolves when the fetch loop has exited (at most one consumer timeout). */
+  stopFetching(): Promise<void> {
+    this.running = false;
+    this.stopSignal.abort();
+    return this.done;
+  }
+
+  /**
+   * Returns parked and left-over messages to the broker and closes the consumer,
+   * within `graceMs`. Extra messages (unstarted work of this consumer) are requeued too.
+   */
+  async close(extra: readonly MessageProxy[], graceMs: number): Promise<void> {
+    clearTimeout(this.timer);
+    const consumer = this.consumer;
+    if (!consumer) return;
+    const back = [...extra, ...this.leftovers.splice(0), ...this.parked.drain()];
+    await settleWithin(
+      (async () => {
+        await this.moving;
+        if (back.length) {
+          await consumer.requeue(back).catch((err) => this.logger.error({ err }, `Failed to requeue ${back.length} message(s) on ${this.queueName}.`));
+        }
+        await consumer.close().catch((err) => this.logger.error({ err }, `Failed to close the consumer of ${this.queueName}.`));
+      })(),
+      graceMs,
+    );
+    await this.host.broker.emitBefore("beforeConsumerThreadShutdown", this.queueName);
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        if (!this.consumer) {
+          this.consumer = this.host.broker.consume(this.queueName, { prefetch: this.prefetch, timeout: this.timeout });
+          await this.host.broker.emitAfter("afterConsumerThreadBoot", this.queueName);
+        }
+        const consumer = this.consumer;
+        while (this.running) {
+          const message = await consumer.next();
+          if (!message) continue;
+          if (!this.running) this.leftovers.push(message);
+          else await this.handle(message, consumer);
+        }
+      } catch (error) {
+        if (error instanceof ConnectionError) {
+          this.logger.fatal({ err: error }, `Consumer encountered a connection error: ${(error as Error).message}`);
+        } else {
+          this.logger.fatal({ err: error }, "Consumer encountered an unexpected error.");
+        }
+        await this.dropConsumer();
+        if (this.running) {
+          this.logger.info(`Restarting consumer in ${(this.restartDelay / 1000).toFixed(2)} seconds.`);
+          await sleep(this.restartDelay, this.stopSignal.signal);
+        }
+      }
+    }
+  }
+
+  /** After an error: forget parked deliveries (the broker redelivers them once the consumer closes). */
+  private async dropConsumer(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    clearTimeout(this.timer);
+    this.parked.drain();
+    if (!consumer) return;
+    this.host.consumerLost(consumer);
+    await settleWithin(consumer.close(), 5_000);
+  }
+
+  private async handle(message: MessageProxy, consumer: Consumer): Promise<void> {
+    if ("eta" in message.options) {
+      let eta = message.options.eta;
+      if (eta === null || eta === undefined) {
+        delete message.options.eta;
+      } else {
+        if (typeof eta !== "number" || !Number.isFinite(eta)) {
+          this.logger.warn(`Invalid eta value ${JSON.stringify(eta)} for message ${message.messageId}; treating it as due now.`);
+          eta = Date.now();
+          message.options.eta = eta;
+        }
+        await this.host.broker.emitBefore("beforeDelayMessage", message);
+        this.parked.push(eta as number, message);
+        this.schedule();
+        return;
+      }
+    }
+    this.host.submit(message, this, consumer);
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    const next = this.parked.peekKey();
+    if (next === undefined) return;
+    // setTimeout caps at 2^31-1 ms; a longer wait simply re-schedules.
+    const wait = Math.min(Math.max(0, next - Date.now()), 2 ** 31 - 1);
+    this.timer = setTimeout(() => {
+      this.moving = this.moving.then(() => this.moveDue());
+    }, wait);
+  }
+
+  /** Moves every due parked message to its canonical queue, then acks the parked delivery. */
+  private async moveDue(): Promise<void> {
+    const consumer = this.consumer;
+    while (consumer && (this.parked.peekKey() ?? Infinity) <= Date.now()) {
+      const message = this.parked.pop()!;
+      const options = { ...message.options };
+      delete options.eta;
+      try {
+        await this.host.broker.enqueue(message.message.copy({ queueName: qName(message.queueName), replaceOptions: options }));
+      } catch (err) {
+        this.logger.error({ err }, `Failed to move delayed message ${message.messageId} to ${qName(message.queueName)}; retrying in 1 s.`);
+        this.parked.push(Date.now() + 1000, message);
+        break;
+      }
+      try {
+        await consumer.ack(message);
+      } catch (err) {
+        this.logger.error({ err }, `Moved delayed message ${message.messageId} but could not ack it; it may run twice.`);
+      }
+    }
+    if (this.consumer === consumer) this.schedule();
+  }
+}

@@ -1,0 +1,355 @@
+import type { Actor } from "../actor/Actor";
+import { isExpectedError } from "../actor/isExpectedError";
+import type { Broker } from "../broker/Broker";
+import type { Consumer } from "../broker/Consumer";
+import { dqName, qName } from "../broker/queueNames";
+import { ActorNotFound } from "../errors/ActorNotFound";
+import { ArgumentError } from "../errors/ArgumentError";
+import { ConnectionError } from "../errors/ConnectionError";
+import { RateLimitExceeded } from "../errors/RateLimitExceeded";
+import { Retry } from "../errors/Retry";
+import { Shutdown } from "../errors/Shutdown";
+import { SkipMessage } from "../errors/SkipMessage";
+import type { Logger } from "../logging/Logger";
+import type { MessageProxy } from "../message/MessageProxy";
+import { Middleware } from "../middleware/Middleware";
+import { ConsumerLoop, type ConsumerLoopHost } from "./ConsumerLoop";
+import { PriorityQueue } from "./PriorityQueue";
+import { messageContext } from "./messageContext";
+import { settleWithin } from "./settleWithin";
+import { sleep } from "./sleep";
+
+/** How a worker runs. */
+export interface WorkerOptions {
+  /** Consume only these canonical queues (their delay queues too); default: all declared. */
+  queues?: readonly string[];
+  /** Messages processed at once (Dramatiq's worker threads); default 8. */
+  concurrency?: number;
+  /** Most messages outstanding per queue (running + waiting); default min(2 × concurrency, 65535). */
+  prefetch?: number;
+  /** Most delayed messages parked per delay queue; default min(1000 × concurrency, 65535). */
+  delayPrefetch?: number;
+  /** Milliseconds a consumer waits for a message before checking again; default 1000. */
+  timeout?: number;
+  /** Milliseconds before a failed consumer is restarted; default 3000. */
+  restartDelay?: number;
+  /** Default: the broker's logger. */
+  logger?: Logger;
+}
+
+interface WorkItem {
+  message: MessageProxy;
+  actor: Actor<any, any>;
+  loop: ConsumerLoop;
+  consumer: Consumer;
+}
+
+/** Upper bound for requeueing and closing consumers once a stop's timeout is spent. */
+const CLOSE_GRACE_MS = 5_000;
+const ACK_RETRY_MS = 5_000;
+
+/**
+ * Processes messages: one consumer per declared queue and delay queue, `concurrency`
+ * messages at a time, prefetched work ordered by actor priority (lower first) then
+ * arrival. A message is acked only after it succeeds, and nacked (dead-lettered) when
+ * it fails for good. `stop()` finishes in-flight work within its timeout and puts
+ * everything else back on the broker.
+ *
+ * @example
+ * const worker = new Worker(broker, { concurrency: 16 });
+ * await worker.start();
+ * process.once("SIGTERM", () => worker.stop({ timeout: 30_000 }));
+ */
+export class Worker implements ConsumerLoopHost {
+  readonly broker: Broker;
+  readonly concurrency: number;
+  readonly logger: Logger;
+  private readonly queues: ReadonlySet<string> | undefined;
+  private readonly prefetch: number;
+  private readonly delayPrefetch: number;
+  private readonly timeout: number;
+  private readonly restartDelay: number;
+  private readonly work = new PriorityQueue<WorkItem>();
+  private readonly loops = new Map<string, ConsumerLoop>();
+  private readonly inFlight = new Map<MessageProxy, Promise<void>>();
+  private readonly abandoned = new WeakSet<MessageProxy>();
+  private readonly lostConsumers = new WeakSet<Consumer>();
+  private readonly hook = new WorkerMiddleware(this);
+  private idleWaiters: (() => void)[] = [];
+  private running = false;
+  private stopping: Promise<void> | undefined;
+  private paused = false;
+  private readonly storesResults: () => boolean;
+
+  constructor(broker: Broker, options: WorkerOptions = {}) {
+    this.broker = broker;
+    this.concurrency = positiveInt(options.concurrency ?? 8, "concurrency");
+    this.prefetch = positiveInt(options.prefetch ?? Math.min(2 * this.concurrency, 65535), "prefetch");
+    this.delayPrefetch = positiveInt(options.delayPrefetch ?? Math.min(1000 * this.concurrency, 65535), "delayPrefetch");
+    this.timeout = options.timeout ?? 1000;
+    this.restartDelay = options.restartDelay ?? 3000;
+    this.queues = options.queues ? new Set(options.queues.map(qName)) : undefined;
+    this.logger = (options.logger ?? broker.logger).child({ name: "q.worker.Worker" });
+    this.storesResults = () => broker.actorOptions.has("storeResults");
+  }
+
+  /** The queues (and delay queues) this worker consumes. */
+  get consumedQueues(): string[] {
+    return [...this.loops.keys()];
+  }
+
+  /** Starts consuming every declared queue (and any declared later). */
+  async start(): Promise<void> {
+    if (this.running) return;
+    await this.broker.emitBefore("beforeWorkerBoot", this);
+    this.running = true;
+    this.stopping = undefined;
+    this.broker.addMiddleware(this.hook);
+    for (const loop of this.loops.values()) loop.start();
+    for (let slot = 0; slot < this.concurrency; slot++) await this.broker.emitAfter("afterWorkerThreadBoot", slot);
+    await this.broker.emitAfter("afterWorkerBoot", this);
+  }
+
+  /** Stops starting new messages (fetching goes on up to the prefetch). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.pump();
+  }
+
+  /** Resolves when nothing is waiting, running or parked in this worker (tests). */
+  join(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Stops gracefully: no new messages start, in-flight ones get up to `timeout` ms
+   * (actors with `notifyShutdown` see their signal abort with Shutdown), and every
+   * prefetched or delayed message goes back to the broker. Always resolves; work
+   * still running at the deadline is abandoned, interrupted and requeued.
+   */
+  stop(options: { timeout?: number } = {}): Promise<void> {
+    this.stopping ??= this.doStop(options.timeout ?? 600_000);
+    return this.stopping;
+  }
+
+  /** Called by the worker's middleware for each declared queue and delay queue. */
+  addQueue(queueName: string): void {
+    if (this.queues && !this.queues.has(qName(queueName))) return;
+    if (this.loops.has(queueName)) return;
+    const delay = queueName === dqName(queueName);
+    const loop = new ConsumerLoop(
+      this,
+      queueName,
+      delay ? this.delayPrefetch : this.prefetch,
+      this.timeout,
+      this.restartDelay,
+      this.broker.logger.child({ name: `q.worker.ConsumerThread(${queueName})` }),
+    );
+    this.loops.set(queueName, loop);
+    if (this.running) loop.start();
+  }
+
+  /** @internal */
+  submit(message: MessageProxy, loop: ConsumerLoop, consumer: Consumer): void {
+    const actor = this.broker.actors.get(message.actorName);
+    if (!actor) {
+      this.logger.error(`Received message for undefined actor ${JSON.stringify(message.actorName)}. Moving it to the DLQ.`);
+      message.fail();
+      message.stuffException(new ActorNotFound(`Actor ${message.actorName} not found.`));
+      this.track(message, this.settle({ message, actor: undefined as never, loop, consumer }));
+      return;
+    }
+    this.work.push(actor.priority, { message, actor, loop, consumer });
+    this.pump();
+  }
+
+  /** @internal */
+  consumerLost(consumer: Consumer): void {
+    this.lostConsumers.add(consumer);
+  }
+
+  private pump(): void {
+    while (this.running && !this.paused && this.inFlight.size < this.concurrency && this.work.size > 0) {
+      const item = this.work.pop()!;
+      // Work fetched through a consumer that has since failed is back on the broker.
+      if (this.lostConsumers.has(item.consumer)) continue;
+      this.track(
+        item.message,
+        messageContext.run({ message: item.message, actor: item.actor }, () => this.process(item)),
+      );
+    }
+    if (this.isIdle()) this.wakeIdle();
+  }
+
+  private track(message: MessageProxy, promise: Promise<void>): void {
+    const tracked = promise
+      .catch((err) => this.logger.fatal({ err }, `Unexpected error while processing ${message.messageId}.`))
+      .finally(() => {
+        this.inFlight.delete(message);
+        this.pump();
+      });
+    this.inFlight.set(message, tracked);
+  }
+
+  private async process(item: WorkItem): Promise<void> {
+    const { message, actor } = item;
+    const broker = this.broker;
+    try {
+      try {
+        await broker.emitBefore("beforeProcessMessage", message);
+      } catch (error) {
+        if (!(error instanceof SkipMessage)) throw error;
+        this.logger.warn(`Message ${message} was skipped.`);
+        if (message.failed) message.stuffException(error);
+        await broker.emitAfter("afterSkipMessage", message);
+        return await this.settle(item);
+      }
+      const result = message.failed ? undefined : await this.callActor(actor, message);
+      if (this.abandoned.has(message)) return;
+      if (result !== undefined && result !== null && message.options.pipe_target === undefined && !this.storesResults()) {
+        actor.logger.warn(
+          `Actor ${JSON.stringify(actor.actorName)} returned a value that is not undefined, but no results middleware stores it. The value has been discarded.`,
+        );
+      }
+      await broker.emitAfter("afterProcessMessage", message, { result });
+    } catch (error) {
+      if (this.abandoned.has(message)) return;
+      message.stuffException(error);
+      this.logFailure(actor, message, error);
+      await broker.emitAfter("afterProcessMessage", message, { exception: error });
+    }
+    await this.settle(item);
+  }
+
+  private async callActor(actor: Actor<any, any>, message: MessageProxy): Promise<unknown> {
+    const kwargs = message.kwargs;
+    if (!actor.acceptKwargs && Object.keys(kwargs).length > 0) {
+      message.fail();
+      throw new ArgumentError(
+        `${actor.actorName} got keyword arguments (${Object.keys(kwargs).join(", ")}) but takes none; declare it with { acceptKwargs: true }.`,
+      );
+    }
+    const args = actor.acceptKwargs ? [...message.args, { ...kwargs }] : message.args;
+    actor.logger.debug(`Received args=${JSON.stringify(message.args)} kwargs=${JSON.stringify(kwargs)}.`);
+    const started = performance.now();
+    const signal = message.signal;
+    if (signal.aborted) throw signal.reason;
+    const result = await new Promise((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      const settle = (fn: (v: unknown) => void) => (value: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        fn(value);
+      };
+      try {
+        Promise.resolve(actor.fn(...args)).then(settle(resolve), settle(reject));
+      } catch (error) {
+        settle(reject)(error);
+      }
+    });
+    actor.logger.debug(`Completed after ${(performance.now() - started).toFixed(2)}ms.`);
+    return result;
+  }
+
+  private logFailure(actor: Actor<any, any>, message: MessageProxy, error: unknown): void {
+    if (error instanceof Retry) return;
+    if (error instanceof RateLimitExceeded) {
+      this.logger.debug({ err: error }, `Failed to process message ${message} with expected exception RateLimitExceeded.`);
+    } else if (isExpectedError(actor, error)) {
+      this.logger.info(`Failed to process message ${message} with expected exception ${(error as Error).name}.`);
+    } else {
+      this.logger.error({ err: error }, `Failed to process message ${message} with unhandled exception.`);
+    }
+  }
+
+  /** Acks (or nacks, when failed) with the hooks; connection errors are retried until the stop deadline. */
+  private async settle(item: WorkItem): Promise<void> {
+    const { message, consumer } = item;
+    if (this.abandoned.has(message)) return;
+    const failed = message.failed;
+    await this.broker.emitBefore(failed ? "beforeNack" : "beforeAck", message);
+    for (;;) {
+      try {
+        await (failed ? consumer.nack(message) : consumer.ack(message));
+        break;
+      } catch (error) {
+        if (!(error instanceof ConnectionError) || this.abandoned.has(message)) {
+          this.logger.error({ err: error }, `Failed to ${failed ? "nack" : "ack"} message ${message.messageId}; the broker will redeliver it.`);
+          return;
+        }
+        this.logger.warn(`Failed to ${failed ? "nack" : "ack"} message ${message.messageId} (connection error); retrying in ${ACK_RETRY_MS / 1000} s.`);
+        await sleep(ACK_RETRY_MS);
+      }
+    }
+    await this.broker.emitAfter(failed ? "afterNack" : "afterAck", message);
+  }
+
+  private async doStop(timeout: number): Promise<void> {
+    const wasRunning = this.running;
+    this.running = false;
+    if (!wasRunning && this.loops.size === 0) return;
+    const deadline = Date.now() + timeout;
+    await this.broker.emitBefore("beforeWorkerShutdown", this);
+    this.logger.info("Shutting down...");
+    const fetching = Promise.all([...this.loops.values()].map((loop) => loop.stopFetching()));
+    await settleWithin(Promise.all(this.inFlight.values()), deadline - Date.now());
+    const abandoned = [...this.inFlight.keys()];
+    for (const message of abandoned) {
+      this.abandoned.add(message);
+      message.interrupt(new Shutdown("The worker stopped before this message finished; it was requeued."));
+    }
+    if (abandoned.length) this.logger.warn(`Abandoned ${abandoned.length} running message(s) at the shutdown deadline; requeueing them.`);
+    for (let slot = 0; slot < this.concurrency; slot++) await this.broker.emitBefore("beforeWorkerThreadShutdown", slot);
+    await settleWithin(fetching, Math.max(deadline - Date.now(), this.timeout + CLOSE_GRACE_MS));
+
+    const back = new Map<ConsumerLoop, MessageProxy[]>();
+    const add = (loop: ConsumerLoop, m: MessageProxy) => back.set(loop, [...(back.get(loop) ?? []), m]);
+    for (const item of this.work.drain()) if (!this.lostConsumers.has(item.consumer)) add(item.loop, item.message);
+    for (const message of abandoned) {
+      const loop = this.loops.get(message.deliveryQueue);
+      if (loop) add(loop, message);
+    }
+    await Promise.all([...this.loops.values()].map((loop) => loop.close(back.get(loop) ?? [], CLOSE_GRACE_MS)));
+    this.loops.clear();
+    this.inFlight.clear();
+    this.broker.removeMiddleware(this.hook);
+    await this.broker.emitAfter("afterWorkerShutdown", this);
+    this.logger.info("Worker has been shut down.");
+    this.wakeIdle();
+  }
+
+  private isIdle(): boolean {
+    if (this.work.size > 0 || this.inFlight.size > 0) return false;
+    for (const loop of this.loops.values()) if (loop.parkedCount > 0) return false;
+    return true;
+  }
+
+  private wakeIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/** Internal: learns declared queues (also those declared after start) for its worker. */
+class WorkerMiddleware extends Middleware {
+  constructor(private readonly worker: Worker) {
+    super();
+  }
+  override afterDeclareQueue(_broker: Broker, queueName: string): void {
+    this.worker.addQueue(queueName);
+  }
+  override afterDeclareDelayQueue(_broker: Broker, queueName: string): void {
+    this.worker.addQueue(queueName);
+  }
+}
+
+function positiveInt(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`Worker ${name} must be a positive integer, got ${value}.`);
+  return value;
+}
