@@ -26,7 +26,10 @@ export class MessageProxy {
   failed = false;
   /** The error the actor or a middleware failed with, if any. */
   exception: unknown = undefined;
-  private readonly controller = new AbortController();
+  // Created on first use: most messages are never interrupted nor asked for a signal.
+  private controller: AbortController | undefined;
+  private interruption: Interrupt | undefined;
+  private onInterrupt: ((reason: Interrupt) => void) | undefined;
 
   constructor(message: Message, deliveryQueue: string = message.queueName, raw?: Buffer) {
     this.message = message;
@@ -56,12 +59,33 @@ export class MessageProxy {
 
   /** Aborts when the message is interrupted (time limit, shutdown); the reason is the Interrupt. */
   get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.interruption) this.controller.abort(this.interruption);
+    }
     return this.controller.signal;
+  }
+
+  /** The Interrupt this message received, if any. */
+  get interrupted(): Interrupt | undefined {
+    return this.interruption;
   }
 
   /** Interrupts the running actor: its signal aborts and the worker fails the message now. */
   interrupt(reason: Interrupt): void {
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
+    if (this.interruption) return;
+    this.interruption = reason;
+    this.controller?.abort(reason);
+    this.onInterrupt?.(reason);
+  }
+
+  /**
+   * @internal The worker's hook: called once if the message is interrupted (also
+   * immediately if it already was). Pass undefined to detach.
+   */
+  setInterruptHandler(handler: ((reason: Interrupt) => void) | undefined): void {
+    this.onInterrupt = handler;
+    if (handler && this.interruption) handler(this.interruption);
   }
 
   /** Marks the message failed: it is dead-lettered instead of acknowledged. */

@@ -57,10 +57,12 @@ export type HookName = keyof MiddlewareHooks;
  * @example
  * class Audit extends Middleware {
  *   override readonly actorOptions = ["audit"];
- *   async afterProcessMessage(_b: Broker, m: MessageProxy) { console.log("done", m.messageId) }
+ *   override async afterProcessMessage(_b: Broker, m: MessageProxy) { console.log("done", m.messageId) }
  * }
  * broker.addMiddleware(new Audit());
  */
+// The class and the hooks interface merge on purpose: hooks are optional methods.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 export abstract class Middleware {
   /** Actor options this middleware reads; `actor(fn, { ... })` accepts only the union of these. */
   readonly actorOptions: readonly string[] = [];
@@ -74,6 +76,5 @@ export abstract class Middleware {
   validateActorOptions?(options: Readonly<Record<string, unknown>>): string[];
 }
 
-// Declaration merging: a Middleware has the (optional) hook methods.
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type, @typescript-eslint/no-unsafe-declaration-merging
 export interface Middleware extends MiddlewareHooks {}

@@ -237,15 +237,15 @@ export class Worker implements ConsumerLoopHost {
     const args = actor.acceptKwargs ? [...message.args, { ...kwargs }] : message.args;
     actor.logger.debug(`Received args=${JSON.stringify(message.args)} kwargs=${JSON.stringify(kwargs)}.`);
     const started = performance.now();
-    const signal = message.signal;
-    if (signal.aborted) throw signal.reason;
+    if (message.interrupted) throw message.interrupted;
+    // Race the actor against interrupts: at a time limit or shutdown the message fails
+    // now, whether or not the function honours its signal; a late outcome is ignored.
     const result = await new Promise((resolve, reject) => {
-      const onAbort = () => reject(signal.reason);
-      signal.addEventListener("abort", onAbort, { once: true });
       const settle = (fn: (v: unknown) => void) => (value: unknown) => {
-        signal.removeEventListener("abort", onAbort);
+        message.setInterruptHandler(undefined);
         fn(value);
       };
+      message.setInterruptHandler(settle(reject));
       try {
         Promise.resolve(actor.fn(...args)).then(settle(resolve), settle(reject));
       } catch (error) {
