@@ -10,8 +10,30 @@ import { ArgumentError } from "./errors/ArgumentError";
 import { Message } from "./message/Message";
 import { toWireKey } from "./options/toWireKey";
 
-type DropLast<T extends unknown[]> = T extends [...infer Head, unknown] ? Head : T;
-type Last<T extends unknown[]> = T extends [...unknown[], infer L] ? L : never;
+/** The parameters before the last one; an optional (defaulted) last one counts too. */
+type DropLast<T extends unknown[]> = T extends [...infer Head, unknown]
+  ? Head
+  : number extends T["length"]
+    ? T
+    : T extends [unknown?]
+      ? []
+      : T extends [infer H, ...infer R]
+        ? [H, ...DropLast<R>]
+        : T extends [(infer H)?, ...infer R]
+          ? [H?, ...DropLast<R>]
+          : T;
+/** The last parameter's type (with `undefined` when it is optional). */
+type Last<T extends unknown[]> = T extends [...unknown[], infer L]
+  ? L
+  : number extends T["length"]
+    ? never
+    : T extends []
+      ? never
+      : T extends [(infer L)?]
+        ? L | undefined
+        : T extends [unknown?, ...infer R]
+          ? Last<R>
+          : never;
 
 /** Keys of ActorOptions that configure the declaration rather than a middleware. */
 const DECLARATION_KEYS = new Set(["actorName", "queueName", "priority", "broker", "acceptKwargs"]);
@@ -21,7 +43,8 @@ const ACTOR_ONLY = new Set(["retryWhen", "throws"]);
 const MESSAGE_ONLY = new Set(["brokerPriority"]);
 /** Options naming another actor: an Actor is replaced by its name. */
 const ACTOR_REFERENCES = new Set(["onSuccess", "onFailure", "onRetryExhausted"]);
-const ACTOR_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_.:-]*$/;
+// Python identifiers may use any letters; also allow the dotted/colon names some apps use.
+const ACTOR_NAME_PATTERN = /^[\p{L}_][\p{L}\p{N}_.:-]*$/u;
 
 /**
  * Declares `fn` as an actor on the global broker (or `options.broker`) and returns it.
@@ -89,7 +112,7 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
   const logger = broker.logger.child({ name: `${queueName}.${actorName}` });
 
   const inline = function (this: unknown, ...args: unknown[]) {
-    logger.debug(`Received args=${JSON.stringify(args)} kwargs={}.`);
+    logger.debug(`Received args=${safeStringify(args)} kwargs={}.`);
     return acceptKwargs ? fn(...args, {}) : fn(...args);
   };
 
@@ -131,9 +154,10 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
     logger: { value: logger },
     message: { value: (...args: unknown[]) => messageWithOptions({ args }) },
     messageWithOptions: { value: messageWithOptions },
-    send: { value: (...args: unknown[]) => broker.enqueue(messageWithOptions({ args })) },
+    // async: a bad argument rejects the returned promise rather than throwing.
+    send: { value: async (...args: unknown[]) => broker.enqueue(messageWithOptions({ args })) },
     sendWithOptions: {
-      value: (send: SendOptions<any[], any>) => {
+      value: async (send: SendOptions<any[], any>) => {
         const { delay, ...rest } = send;
         if (delay !== undefined && (typeof delay !== "number" || !Number.isFinite(delay) || delay < 0)) {
           throw new ArgumentError(`${actorName}: delay must be a non-negative number of milliseconds, got ${String(delay)}.`);
@@ -145,6 +169,15 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
   });
   broker.declareActor(self);
   return self;
+}
+
+/** JSON for a debug line; never throws (inline calls may pass BigInts or cycles). */
+function safeStringify(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 function actorReference(

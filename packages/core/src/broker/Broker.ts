@@ -1,5 +1,6 @@
 import type { Actor } from "../actor/Actor";
 import { ActorNotFound } from "../errors/ActorNotFound";
+import { ArgumentError } from "../errors/ArgumentError";
 import { MiddlewareError } from "../errors/MiddlewareError";
 import { QError } from "../errors/QError";
 import type { Logger } from "../logging/Logger";
@@ -211,6 +212,9 @@ export abstract class Broker {
    */
   protected prepareForEnqueue(message: Message, delay: number | undefined): Message {
     if (delay === undefined || delay === null) return message;
+    if (typeof delay !== "number" || !Number.isFinite(delay) || delay < 0) {
+      throw new ArgumentError(`delay must be a non-negative number of milliseconds, got ${String(delay)}.`);
+    }
     return message.copy({ queueName: dqName(message.queueName), options: { eta: Date.now() + Math.trunc(delay) } });
   }
 

@@ -1,0 +1,98 @@
+import { JSONEncoder } from "./JSONEncoder";
+import { getEncoder, setEncoder } from "./globalEncoder";
+import type { Encoder } from "./Encoder";
+
+const encoder = new JSONEncoder();
+const text = (value: unknown) => encoder.encode(value).toString("utf8");
+
+describe("JSONEncoder.encode", () => {
+  it("writes compact JSON with no spaces, keys in insertion order", () => {
+    expect(text({ b: 1, a: [1, 2, { c: null }], s: "x y" })).toBe('{"b":1,"a":[1,2,{"c":null}],"s":"x y"}');
+  });
+
+  it("returns a Buffer of UTF-8 bytes", () => {
+    expect(Buffer.isBuffer(encoder.encode({}))).toBe(true);
+  });
+
+  it.each([
+    ["é", String.raw`"\u00e9"`],
+    ["😀", String.raw`"\ud83d\ude00"`],
+    ["é😀", String.raw`"\u00e9\ud83d\ude00"`],
+    ["\u007f", String.raw`"\u007f"`],
+    ["\u0080", String.raw`"\u0080"`],
+    ["\u2028\u2029", String.raw`"\u2028\u2029"`],
+    ["\uffff", String.raw`"\uffff"`],
+    ["日本", String.raw`"\u65e5\u672c"`],
+    ["\ud800", String.raw`"\ud800"`], // a lone surrogate, as Python escapes it
+  ])("escapes %j as Python's ensure_ascii does: %s", (input, expected) => {
+    expect(text(input)).toBe(expected);
+  });
+
+  it("uses lowercase hex in escapes, as Python does", () => {
+    expect(text("\u00ff\u00ab")).toBe(String.raw`"\u00ff\u00ab"`);
+  });
+
+  it("leaves printable ASCII as is and escapes control characters like Python", () => {
+    expect(text(" ~azAZ09!#$%&'()*+,-./:;<=>?@[]^_`{|}")).toBe(`" ~azAZ09!#$%&'()*+,-./:;<=>?@[]^_\`{|}"`);
+    expect(text('"\\')).toBe(String.raw`"\"\\"`);
+    expect(text("\n\r\t\b\f\u0001\u001f")).toBe(String.raw`"\n\r\t\b\f\u0001\u001f"`);
+  });
+
+  it("escapes non-ASCII in keys too", () => {
+    expect(text({ "clé": 1 })).toBe(String.raw`{"cl\u00e9":1}`);
+  });
+
+  it("only ever writes ASCII bytes", () => {
+    const bytes = encoder.encode({ s: "mixed é 😀 \u007f \u2028 ascii" });
+    expect([...bytes].every((b) => b < 0x7f)).toBe(true);
+  });
+
+  it("writes numbers the way JSON.stringify does", () => {
+    expect(text([0, -1, 1.5, 1e21, 1e-7, 2 ** 53])).toBe("[0,-1,1.5,1e+21,1e-7,9007199254740992]");
+  });
+
+  it("throws on a value JSON cannot encode at all", () => {
+    expect(() => encoder.encode(undefined)).toThrow(TypeError);
+    expect(() => encoder.encode(() => 1)).toThrow(TypeError);
+  });
+});
+
+describe("JSONEncoder.decode", () => {
+  it("reads what it wrote, escapes included", () => {
+    const value = { s: "é😀\u007f\u2028", n: [1, 2.5, -3], o: { x: null, t: true, f: false } };
+    expect(encoder.decode(encoder.encode(value))).toEqual(value);
+  });
+
+  it("reads raw (unescaped) UTF-8, which other producers may write", () => {
+    expect(encoder.decode(Buffer.from('{"s":"é😀"}', "utf8"))).toEqual({ s: "é😀" });
+  });
+
+  it("reads Python's NaN and Infinity tokens", () => {
+    expect(encoder.decode(Buffer.from('{"a":NaN,"b":[Infinity,-Infinity]}'))).toEqual({ a: NaN, b: [Infinity, -Infinity] });
+  });
+
+  it("rejects invalid UTF-8 instead of substituting U+FFFD", () => {
+    expect(() => encoder.decode(Buffer.from([0x22, 0xff, 0x22]))).toThrow();
+    expect(() => encoder.decode(Buffer.from([0x22, 0xe2, 0x82, 0x22]))).toThrow(); // truncated sequence
+  });
+
+  it("rejects text that is not JSON", () => {
+    expect(() => encoder.decode(Buffer.from("{"))).toThrow(SyntaxError);
+    expect(() => encoder.decode(Buffer.from("{'a': 1}"))).toThrow(SyntaxError);
+  });
+});
+
+describe("the global encoder", () => {
+  it("is a JSONEncoder by default and can be replaced", () => {
+    const original = getEncoder();
+    expect(original).toBeInstanceOf(JSONEncoder);
+    const custom: Encoder = { encode: () => Buffer.from("x"), decode: () => ({}) };
+    try {
+      setEncoder(custom);
+      expect(getEncoder()).toBe(custom);
+    } finally {
+      setEncoder(original);
+    }
+    expect(getEncoder()).toBe(original);
+  });
+});

@@ -1,0 +1,14 @@
+/**
+ * @q/core/testing: tools for testing brokers and apps built on @q. The broker
+ * conformance kit (`runBrokerConformance`) registers the behaviour every broker must
+ * have with your test framework; `MemoryRateLimiterBackend` is an in-memory
+ * rate-limiter/barrier backend for tests and single-process apps.
+ */
+export {
+  runBrokerConformance,
+  type BrokerConformanceOptions,
+  type ConformanceCase,
+  type DeadLetter,
+  type TestFramework,
+} from "./conformance";
+export { MemoryRateLimiterBackend, type MemoryRateLimiterBackendOptions } from "./MemoryRateLimiterBackend";
