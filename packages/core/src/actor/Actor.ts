@@ -32,7 +32,10 @@ export interface Actor<Args extends unknown[], R, Kwargs = never> {
   send(...args: Args): Promise<Message<R>>;
   /** Enqueues with arguments, kwargs, a delay and per-message options. */
   sendWithOptions(options: SendOptions<Args, Kwargs>): Promise<Message<R>>;
-  /** Builds (does not enqueue) a message, e.g. for pipelines and groups. */
-  message(...args: Args): Message<R>;
+  /**
+   * Builds (does not enqueue) a message, e.g. for pipelines and groups. Takes a prefix
+   * of the parameters: a pipeline step receives the previous result as its last one.
+   */
+  message(...args: Partial<Args>): Message<R>;
   messageWithOptions(options: SendOptions<Args, Kwargs>): Message<R>;
 }

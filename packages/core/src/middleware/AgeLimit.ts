@@ -29,7 +29,7 @@ export class AgeLimit extends Middleware {
     const maxAge = readOption<number | null | undefined>(message.options, actor, "maxAge", this.options.maxAge);
     if (!maxAge) return;
     if (Date.now() - message.messageTimestamp >= maxAge) {
-      childLogger(broker, "q.middleware.age_limit.AgeLimit").warn(`Message ${JSON.stringify(message.messageId)} has exceeded its age limit.`);
+      childLogger(broker, "q.middleware.age_limit.AgeLimit").warn(`Message '${message.messageId}' has exceeded its age limit.`);
       message.fail();
       throw new SkipMessage("Message age limit exceeded");
     }

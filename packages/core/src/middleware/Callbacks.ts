@@ -1,4 +1,5 @@
 import type { Broker } from "../broker/Broker";
+import { errorTypeName } from "../errors/errorTypeName";
 import { childLogger } from "../logging/childLogger";
 import type { MessageProxy } from "../message/MessageProxy";
 import { readOption } from "../options/readOption";
@@ -26,13 +27,9 @@ export class Callbacks extends Middleware {
       childLogger(broker, "q.middleware.callbacks.Callbacks").error(`Callback actor ${JSON.stringify(target)} is not declared.`);
       return;
     }
-    const payload = failed ? { type: errorType(exception), message: errorMessage(exception) } : (result ?? null);
+    const payload = failed ? { type: errorTypeName(exception), message: errorMessage(exception) } : (result ?? null);
     await broker.enqueue(callback.messageWithOptions({ args: [message.toDict(), payload] } as never));
   }
-}
-
-function errorType(error: unknown): string {
-  return error instanceof Error ? error.name : typeof error;
 }
 
 function errorMessage(error: unknown): string {

@@ -71,7 +71,7 @@ export class Retries extends Middleware {
     const actor = broker.actors.get(message.actorName);
     if (message.failed) return; // already rejected for good (e.g. arguments that can never fit)
     if (isExpectedError(actor, exception)) {
-      this.logger(broker).info(`Aborting message ${JSON.stringify(message.messageId)}.`);
+      this.logger(broker).info(`Aborting message '${message.messageId}'.`);
       message.fail();
       return;
     }
@@ -85,7 +85,7 @@ export class Retries extends Middleware {
     const retryWhen = (actor?.options.retryWhen as RetriesOptions["retryWhen"]) ?? this.retryWhen;
     const giveUp = retryWhen ? !retryWhen(retries, exception) : maxRetries !== null && retries >= maxRetries;
     if (giveUp) {
-      this.logger(broker).warn(`Retries exceeded for message ${JSON.stringify(message.messageId)}.`);
+      this.logger(broker).warn(`Retries exceeded for message '${message.messageId}'.`);
       message.fail();
       const target = readOption<string | null>(message.options, actor, "onRetryExhausted", null);
       if (target) {
@@ -102,7 +102,7 @@ export class Retries extends Middleware {
       const maxBackoff = Math.min(readOption<number>(message.options, actor, "maxBackoff", this.maxBackoff), DEFAULT_MAX_BACKOFF);
       delay = computeBackoff(retries, { factor: minBackoff, maxBackoff });
     }
-    this.logger(broker).info(`Retrying message ${JSON.stringify(message.messageId)} in ${delay} milliseconds.`);
+    this.logger(broker).info(`Retrying message '${message.messageId}' in ${delay} milliseconds.`);
     await broker.enqueue(message.toMessage(), { delay });
   }
 

@@ -37,10 +37,15 @@ export class ShutdownNotifications extends Middleware {
     this.running.delete(message);
   }
 
+  /** Messages abandoned at a stop deadline never reach afterProcessMessage: forget them. */
+  override afterWorkerShutdown(): void {
+    this.running.clear();
+  }
+
   override beforeWorkerShutdown(broker: Broker): void {
     for (const message of this.running) {
       childLogger(broker, "q.middleware.shutdown.ShutdownNotifications").info(
-        `Worker shutdown notification. Interrupting message ${JSON.stringify(message.messageId)}.`,
+        `Worker shutdown notification. Interrupting message '${message.messageId}'.`,
       );
       message.interrupt(new Shutdown("Worker is shutting down."));
     }

@@ -41,7 +41,7 @@ export class TimeLimit extends Middleware {
     const timer = setTimeout(() => {
       this.timers.delete(message);
       childLogger(broker, "q.middleware.time_limit.TimeLimit").warn(
-        `Time limit exceeded. Interrupting message ${JSON.stringify(message.messageId)} after ${limit} ms.`,
+        `Time limit exceeded. Interrupting message '${message.messageId}' after ${limit} ms.`,
       );
       message.interrupt(new TimeLimitExceeded(`Message ${message.messageId} exceeded its time limit of ${limit} ms.`));
     }, limit);
@@ -54,6 +54,15 @@ export class TimeLimit extends Middleware {
 
   override afterSkipMessage(_broker: Broker, message: MessageProxy): void {
     this.clear(message);
+  }
+
+  /**
+   * A stopping worker interrupts the messages it abandons at its deadline and runs no
+   * after-hook for them: drop their timers, which would otherwise fire later (and keep
+   * the process alive up to the time limit).
+   */
+  override afterWorkerShutdown(): void {
+    for (const message of [...this.timers.keys()]) if (message.interrupted) this.clear(message);
   }
 
   private clear(message: MessageProxy): void {

@@ -32,6 +32,7 @@ export class ConsumerLoop {
   /** Fetched after stop was requested: requeued on close. */
   private readonly leftovers: MessageProxy[] = [];
   private readonly stopSignal = new AbortController();
+  private closed = false;
 
   constructor(
     private readonly host: ConsumerLoopHost,
@@ -65,6 +66,7 @@ export class ConsumerLoop {
    */
   async close(extra: readonly MessageProxy[], graceMs: number): Promise<void> {
     clearTimeout(this.timer);
+    this.closed = true;
     const consumer = this.consumer;
     if (!consumer) return;
     const back = [...extra, ...this.leftovers.splice(0), ...this.parked.drain()];
@@ -92,7 +94,8 @@ export class ConsumerLoop {
         while (this.running) {
           const message = await consumer.next();
           if (!message) continue;
-          if (!this.running) this.leftovers.push(message);
+          if (this.closed) await consumer.requeue([message]).catch(() => undefined);
+          else if (!this.running) this.leftovers.push(message);
           else await this.handle(message, consumer);
         }
       } catch (error) {

@@ -6,6 +6,7 @@ import { dqName, qName } from "../broker/queueNames";
 import { ActorNotFound } from "../errors/ActorNotFound";
 import { ArgumentError } from "../errors/ArgumentError";
 import { ConnectionError } from "../errors/ConnectionError";
+import { errorTypeName } from "../errors/errorTypeName";
 import { RateLimitExceeded } from "../errors/RateLimitExceeded";
 import { Retry } from "../errors/Retry";
 import { Shutdown } from "../errors/Shutdown";
@@ -158,7 +159,7 @@ export class Worker implements ConsumerLoopHost {
   submit(message: MessageProxy, loop: ConsumerLoop, consumer: Consumer): void {
     const actor = this.broker.actors.get(message.actorName);
     if (!actor) {
-      this.logger.error(`Received message for undefined actor ${JSON.stringify(message.actorName)}. Moving it to the DLQ.`);
+      this.logger.error(`Received message for undefined actor '${message.actorName}'. Moving it to the DLQ.`);
       message.fail();
       message.stuffException(new ActorNotFound(`Actor ${message.actorName} not found.`));
       this.track(message, this.settle({ message, actor: undefined as never, loop, consumer }));
@@ -213,7 +214,7 @@ export class Worker implements ConsumerLoopHost {
       if (this.abandoned.has(message)) return;
       if (result !== undefined && result !== null && message.options.pipe_target === undefined && !this.storesResults()) {
         actor.logger.warn(
-          `Actor ${JSON.stringify(actor.actorName)} returned a value that is not undefined, but no results middleware stores it. The value has been discarded.`,
+          `Actor '${actor.actorName}' returned a value that is not undefined, but no results middleware stores it. The value has been discarded.`,
         );
       }
       await broker.emitAfter("afterProcessMessage", message, { result });
@@ -261,7 +262,7 @@ export class Worker implements ConsumerLoopHost {
     if (error instanceof RateLimitExceeded) {
       this.logger.debug({ err: error }, `Failed to process message ${message} with expected exception RateLimitExceeded.`);
     } else if (isExpectedError(actor, error)) {
-      this.logger.info(`Failed to process message ${message} with expected exception ${(error as Error).name}.`);
+      this.logger.info(`Failed to process message ${message} with expected exception ${errorTypeName(error)}.`);
     } else {
       this.logger.error({ err: error }, `Failed to process message ${message} with unhandled exception.`);
     }
@@ -305,7 +306,6 @@ export class Worker implements ConsumerLoopHost {
     }
     if (abandoned.length) this.logger.warn(`Abandoned ${abandoned.length} running message(s) at the shutdown deadline; requeueing them.`);
     for (let slot = 0; slot < this.concurrency; slot++) await this.broker.emitBefore("beforeWorkerThreadShutdown", slot);
-    await settleWithin(fetching, Math.max(deadline - Date.now(), this.timeout + CLOSE_GRACE_MS));
 
     const back = new Map<ConsumerLoop, MessageProxy[]>();
     const add = (loop: ConsumerLoop, m: MessageProxy) => back.set(loop, [...(back.get(loop) ?? []), m]);
@@ -314,7 +314,9 @@ export class Worker implements ConsumerLoopHost {
       const loop = this.loops.get(message.deliveryQueue);
       if (loop) add(loop, message);
     }
+    // Closing a consumer also wakes a fetch waiting in next(), so an idle stop is quick.
     await Promise.all([...this.loops.values()].map((loop) => loop.close(back.get(loop) ?? [], CLOSE_GRACE_MS)));
+    await settleWithin(fetching, CLOSE_GRACE_MS);
     this.loops.clear();
     this.inFlight.clear();
     this.broker.removeMiddleware(this.hook);
