@@ -66,8 +66,15 @@ export class StubBroker extends Broker {
     return new StubConsumer(this, store, queueName, options.prefetch ?? 1, options.timeout ?? 100);
   }
 
+  /** Drops the queue's messages, delayed messages and dead letters (as Redis and RabbitMQ flush do). */
   override async flush(queueName: string): Promise<void> {
-    for (const name of [queueName, dqName(queueName)]) this.stores.get(name)?.clear();
+    for (const name of [queueName, dqName(queueName)]) {
+      this.stores.get(name)?.clear();
+      const dead = this.deadLettersByQueue.get(name);
+      if (dead) dead.length = 0;
+    }
+    const poison = this.poisonMessages.filter((p) => p.queueName !== queueName && p.queueName !== dqName(queueName));
+    this.poisonMessages.splice(0, this.poisonMessages.length, ...poison);
   }
 
   override async flushAll(): Promise<void> {

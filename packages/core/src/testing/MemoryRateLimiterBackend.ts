@@ -23,9 +23,8 @@ const MIN_SWEEP_SIZE = 1024;
 /**
  * An in-memory {@link RateLimiterBackend} for tests and single-process apps (Dramatiq's
  * `StubBackend`): numeric values with millisecond expiries, and event keys for
- * barriers. `incr`/`decr` refuse to cross their bound, only change a live key (a
- * missing or expired key gives false; create keys with `add`), and refresh the TTL
- * on every change. `wait` is event-driven (no polling) and, like Redis's list-based
+ * barriers. `incr`/`decr` refuse to cross their bound, count a missing or expired
+ * key as 0 (as Dramatiq's Redis backend does), and refresh the TTL on every change. `wait` is event-driven (no polling) and, like Redis's list-based
  * events, sees a notification that happened before it as long as that notification's
  * TTL has not run out. Expired keys are dropped lazily (on access, plus an amortised
  * sweep as the store grows), so memory stays bounded by the live keys.
@@ -65,27 +64,27 @@ export class MemoryRateLimiterBackend implements RateLimiterBackend {
   }
 
   /**
-   * Adds `amount` to a live key unless the result would exceed `maximum`; refreshes the TTL.
+   * Adds `amount` (a missing key counts as 0) unless the result would exceed `maximum`; refreshes the TTL.
    *
    * @example
    * await backend.incr("mutex", 1, 2, 60_000)
    */
   async incr(key: string, amount: number, maximum: number, ttl: number): Promise<boolean> {
-    const value = this.get(key);
-    if (value === undefined || value + amount > maximum) return false;
+    const value = this.get(key) ?? 0;
+    if (value + amount > maximum) return false;
     this.put(key, value + amount, ttl);
     return true;
   }
 
   /**
-   * Subtracts `amount` from a live key unless the result would drop below `minimum`; refreshes the TTL.
+   * Subtracts `amount` (a missing key counts as 0) unless the result would drop below `minimum`; refreshes the TTL.
    *
    * @example
    * await backend.decr("mutex", 1, 0, 60_000)
    */
   async decr(key: string, amount: number, minimum: number, ttl: number): Promise<boolean> {
-    const value = this.get(key);
-    if (value === undefined || value - amount < minimum) return false;
+    const value = this.get(key) ?? 0;
+    if (value - amount < minimum) return false;
     this.put(key, value - amount, ttl);
     return true;
   }

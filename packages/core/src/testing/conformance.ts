@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import pino from "pino";
 import { actor } from "../actor";
 import type { Broker } from "../broker/Broker";
 import type { ConsumeOptions, Consumer } from "../broker/Consumer";
 import { dqName } from "../broker/queueNames";
 import { QueueJoinTimeout } from "../errors/QueueJoinTimeout";
+import type { Logger } from "../logging/Logger";
 import { Message } from "../message/Message";
 import type { MessageProxy } from "../message/MessageProxy";
 import { Worker, type WorkerOptions } from "../worker/Worker";
@@ -14,6 +16,10 @@ import { messageContext } from "../worker/messageContext";
  * The test-framework globals the kit registers its cases with. jest, vitest (with
  * `globals: true`) and mocha provide them; declared here so the kit needs no
  * framework's type package.
+ *
+ * @example
+ * import { describe, it, beforeEach, afterEach } from "node:test";
+ * runBrokerConformance({ ...adapter, framework: { describe, it, beforeEach, afterEach } });
  */
 export interface TestFramework {
   describe(name: string, body: () => void): void;
@@ -23,7 +29,12 @@ export interface TestFramework {
   afterEach(body: () => Promise<void>, timeout?: number): void;
 }
 
-/** One dead-lettered delivery, as a broker adapter reports it (broker-neutral). */
+/**
+ * One dead-lettered delivery, as a broker adapter reports it (broker-neutral).
+ *
+ * @example
+ * const letter: DeadLetter = { messageId: proxy.messageId, data: proxy.raw, reason: "Actor nope not found." };
+ */
 export interface DeadLetter {
   /** The message id, when the payload decoded. */
   messageId?: string;
@@ -33,7 +44,12 @@ export interface DeadLetter {
   reason?: string;
 }
 
-/** The cases of {@link runBrokerConformance}, by id (for `skip`). */
+/**
+ * The cases of {@link runBrokerConformance}, by id (for `skip`).
+ *
+ * @example
+ * const skip: ConformanceCase[] = ["requeue"];
+ */
 export type ConformanceCase =
   | "ack"
   | "nack"
@@ -54,12 +70,24 @@ export type ConformanceCase =
   | "python-producer"
   | "python-kwargs";
 
-/** How to run the conformance kit against one broker implementation. */
+/**
+ * How to run the conformance kit against one broker implementation.
+ *
+ * @example
+ * const options: BrokerConformanceOptions<StubBroker> = {
+ *   name: "StubBroker",
+ *   makeBroker: (logger) => new StubBroker({ logger }),
+ *   injectRaw: async (broker, queue, bytes) => broker.enqueueRaw(queue, bytes),
+ *   deadLetters: async (broker, queue) => stubDeadLetters(broker, queue),
+ * };
+ */
 export interface BrokerConformanceOptions<B extends Broker = Broker> {
   /** Shown in the `describe` title. */
   name: string;
-  /** A fresh broker with the default middleware, for one test. */
-  makeBroker(): B | Promise<B>;
+  /** A fresh broker with the default middleware, for one test; give it `logger` to follow the `logger` option. */
+  makeBroker(logger: Logger): B | Promise<B>;
+  /** The logger handed to `makeBroker`; default: pino at level `silent` (poison cases log errors on purpose). */
+  logger?: Logger;
   /** Disposes of a broker after its test; default `broker.close()`. */
   destroyBroker?(broker: B): Promise<void>;
   /** Writes raw bytes to a queue as a foreign producer would (not through `enqueue`). */
@@ -556,7 +584,7 @@ const CASES: readonly CaseDef[] = [
  * // test/conformance.test.ts
  * runBrokerConformance({
  *   name: "StubBroker",
- *   makeBroker: () => new StubBroker({ logger: pino({ level: "silent" }) }),
+ *   makeBroker: (logger) => new StubBroker({ logger }),
  *   injectRaw: async (broker, queue, bytes) => broker.enqueueRaw(queue, bytes),
  *   deadLetters: async (broker, queue) => myDeadLetters(broker, queue),
  * });
@@ -651,7 +679,7 @@ class TestState<B extends Broker> {
     t: (ms: number) => number,
     consumerTimeout: number,
   ): Promise<TestState<B>> {
-    return new TestState(await options.makeBroker(), options, t, consumerTimeout);
+    return new TestState(await options.makeBroker(options.logger ?? silentLogger()), options, t, consumerTimeout);
   }
 
   async dispose(options: BrokerConformanceOptions<B>): Promise<void> {
@@ -663,7 +691,7 @@ class TestState<B extends Broker> {
         errors.push(error);
       }
     };
-    for (const worker of this.workers) await attempt(() => worker.stop({ timeout: 2000 }));
+    for (const worker of this.workers) await attempt(() => worker.stop({ timeout: this.ctx.t(2000) }));
     for (const consumer of this.consumers) await attempt(() => consumer.close());
     for (const queue of this.queues) {
       if (this.broker.queues.has(queue)) await attempt(() => this.broker.flush(queue));
@@ -752,6 +780,12 @@ async function enqueueNoops(c: Ctx<Broker>, n: number, queueName = c.queue): Pro
     ids.push(sent.messageId);
   }
   return ids;
+}
+
+let silent: Logger | undefined;
+function silentLogger(): Logger {
+  silent ??= pino({ level: "silent" });
+  return silent;
 }
 
 function uniqueQueueName(): string {
