@@ -506,9 +506,14 @@ describe("send-time validation of arguments", () => {
     const inKwargs = await sendFailure(() => f.sendWithOptions({ kwargs: { when: new Date() } }));
     expect(inKwargs).toBeInstanceOf(EncodeError);
     expect(inKwargs.message).toMatch(/^kwargs\.when is a Date/);
-    const inOptions = await sendFailure(() => f.sendWithOptions({ timeLimit: NaN }));
+    const inOptions = await sendFailure(() => f.sendWithOptions({ brokerPriority: NaN }));
     expect(inOptions).toBeInstanceOf(EncodeError);
-    expect(inOptions.message).toMatch(/^options\.time_limit is NaN/);
+    expect(inOptions.message).toMatch(/^options\.broker_priority is NaN/);
+    const badLimit = await sendFailure(() => f.sendWithOptions({ timeLimit: NaN }));
+    expect(badLimit).toBeInstanceOf(ArgumentError);
+    expect(badLimit.message).toMatch(/timeLimit must be a positive number/);
+    const badRetries = await sendFailure(() => f.sendWithOptions({ maxRetries: -1 }));
+    expect(badRetries).toBeInstanceOf(ArgumentError);
     expect(broker.published).toEqual([]);
   });
 

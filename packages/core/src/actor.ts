@@ -109,7 +109,7 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
   }
 
   const acceptKwargs = options.acceptKwargs === true;
-  const logger = broker.logger.child({ name: `${queueName}.${actorName}` });
+  const logger = broker.rootLogger.child({ name: `${queueName}.${actorName}` });
 
   const inline = function (this: unknown, ...args: unknown[]) {
     logger.debug(`Received args=${safeStringify(args)} kwargs={}.`);
@@ -136,6 +136,10 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
         throw new ArgumentError(`${actorName}: unknown message option ${key}. Valid options are: ${valid.join(", ")}.`);
       }
       wireOptions[toWireKey(key)] = ACTOR_REFERENCES.has(key) ? actorReference(actorName, key, value, ArgumentError) : value;
+    }
+    for (const m of broker.middleware) {
+      const problems = m.validateActorOptions?.(rest) ?? [];
+      if (problems.length) throw new ArgumentError(`${actorName}: ${problems.join("; ")}.`);
     }
     assertJsonSafe(wireOptions, "options");
     return new Message({ queueName, actorName, args, kwargs: (kwargs as Record<string, unknown>) ?? {}, options: wireOptions });

@@ -32,6 +32,9 @@ export { CurrentMessage } from "./middleware/CurrentMessage";
 export { GroupCallbacks } from "./middleware/GroupCallbacks";
 export { computeBackoff } from "./middleware/computeBackoff";
 
+export { readOption } from "./options/readOption";
+export { toWireKey } from "./options/toWireKey";
+
 export { Worker, type WorkerOptions } from "./worker/Worker";
 
 export { Pipeline, pipeline } from "./composition/Pipeline";

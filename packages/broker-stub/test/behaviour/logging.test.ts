@@ -199,3 +199,36 @@ test("log lines carry Dramatiq-like logger names", async () => {
   expect(names).toContain("q.worker.Worker");
   expect(names).toContain("q.middleware.retries.Retries");
 });
+
+test("every log line names its component once", async () => {
+  const raw: string[] = [];
+  const logger = pino({ level: "debug" }, { write: (line: string) => void raw.push(line) });
+  const broker = new StubBroker({ logger });
+  const add = actor(function add(a: number, b: number) {
+    return a + b;
+  }, { broker, onSuccess: "sink" });
+  actor(function sink(_m: unknown, _r: unknown) {}, { broker });
+  const worker = await startWorker(broker);
+  await add.send(1, 2);
+  await broker.join(add.queueName, { timeout: 5000 });
+  await worker.stop({ timeout: 1000 });
+  expect(raw.length).toBeGreaterThan(3);
+  for (const line of raw) expect(line.match(/"name":/g)).toHaveLength(1);
+  const names = raw.map((l) => (JSON.parse(l) as LogLine).name);
+  expect(names).toEqual(expect.arrayContaining(["q.worker.Worker", "default.add"]));
+});
+
+test("a result taken by an onSuccess callback is not reported as discarded", async () => {
+  const { broker, find } = capturingBroker();
+  const add = actor(function add(a: number, b: number) {
+    return a + b;
+  }, { broker });
+  actor(function sink(_m: unknown, _r: unknown) {}, { broker });
+  await startWorker(broker);
+  await add.sendWithOptions({ args: [1, 2], onSuccess: "sink" });
+  await broker.join(add.queueName, { timeout: 5000 });
+  expect(find(WARN, "discarded")).toEqual([]);
+  await add.send(3, 4);
+  await broker.join(add.queueName, { timeout: 5000 });
+  expect(find(WARN, "discarded")).toHaveLength(1);
+});

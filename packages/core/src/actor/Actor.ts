@@ -37,5 +37,6 @@ export interface Actor<Args extends unknown[], R, Kwargs = never> {
    * of the parameters: a pipeline step receives the previous result as its last one.
    */
   message(...args: Partial<Args>): Message<R>;
-  messageWithOptions(options: SendOptions<Args, Kwargs>): Message<R>;
+  /** Like {@link Actor.message}, with options; `args` may be a prefix of the parameters. */
+  messageWithOptions(options: SendOptions<Partial<Args>, Kwargs>): Message<R>;
 }

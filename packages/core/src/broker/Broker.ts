@@ -47,11 +47,15 @@ export abstract class Broker {
   readonly delayQueues = new Set<string>();
   readonly middleware: Middleware[] = [];
   readonly actorOptions = new Set<string>();
+  /** This broker's own logger (`q.broker.<Class>`). */
   readonly logger: Logger;
+  /** The logger the broker was given; every component names its own child of it. */
+  readonly rootLogger: Logger;
   private readonly hookCache = new Map<HookName, Middleware[]>();
 
   constructor(options: BrokerOptions = {}) {
-    this.logger = (options.logger ?? defaultLogger()).child({ name: `q.broker.${new.target.name}` });
+    this.rootLogger = options.logger ?? defaultLogger();
+    this.logger = this.rootLogger.child({ name: `q.broker.${new.target.name}` });
     for (const m of options.middleware ?? defaultMiddleware()) this.addMiddleware(m);
   }
 

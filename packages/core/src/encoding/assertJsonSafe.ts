@@ -3,7 +3,8 @@ import { EncodeError } from "../errors/EncodeError";
 /**
  * Throws {@link EncodeError} unless `value` survives a JSON round trip unchanged:
  * only null, booleans, finite numbers, strings, dense arrays and plain objects
- * (whose values are themselves safe). `path` names the value in the error.
+ * (whose values are themselves safe; an `undefined` property is allowed, since JSON
+ * drops it and an absent optional property means the same). `path` names the value.
  *
  * @example
  * assertJsonSafe([1, { a: "b" }], "args"); // ok
@@ -45,7 +46,11 @@ function check(value: unknown, path: string, seen: Set<object>): void {
       const kind = (obj.constructor as { name?: string } | undefined)?.name || "class instance";
       fail(path, `is a ${kind}, which does not survive JSON (send plain objects, arrays and primitives)`);
     }
-    for (const key of Object.keys(obj)) check((obj as Record<string, unknown>)[key], `${path}.${key}`, seen);
+    for (const key of Object.keys(obj)) {
+      const v = (obj as Record<string, unknown>)[key];
+      // An undefined property is dropped by JSON, which is what an absent optional property means.
+      if (v !== undefined) check(v, `${path}.${key}`, seen);
+    }
     if (Object.getOwnPropertySymbols(obj).length > 0) fail(path, "has symbol keys, which JSON drops");
   }
   seen.delete(obj);

@@ -14,6 +14,6 @@ export function childLogger(broker: Broker, name: string): Logger {
   let byName = cache.get(broker);
   if (!byName) cache.set(broker, (byName = new Map()));
   let logger = byName.get(name);
-  if (!logger) byName.set(name, (logger = broker.logger.child({ name })));
+  if (!logger) byName.set(name, (logger = broker.rootLogger.child({ name })));
   return logger;
 }

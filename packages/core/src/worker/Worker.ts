@@ -14,6 +14,7 @@ import { SkipMessage } from "../errors/SkipMessage";
 import type { Logger } from "../logging/Logger";
 import type { MessageProxy } from "../message/MessageProxy";
 import { Middleware } from "../middleware/Middleware";
+import { readOption } from "../options/readOption";
 import { ConsumerLoop, type ConsumerLoopHost } from "./ConsumerLoop";
 import { PriorityQueue } from "./PriorityQueue";
 import { messageContext } from "./messageContext";
@@ -65,6 +66,7 @@ export class Worker implements ConsumerLoopHost {
   readonly broker: Broker;
   readonly concurrency: number;
   readonly logger: Logger;
+  private readonly rootLogger: Logger;
   private readonly queues: ReadonlySet<string> | undefined;
   private readonly prefetch: number;
   private readonly delayPrefetch: number;
@@ -90,7 +92,8 @@ export class Worker implements ConsumerLoopHost {
     this.timeout = options.timeout ?? 1000;
     this.restartDelay = options.restartDelay ?? 3000;
     this.queues = options.queues ? new Set(options.queues.map(qName)) : undefined;
-    this.logger = (options.logger ?? broker.logger).child({ name: "q.worker.Worker" });
+    this.rootLogger = options.logger ?? broker.rootLogger;
+    this.logger = this.rootLogger.child({ name: "q.worker.Worker" });
     this.storesResults = () => broker.actorOptions.has("storeResults");
   }
 
@@ -149,7 +152,7 @@ export class Worker implements ConsumerLoopHost {
       delay ? this.delayPrefetch : this.prefetch,
       this.timeout,
       this.restartDelay,
-      this.broker.logger.child({ name: `q.worker.ConsumerThread(${queueName})` }),
+      this.rootLogger.child({ name: `q.worker.ConsumerThread(${queueName})` }),
     );
     this.loops.set(queueName, loop);
     if (this.running) loop.start();
@@ -212,7 +215,7 @@ export class Worker implements ConsumerLoopHost {
       }
       const result = message.failed ? undefined : await this.callActor(actor, message);
       if (this.abandoned.has(message)) return;
-      if (result !== undefined && result !== null && message.options.pipe_target === undefined && !this.storesResults()) {
+      if (result !== undefined && result !== null && !this.resultIsUsed(message, actor)) {
         actor.logger.warn(
           `Actor '${actor.actorName}' returned a value that is not undefined, but no results middleware stores it. The value has been discarded.`,
         );
@@ -255,6 +258,13 @@ export class Worker implements ConsumerLoopHost {
     });
     actor.logger.debug(`Completed after ${(performance.now() - started).toFixed(2)}ms.`);
     return result;
+  }
+
+  /** Whether something takes the result: a pipeline's next step, a success callback or a results store. */
+  private resultIsUsed(message: MessageProxy, actor: Actor<any, any>): boolean {
+    if (message.options.pipe_target !== undefined) return true;
+    if (readOption(message.options, actor, "onSuccess", null)) return true;
+    return this.storesResults();
   }
 
   private logFailure(actor: Actor<any, any>, message: MessageProxy, error: unknown): void {
