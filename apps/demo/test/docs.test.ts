@@ -1,0 +1,93 @@
+// Keeps the documentation honest: every ```ts block in the READMEs and docs/ must compile
+// against the current @q packages, and the README's unit-test sample must be the code that
+// test/quickstart.test.ts runs.
+//
+// Each block is compiled as its own module (so it needs its own imports), with the demo's
+// test compiler options, as if it were a file in this directory. Blocks fenced as ```text,
+// ```json, ```sh or anything other than ```ts are not checked.
+import fs from "node:fs";
+import path from "node:path";
+import ts from "typescript";
+
+const REPO = path.resolve(__dirname, "../../..");
+const DOC_FILES = [
+  "README.md",
+  ...fs
+    .readdirSync(path.join(REPO, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+  "packages/core/README.md",
+  "packages/broker-stub/README.md",
+];
+
+interface Snippet {
+  /** Where it is, for error messages: `docs/actors.md:42`. */
+  where: string;
+  code: string;
+}
+
+function snippetsOf(file: string): Snippet[] {
+  const text = fs.readFileSync(path.join(REPO, file), "utf8");
+  const out: Snippet[] = [];
+  const fence = /^```ts\n([\s\S]*?)^```$/gm;
+  for (let m = fence.exec(text); m; m = fence.exec(text)) {
+    const line = text.slice(0, m.index).split("\n").length + 1;
+    out.push({ where: `${file}:${line}`, code: m[1]! });
+  }
+  return out;
+}
+
+test("every TypeScript sample in the docs compiles", () => {
+  const snippets = DOC_FILES.flatMap(snippetsOf);
+  expect(snippets.length).toBeGreaterThan(20);
+
+  const configPath = path.join(__dirname, "..", "tsconfig.test.json");
+  const config = ts.getParsedCommandLineOfConfigFile(configPath, {}, {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => {
+      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n"));
+    },
+  });
+  if (!config) throw new Error(`cannot read ${configPath}`);
+
+  // Virtual files next to this test, so that `@q/core` resolves through the demo's node_modules.
+  const virtual = new Map<string, Snippet>();
+  snippets.forEach((s, i) => virtual.set(path.join(__dirname, `__doc_snippet_${i}__.ts`), s));
+
+  const options: ts.CompilerOptions = { ...config.options, noEmit: true };
+  const host = ts.createCompilerHost(options);
+  const { getSourceFile, fileExists, readFile } = host;
+  host.fileExists = (f) => virtual.has(f) || fileExists.call(host, f);
+  host.readFile = (f) => virtual.get(f)?.code ?? readFile.call(host, f);
+  host.getSourceFile = (f, language, ...rest) => {
+    const snippet = virtual.get(f);
+    return snippet ? ts.createSourceFile(f, snippet.code, language) : getSourceFile.call(host, f, language, ...rest);
+  };
+
+  const program = ts.createProgram([...virtual.keys()], options, host);
+  const problems = ts.getPreEmitDiagnostics(program).map((d) => {
+    const text = ts.flattenDiagnosticMessageText(d.messageText, "\n");
+    const snippet = d.file && virtual.get(d.file.fileName);
+    if (!d.file || d.start === undefined) return text;
+    const { line } = d.file.getLineAndCharacterOfPosition(d.start);
+    if (!snippet) return `${d.file.fileName}:${line + 1}: ${text}`;
+    const [file, first] = snippet.where.split(":");
+    return `${file}:${Number(first) + line}: ${text}`;
+  });
+  expect(problems).toEqual([]);
+}, 60_000);
+
+test("the README's unit test is what test/quickstart.test.ts runs", () => {
+  const normalize = (code: string) => code.replace(/\s+/g, " ").trim();
+  const tested = normalize(fs.readFileSync(path.join(__dirname, "quickstart.test.ts"), "utf8"));
+  const readmeTests = snippetsOf("README.md").filter((s) => /^test\(/m.test(s.code));
+  expect(readmeTests.length).toBeGreaterThan(0);
+  for (const snippet of readmeTests) {
+    // Imports may be merged in the test file; compare everything else.
+    const body = snippet.code
+      .split("\n")
+      .filter((l) => !l.startsWith("import "))
+      .join("\n");
+    expect(tested).toContain(normalize(body));
+  }
+});
