@@ -70,7 +70,7 @@ export const RETRY_OPTIONS = { maxRetries: 2, minBackoff: 100, maxBackoff: 1_000
 export function declareActors(broker: Broker, sink: WordCountSink) {
   // Inside `function countWords`, the name countWords means the plain function, not the
   // actor, so the actor's logger is not reachable from there: use a logger of our own.
-  const log = broker.logger.child({ name: "demo.countWords" });
+  const log = broker.rootLogger.child({ name: "demo.countWords" });
 
   const reportDeadLetter = actor(
     function reportDeadLetter(message: MessageData, info: { retries: number; max_retries: number | null }): void {

@@ -74,7 +74,7 @@ export async function main(options: DemoOptions = {}): Promise<DemoSummary> {
   const summary: DemoSummary = { counts: {}, deadLetters: [] };
 
   const broker = createBroker({ logger: options.logger });
-  const log = broker.logger.child({ name: "demo" });
+  const log = broker.rootLogger.child({ name: "demo" });
   const { countWords } = declareActors(broker, {
     counted: (url, words) => void (summary.counts[url] = words),
     gaveUp: (url, attempts, error) => void summary.deadLetters.push({ url, attempts, error }),
