@@ -1,0 +1,204 @@
+import { type Consumer, Message, MessageProxy } from "@q/core";
+import { Batcher } from "./Batcher";
+import type { RedisBroker } from "./RedisBroker";
+
+interface Fetched {
+  id: string;
+  data: Buffer | null;
+}
+
+/**
+ * Internal: consumes one Redis queue. Fetches in batches up to the prefetch, wakes
+ * on @q producers' Pub/Sub notices (polling at `timeout` for other producers), acks
+ * in batches, dead-letters payloads that do not decode, keeps its heartbeat and
+ * recovers dead workers' messages on a timer, and after a reconnect returns any ids
+ * its ack set holds that it does not know about (a fetch whose reply was lost).
+ */
+export class RedisConsumer implements Consumer {
+  private readonly outstanding = new Map<MessageProxy, string>();
+  private cache: Fetched[] = [];
+  private cacheHead = 0;
+  private closed = false;
+  private fetching: Promise<number> | undefined;
+  private wakes = 0;
+  private waiter: (() => void) | undefined;
+  private readonly unlisten: Promise<(() => Promise<void>) | undefined>;
+  private readonly maintenanceTimer: NodeJS.Timeout;
+  private maintaining = false;
+  private needsReconcile = false;
+  private readonly acks: Batcher<string>;
+  private readonly nacks: Batcher<string>;
+
+  constructor(
+    private readonly broker: RedisBroker,
+    readonly queueName: string,
+    private readonly prefetch: number,
+    private readonly timeout: number,
+    private readonly onClose: () => void,
+  ) {
+    this.acks = new Batcher((ids) => this.broker.dispatch("ack", queueName, ids, "0").then(() => undefined));
+    this.nacks = new Batcher((ids) => this.broker.dispatch("nack", queueName, ids, "0").then(() => undefined));
+    const listener = broker.wakeupListener();
+    this.unlisten = listener
+      ? listener.listen(broker.wakeupChannel(queueName), () => this.signal(true)).catch((err) => {
+          broker.logger.warn({ err }, `Could not subscribe to wake-ups of ${queueName}; polling instead.`);
+          return undefined;
+        })
+      : Promise.resolve(undefined);
+    this.maintenanceTimer = setInterval(() => void this.maintain(), broker.maintenanceInterval);
+  }
+
+  async next(): Promise<MessageProxy | null> {
+    const deadline = Date.now() + this.timeout;
+    for (;;) {
+      if (this.closed) return null;
+      const proxy = this.takeFromCache();
+      if (proxy) return proxy;
+      const room = this.prefetch - this.outstanding.size;
+      if (room > 0) {
+        const mark = this.wakes;
+        if ((await this.fetch(room)) > 0 || this.wakes !== mark) continue;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0 || !(await this.waitForSignal(left))) return null;
+    }
+  }
+
+  async ack(message: MessageProxy): Promise<void> {
+    const id = this.outstanding.get(message);
+    if (id === undefined) return;
+    await this.acks.add(id);
+    this.settled(message);
+  }
+
+  async nack(message: MessageProxy): Promise<void> {
+    const id = this.outstanding.get(message);
+    if (id === undefined) return;
+    await this.nacks.add(id);
+    this.settled(message);
+  }
+
+  async requeue(messages: readonly MessageProxy[]): Promise<void> {
+    const ids = messages.flatMap((m) => {
+      const id = this.outstanding.get(m);
+      return id === undefined ? [] : [id];
+    });
+    if (ids.length) await this.broker.dispatch("requeue", this.queueName, ids, "0");
+    for (const m of messages) this.settled(m);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.maintenanceTimer);
+    this.signal(false);
+    try {
+      // Unprocessed and unacked messages go back to the head of the queue.
+      const ids = [...this.outstanding.values(), ...this.cache.slice(this.cacheHead).map((f) => f.id)];
+      this.outstanding.clear();
+      this.cache = [];
+      this.cacheHead = 0;
+      if (ids.length) await this.broker.dispatch("requeue", this.queueName, ids, "0");
+    } finally {
+      this.onClose();
+      const unlisten = await this.unlisten;
+      await unlisten?.().catch(() => undefined);
+    }
+  }
+
+  /** @internal The connection came (back): check the ack set before the next fetch. */
+  reconnected(): void {
+    this.needsReconcile = true;
+  }
+
+  private takeFromCache(): MessageProxy | null {
+    while (this.cacheHead < this.cache.length) {
+      const { id, data } = this.cache[this.cacheHead++]!;
+      if (this.cacheHead === this.cache.length) {
+        this.cache = [];
+        this.cacheHead = 0;
+      }
+      if (!data) {
+        // The id was on the list but its payload is gone (deleted by hand, or purged).
+        this.broker.logger.warn(`Message ${id} on ${this.queueName} has no payload; dropping it.`);
+        void this.acks.add(id).catch(() => undefined);
+        continue;
+      }
+      let message: Message;
+      try {
+        message = Message.decode(data);
+      } catch (error) {
+        this.broker.logger.error(
+          { err: error },
+          `Moved an undecodable message ${id} on ${this.queueName} to the dead letters: ${(error as Error).message}`,
+        );
+        void this.nacks.add(id).catch((err) => this.broker.logger.error({ err }, `Could not dead-letter message ${id}.`));
+        continue;
+      }
+      const proxy = new MessageProxy(message, this.queueName, data);
+      this.outstanding.set(proxy, id);
+      return proxy;
+    }
+    return null;
+  }
+
+  /** Fetches up to `room` messages (minus those cached); one fetch at a time. */
+  private fetch(room: number): Promise<number> {
+    if (this.fetching) return this.fetching.then(() => 0);
+    this.fetching = (async () => {
+      if (this.needsReconcile) {
+        this.needsReconcile = false;
+        const known = [...this.outstanding.values(), ...this.cache.slice(this.cacheHead).map((f) => f.id)];
+        const returned = Number(await this.broker.dispatch("reconcile", this.queueName, known, "0"));
+        if (returned > 0) this.broker.logger.warn(`Returned ${returned} message(s) to ${this.queueName} that a lost fetch had taken.`);
+      }
+      const n = room - (this.cache.length - this.cacheHead);
+      if (n <= 0) return 0;
+      const reply = (await this.broker.dispatch("fetch", this.queueName, [n])) as (Buffer | null)[];
+      for (let i = 0; i < reply.length; i += 2) this.cache.push({ id: reply[i]!.toString(), data: reply[i + 1] ?? null });
+      return reply.length / 2;
+    })().finally(() => {
+      this.fetching = undefined;
+    });
+    return this.fetching;
+  }
+
+  private settled(message: MessageProxy): void {
+    if (this.outstanding.delete(message)) this.signal(false);
+  }
+
+  private signal(wake: boolean): void {
+    if (wake) this.wakes++;
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.();
+  }
+
+  private waitForSignal(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        resolve(false);
+      }, ms);
+      this.waiter = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+  }
+
+  /** Heartbeat, recover dead workers' messages of this queue, expire old dead letters. */
+  private async maintain(): Promise<void> {
+    if (this.maintaining || this.closed) return;
+    this.maintaining = true;
+    try {
+      const full = Math.random() * 1_000_000 < this.broker.maintenanceChance ? "2" : "1";
+      const recovered = Number(await this.broker.dispatch("maintenance", this.queueName, [], full));
+      if (recovered > 0) this.broker.logger.info(`Recovered ${recovered} message(s) of dead workers on ${this.queueName}.`);
+    } catch (err) {
+      this.broker.logger.debug({ err }, `Maintenance of ${this.queueName} failed; retrying on the next tick.`);
+    } finally {
+      this.maintaining = false;
+    }
+  }
+}

@@ -1,0 +1,3 @@
+/** @q/broker-redis: a Dramatiq-compatible Redis broker for @q. */
+export { RedisBroker, type RedisBrokerOptions } from "./RedisBroker";
+export { DISPATCH_LUA } from "./dispatchLua";
