@@ -11,7 +11,7 @@ export async function requireRedis(): Promise<void> {
     await client.connect();
     await client.ping();
   } catch (error) {
-    throw new Error(`Redis is not reachable at ${REDIS_URL}: run bash tooling/scripts/services.sh redis (${(error as Error).message})`);
+    throw new Error(`Redis is not reachable at ${REDIS_URL}: run bash tooling/scripts/services.sh redis (${(error as Error).message})`, { cause: error });
   } finally {
     client.disconnect();
   }
