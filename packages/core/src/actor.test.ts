@@ -1,31 +1,12 @@
 import pino from "pino";
+import { RecordingBroker } from "../test/support/RecordingBroker";
 import { actor } from "./actor";
-import { Broker, type BrokerOptions } from "./broker/Broker";
-import type { Consumer } from "./broker/Consumer";
 import { ActorDefinitionError } from "./errors/ActorDefinitionError";
 import { ArgumentError } from "./errors/ArgumentError";
 import { EncodeError } from "./errors/EncodeError";
 import { QError } from "./errors/QError";
 import { Message } from "./message/Message";
 import { Middleware } from "./middleware/Middleware";
-
-/** A broker that records what it publishes (core cannot use @q/broker-stub). */
-class RecordingBroker extends Broker {
-  readonly published: Message[] = [];
-  constructor(options: BrokerOptions = {}) {
-    super({ logger: pino({ level: "silent" }), ...options });
-  }
-  consume(): Consumer {
-    throw new Error("RecordingBroker does not consume");
-  }
-  async flush(): Promise<void> {}
-  async flushAll(): Promise<void> {}
-  async join(): Promise<void> {}
-  async close(): Promise<void> {}
-  protected async publish(message: Message): Promise<void> {
-    this.published.push(message);
-  }
-}
 
 /** Runs `send` and returns what it failed with (a synchronous throw or a rejection). */
 async function sendFailure(send: () => unknown): Promise<Error> {

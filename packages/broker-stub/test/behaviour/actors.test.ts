@@ -12,42 +12,11 @@ import {
   type MessageProxy,
   Middleware,
   SkipMessage,
-  Worker,
-  type WorkerOptions,
   actor,
 } from "@q/core";
-import pino from "pino";
-import { StubBroker, type StubBrokerOptions } from "../../src";
+import { capturingBroker, newBroker, sleep, startWorker, stopStartedWorkers } from "./harness";
 
-interface LogLine {
-  level: number;
-  msg: string;
-  err?: { message: string; stack: string };
-}
-
-const workers: Worker[] = [];
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop({ timeout: 1000 })));
-});
-
-function newBroker(options: StubBrokerOptions = {}): StubBroker {
-  return new StubBroker({ logger: pino({ level: "silent" }), ...options });
-}
-
-function capturingBroker(): { broker: StubBroker; logs: LogLine[] } {
-  const logs: LogLine[] = [];
-  const logger = pino({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
-  return { broker: new StubBroker({ logger }), logs };
-}
-
-async function startWorker(broker: StubBroker, options: WorkerOptions = {}): Promise<Worker> {
-  const worker = new Worker(broker, { timeout: 50, ...options });
-  workers.push(worker);
-  await worker.start();
-  return worker;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+afterEach(stopStartedWorkers);
 
 describe("actor declaration", () => {
   // 1. test_actors_cannot_be_assigned_arbitrary_options
@@ -185,7 +154,7 @@ describe("actors processing messages", () => {
 
   // 8. test_before_and_after_signal_failures_are_ignored
   test("failures in before and after hooks are logged and ignored", async () => {
-    const { broker, logs } = capturingBroker();
+    const { broker, logs } = capturingBroker("debug");
     class BrokenMiddleware extends Middleware {
       override beforeProcessMessage(): void {
         throw new Error("before process message error");
@@ -289,7 +258,7 @@ describe("actors processing messages", () => {
 
   // 11. test_worker_handles_non_numeric_eta_and_logs_warning
   test("a non-numeric eta is treated as due now, with a warning", async () => {
-    const { broker, logs } = capturingBroker();
+    const { broker, logs } = capturingBroker("debug");
     const calls: number[] = [];
     const work = actor(function work(x: number) {
       calls.push(x);

@@ -15,32 +15,11 @@ import {
   Retries,
   ShutdownNotifications,
   TimeLimit,
-  Worker,
   actor,
 } from "@q/core";
-import pino from "pino";
-import { StubBroker, type StubBrokerOptions } from "../../src";
+import { capturingBroker, newBroker, startWorker, stopStartedWorkers } from "./harness";
 
-interface LogLine {
-  level: number;
-  msg: string;
-}
-
-const workers: Worker[] = [];
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop({ timeout: 1000 })));
-});
-
-function newBroker(options: StubBrokerOptions = {}): StubBroker {
-  return new StubBroker({ logger: pino({ level: "silent" }), ...options });
-}
-
-async function startWorker(broker: StubBroker): Promise<Worker> {
-  const worker = new Worker(broker, { timeout: 50 });
-  workers.push(worker);
-  await worker.start();
-  return worker;
-}
+afterEach(stopStartedWorkers);
 
 class EmptyMiddleware extends Middleware {}
 
@@ -88,8 +67,7 @@ describe("addMiddleware", () => {
   });
 
   test("adding a second middleware of the same type only warns", () => {
-    const logs: LogLine[] = [];
-    const broker = new StubBroker({ logger: pino({}, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) }) });
+    const { broker, logs } = capturingBroker();
     broker.addMiddleware(new AgeLimit());
     expect(broker.middleware.filter((m) => m instanceof AgeLimit)).toHaveLength(2);
     expect(logs.filter((l) => l.level === 40).map((l) => l.msg)).toEqual([

@@ -1,25 +1,10 @@
 /**
  * Dramatiq tests/test_callbacks.py, spec 17.1 item 37 (plus on_success / on_failure basics).
  */
-import { ActorDefinitionError, ArgumentError, type MessageData, Worker, type WorkerOptions, actor } from "@q/core";
-import pino from "pino";
-import { StubBroker, type StubBrokerOptions } from "../../src";
+import { ActorDefinitionError, ArgumentError, type MessageData, actor } from "@q/core";
+import { newBroker, startWorker, stopStartedWorkers } from "./harness";
 
-const workers: Worker[] = [];
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop({ timeout: 1000 })));
-});
-
-function newBroker(options: StubBrokerOptions = {}): StubBroker {
-  return new StubBroker({ logger: pino({ level: "silent" }), ...options });
-}
-
-async function startWorker(broker: StubBroker, options: WorkerOptions = {}): Promise<Worker> {
-  const worker = new Worker(broker, { timeout: 50, ...options });
-  workers.push(worker);
-  await worker.start();
-  return worker;
-}
+afterEach(stopStartedWorkers);
 
 test("onSuccess is sent the message and the result", async () => {
   const broker = newBroker();

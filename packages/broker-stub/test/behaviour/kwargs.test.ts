@@ -3,31 +3,11 @@
  * parameters, so an actor opts in with acceptKwargs and gets the kwargs object as its last
  * argument; otherwise a message carrying kwargs is dead-lettered with ArgumentError, not retried.
  */
-import { ArgumentError, type Broker, type Message, Middleware, Worker, type WorkerOptions, actor } from "@q/core";
+import { ArgumentError, actor } from "@q/core";
 import { randomUUID } from "node:crypto";
-import pino from "pino";
-import { StubBroker, type StubBrokerOptions } from "../../src";
+import { EnqueueRecorder, capturingBroker, newBroker, startWorker, stopStartedWorkers } from "./harness";
 
-interface LogLine {
-  level: number;
-  msg: string;
-}
-
-const workers: Worker[] = [];
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop({ timeout: 1000 })));
-});
-
-function newBroker(options: StubBrokerOptions = {}): StubBroker {
-  return new StubBroker({ logger: pino({ level: "silent" }), ...options });
-}
-
-async function startWorker(broker: StubBroker, options: WorkerOptions = {}): Promise<Worker> {
-  const worker = new Worker(broker, { timeout: 50, ...options });
-  workers.push(worker);
-  await worker.start();
-  return worker;
-}
+afterEach(stopStartedWorkers);
 
 /** Bytes as Python's Dramatiq writes them (`json.dumps(..., separators=(",", ":"))`). */
 function pythonMessage(actorName: string, args: unknown[], kwargs: Record<string, unknown>): { id: string; bytes: Buffer } {
@@ -36,16 +16,8 @@ function pythonMessage(actorName: string, args: unknown[], kwargs: Record<string
   return { id, bytes: Buffer.from(JSON.stringify(body)) };
 }
 
-class EnqueueRecorder extends Middleware {
-  readonly enqueued: Message[] = [];
-  override afterEnqueue(_broker: Broker, message: Message): void {
-    this.enqueued.push(message);
-  }
-}
-
 test("kwargs sent to an actor without acceptKwargs dead-letter the message with ArgumentError, without retries", async () => {
-  const logs: LogLine[] = [];
-  const broker = new StubBroker({ logger: pino({}, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) }) });
+  const { broker, logs } = capturingBroker();
   const recorder = new EnqueueRecorder();
   broker.addMiddleware(recorder);
   let calls = 0;

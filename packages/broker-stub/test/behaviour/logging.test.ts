@@ -2,42 +2,17 @@
  * Dramatiq's log lines (spec 4, 5), written through an injected pino logger.
  * Dramatiq's CRITICAL is pino's fatal (60); ERROR 50, WARNING 40, INFO 30.
  */
-import { Message, Middleware, SkipMessage, Worker, type WorkerOptions, actor } from "@q/core";
+import { Message, Middleware, SkipMessage, actor } from "@q/core";
 import pino from "pino";
 import { StubBroker } from "../../src";
-
-interface LogLine {
-  level: number;
-  msg: string;
-  name?: string;
-  err?: { type: string; message: string; stack: string };
-}
+import { type LogLine, capturingBroker, startWorker, stopStartedWorkers } from "./harness";
 
 const FATAL = 60;
 const ERROR = 50;
 const WARN = 40;
 const INFO = 30;
 
-const workers: Worker[] = [];
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop({ timeout: 1000 })));
-});
-
-/** A broker whose logger writes parsed lines into `logs`. */
-function capturingBroker(): { broker: StubBroker; logs: LogLine[]; find: (level: number, text: string | RegExp) => LogLine[] } {
-  const logs: LogLine[] = [];
-  const logger = pino({ level: "info" }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
-  const find = (level: number, text: string | RegExp) =>
-    logs.filter((l) => l.level === level && (typeof text === "string" ? l.msg.includes(text) : text.test(l.msg)));
-  return { broker: new StubBroker({ logger }), logs, find };
-}
-
-async function startWorker(broker: StubBroker, options: WorkerOptions = {}): Promise<Worker> {
-  const worker = new Worker(broker, { timeout: 50, ...options });
-  workers.push(worker);
-  await worker.start();
-  return worker;
-}
+afterEach(stopStartedWorkers);
 
 test("a failure is logged with its stack, then each retry, then the final give-up", async () => {
   const { broker, find } = capturingBroker();

@@ -2,25 +2,10 @@
  * Dramatiq tests/test_composition.py (pipelines), spec 17.1 items 42–44, on the stub
  * without a results backend: actors record what they receive.
  */
-import { type Broker, CurrentMessage, type MessageProxy, Middleware, Pipeline, QError, Worker, type WorkerOptions, actor, group, pipeline } from "@q/core";
-import pino from "pino";
-import { StubBroker, type StubBrokerOptions } from "../../src";
+import { type Broker, CurrentMessage, type MessageProxy, Middleware, Pipeline, QError, actor, group, pipeline } from "@q/core";
+import { newBroker, startWorker, stopStartedWorkers } from "./harness";
 
-const workers: Worker[] = [];
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop({ timeout: 1000 })));
-});
-
-function newBroker(options: StubBrokerOptions = {}): StubBroker {
-  return new StubBroker({ logger: pino({ level: "silent" }), ...options });
-}
-
-async function startWorker(broker: StubBroker, options: WorkerOptions = {}): Promise<Worker> {
-  const worker = new Worker(broker, { timeout: 50, ...options });
-  workers.push(worker);
-  await worker.start();
-  return worker;
-}
+afterEach(stopStartedWorkers);
 
 test("each step's result is appended to the next step's arguments", async () => {
   const broker = newBroker();

@@ -1,54 +1,10 @@
 /**
  * Dramatiq tests/middleware/test_retries.py, spec 17.1 items 30–34.
  */
-import {
-  type Broker,
-  type Message,
-  type MessageData,
-  Middleware,
-  Retries,
-  Retry,
-  Worker,
-  type WorkerOptions,
-  actor,
-} from "@q/core";
-import pino from "pino";
-import { StubBroker, type StubBrokerOptions } from "../../src";
+import { type MessageData, Retries, Retry, actor } from "@q/core";
+import { EnqueueRecorder, capturingBroker, newBroker, startWorker, stopStartedWorkers } from "./harness";
 
-interface LogLine {
-  level: number;
-  msg: string;
-}
-
-const workers: Worker[] = [];
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop({ timeout: 1000 })));
-});
-
-function newBroker(options: StubBrokerOptions = {}): StubBroker {
-  return new StubBroker({ logger: pino({ level: "silent" }), ...options });
-}
-
-function capturingBroker(): { broker: StubBroker; logs: LogLine[] } {
-  const logs: LogLine[] = [];
-  const logger = pino({ level: "debug" }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
-  return { broker: new StubBroker({ logger }), logs };
-}
-
-async function startWorker(broker: StubBroker, options: WorkerOptions = {}): Promise<Worker> {
-  const worker = new Worker(broker, { timeout: 50, ...options });
-  workers.push(worker);
-  await worker.start();
-  return worker;
-}
-
-/** Records every enqueue with its delay (retries go to the delay queue). */
-class EnqueueRecorder extends Middleware {
-  readonly enqueued: { message: Message; delay: number | undefined }[] = [];
-  override afterEnqueue(_broker: Broker, message: Message, delay: number | undefined): void {
-    this.enqueued.push({ message, delay });
-  }
-}
+afterEach(stopStartedWorkers);
 
 const fast = { minBackoff: 10, maxBackoff: 100 };
 
@@ -146,7 +102,7 @@ test("an actor-level minBackoff of 0 is honoured", async () => {
 
 // 31. test_retry_exceptions_can_specify_a_delay
 test("Retry exceptions can specify a delay, and are not logged as errors", async () => {
-  const { broker, logs } = capturingBroker();
+  const { broker, logs } = capturingBroker("debug");
   const recorder = new EnqueueRecorder();
   broker.addMiddleware(recorder);
   const timestamps: number[] = [];
@@ -224,7 +180,7 @@ test("retryWhen cannot travel in a message", () => {
 
 // 33. test_actor_with_throws_logs_info_and_does_not_retry
 test("an actor's expected errors (throws) are logged at INFO and not retried", async () => {
-  const { broker, logs } = capturingBroker();
+  const { broker, logs } = capturingBroker("debug");
   class MyError extends Error {
     override name = "MyError";
   }

@@ -3,38 +3,10 @@
  * actors with notifyShutdown see their signal abort with Shutdown, others finish, and
  * stop({ timeout }) always resolves, requeueing what could not finish.
  */
-import { CurrentMessage, Shutdown, Worker, type WorkerOptions, actor } from "@q/core";
-import pino from "pino";
-import { StubBroker, type StubBrokerOptions } from "../../src";
+import { CurrentMessage, Shutdown, actor } from "@q/core";
+import { capturingBroker, deferred, newBroker, sleep, startWorker, stopStartedWorkers } from "./harness";
 
-interface LogLine {
-  level: number;
-  msg: string;
-}
-
-const workers: Worker[] = [];
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop({ timeout: 1000 })));
-});
-
-function newBroker(options: StubBrokerOptions = {}): StubBroker {
-  return new StubBroker({ logger: pino({ level: "silent" }), ...options });
-}
-
-async function startWorker(broker: StubBroker, options: WorkerOptions = {}): Promise<Worker> {
-  const worker = new Worker(broker, { timeout: 50, ...options });
-  workers.push(worker);
-  await worker.start();
-  return worker;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
+afterEach(stopStartedWorkers);
 
 /** Resolves when the signal aborts; rejects with its reason, as an abort-aware API would. */
 function untilAborted(signal: AbortSignal): Promise<never> {
@@ -145,8 +117,7 @@ test("stop({ timeout }) resolves even if an actor never settles; its message is 
 });
 
 test("an abandoned message's time limit does not fire after the worker stopped", async () => {
-  const logs: LogLine[] = [];
-  const broker = new StubBroker({ logger: pino({}, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) }) });
+  const { broker, logs } = capturingBroker();
   const started = deferred();
   const work = actor(function work() {
     started.resolve();

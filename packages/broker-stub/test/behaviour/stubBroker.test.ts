@@ -1,40 +1,30 @@
 /**
  * Dramatiq tests/test_stub_broker.py, spec 17.1 items 16–17, plus the rest of the stub's contract (spec 8).
  */
-import { Message, QueueJoinTimeout, QueueNotFound, Worker, type WorkerOptions, actor } from "@q/core";
-import pino from "pino";
-import { StubBroker, type StubBrokerOptions } from "../../src";
+import { Message, QueueJoinTimeout, QueueNotFound, actor } from "@q/core";
+import type { StubBroker } from "../../src";
+import { newBroker, sleep, startWorker, stopStartedWorkers } from "./harness";
 
-const workers: Worker[] = [];
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop({ timeout: 1000 })));
-});
-
-function newBroker(options: StubBrokerOptions = {}): StubBroker {
-  return new StubBroker({ logger: pino({ level: "silent" }), ...options });
-}
-
-async function startWorker(broker: StubBroker, options: WorkerOptions = {}): Promise<Worker> {
-  const worker = new Worker(broker, { timeout: 50, ...options });
-  workers.push(worker);
-  await worker.start();
-  return worker;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+afterEach(stopStartedWorkers);
 
 class CustomError extends Error {
   override name = "CustomError";
+}
+
+/** Declares `failing`, which always throws CustomError("the actor failed") and is not retried, and starts a worker. */
+async function failingActorWithWorker(broker: StubBroker) {
+  const failing = actor(function failing() {
+    throw new CustomError("the actor failed");
+  }, { broker, maxRetries: 0 });
+  await startWorker(broker);
+  return failing;
 }
 
 describe("join", () => {
   // 16. test_stub_broker_join_reraises_actor_exceptions_in_the_joining_current_thread
   test("join re-raises a dead-lettered message's exception in the joining test", async () => {
     const broker = newBroker();
-    const failing = actor(function failing() {
-      throw new CustomError("the actor failed");
-    }, { broker, maxRetries: 0 });
-    await startWorker(broker);
+    const failing = await failingActorWithWorker(broker);
 
     await failing.send();
     const error = await broker.join(failing.queueName, { timeout: 5000 }).catch((e: unknown) => e);
@@ -44,10 +34,7 @@ describe("join", () => {
 
   test("join({ failFast: false }) does not re-raise", async () => {
     const broker = newBroker();
-    const failing = actor(function failing() {
-      throw new CustomError("the actor failed");
-    }, { broker, maxRetries: 0 });
-    await startWorker(broker);
+    const failing = await failingActorWithWorker(broker);
 
     await failing.send();
     await broker.join(failing.queueName, { timeout: 5000, failFast: false });
@@ -56,10 +43,7 @@ describe("join", () => {
 
   test("a broker made with failFastDefault: false does not re-raise unless asked", async () => {
     const broker = newBroker({ failFastDefault: false });
-    const failing = actor(function failing() {
-      throw new CustomError("the actor failed");
-    }, { broker, maxRetries: 0 });
-    await startWorker(broker);
+    const failing = await failingActorWithWorker(broker);
 
     await failing.send();
     await broker.join(failing.queueName, { timeout: 5000 });
@@ -68,10 +52,7 @@ describe("join", () => {
 
   test("join re-raises only while dead letters are kept: flushAll clears them", async () => {
     const broker = newBroker();
-    const failing = actor(function failing() {
-      throw new CustomError("x");
-    }, { broker, maxRetries: 0 });
-    await startWorker(broker);
+    const failing = await failingActorWithWorker(broker);
 
     await failing.send();
     await expect(broker.join("default", { timeout: 5000 })).rejects.toBeInstanceOf(CustomError);

@@ -11,43 +11,15 @@ import {
   Middleware,
   type ProcessOutcome,
   TimeLimitExceeded,
-  Worker,
-  type WorkerOptions,
   actor,
 } from "@q/core";
-import pino from "pino";
-import { StubBroker, type StubBrokerOptions } from "../../src";
+import { capturingBroker, deferred, newBroker, sleep, startWorker, stopStartedWorkers } from "./harness";
 
-interface LogLine {
-  level: number;
-  msg: string;
-}
-
-const workers: Worker[] = [];
 const timers: NodeJS.Timeout[] = [];
 afterEach(async () => {
   for (const timer of timers.splice(0)) clearTimeout(timer);
-  await Promise.all(workers.splice(0).map((w) => w.stop({ timeout: 1000 })));
+  await stopStartedWorkers();
 });
-
-function newBroker(options: StubBrokerOptions = {}): StubBroker {
-  return new StubBroker({ logger: pino({ level: "silent" }), ...options });
-}
-
-async function startWorker(broker: StubBroker, options: WorkerOptions = {}): Promise<Worker> {
-  const worker = new Worker(broker, { timeout: 50, ...options });
-  workers.push(worker);
-  await worker.start();
-  return worker;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 /** A promise that settles after `ms` (its timer is cleared after each test). */
 function later<T>(ms: number, value: T): Promise<T> {
@@ -179,8 +151,7 @@ test("the signal of a message that finishes in time never aborts", async () => {
 });
 
 test("exceeding the time limit is logged as a warning, then as a failure", async () => {
-  const logs: LogLine[] = [];
-  const broker = new StubBroker({ logger: pino({}, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) }) });
+  const { broker, logs } = capturingBroker();
   const work = actor(async function work() {
     await later(5000, null);
   }, { broker, timeLimit: 50, maxRetries: 0 });

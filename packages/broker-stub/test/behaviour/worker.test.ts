@@ -1,27 +1,10 @@
 /**
  * Dramatiq tests/test_worker.py, spec 17.1 items 14–15, plus pause/resume and stop-time requeueing.
  */
-import { type Broker, type MessageProxy, Middleware, Worker, type WorkerOptions, actor } from "@q/core";
-import pino from "pino";
-import { StubBroker, type StubBrokerOptions } from "../../src";
+import { type Broker, type MessageProxy, Middleware, Worker, actor } from "@q/core";
+import { newBroker, sleep, startWorker, stopStartedWorkers } from "./harness";
 
-const workers: Worker[] = [];
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop({ timeout: 1000 })));
-});
-
-function newBroker(options: StubBrokerOptions = {}): StubBroker {
-  return new StubBroker({ logger: pino({ level: "silent" }), ...options });
-}
-
-async function startWorker(broker: StubBroker, options: WorkerOptions = {}): Promise<Worker> {
-  const worker = new Worker(broker, { timeout: 50, ...options });
-  workers.push(worker);
-  await worker.start();
-  return worker;
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+afterEach(stopStartedWorkers);
 
 // 14. test_workers_dont_register_queues_that_arent_whitelisted
 test("workers don't consume queues that aren't whitelisted", async () => {

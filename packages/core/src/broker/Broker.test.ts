@@ -1,4 +1,5 @@
 import pino from "pino";
+import { RecordingBroker } from "../../test/support/RecordingBroker";
 import { actor } from "../actor";
 import type { Actor } from "../actor/Actor";
 import { ActorNotFound } from "../errors/ActorNotFound";
@@ -15,34 +16,7 @@ import { Pipelines } from "../middleware/Pipelines";
 import { Retries } from "../middleware/Retries";
 import { ShutdownNotifications } from "../middleware/ShutdownNotifications";
 import { TimeLimit } from "../middleware/TimeLimit";
-import { Broker, type BrokerOptions } from "./Broker";
-import type { Consumer } from "./Consumer";
-
-/** A concrete broker that records what it publishes (core cannot use @q/broker-stub). */
-class RecordingBroker extends Broker {
-  readonly published: Message[] = [];
-  readonly storage: string[] = [];
-  readonly events: string[];
-
-  constructor(options: BrokerOptions & { events?: string[] } = {}) {
-    super(options);
-    this.events = options.events ?? [];
-  }
-  consume(): Consumer {
-    throw new Error("RecordingBroker does not consume");
-  }
-  async flush(): Promise<void> {}
-  async flushAll(): Promise<void> {}
-  async join(): Promise<void> {}
-  async close(): Promise<void> {}
-  protected async publish(message: Message): Promise<void> {
-    this.events.push(`publish ${message.queueName}`);
-    this.published.push(message);
-  }
-  protected override onDeclareQueue(queueName: string): void {
-    this.storage.push(queueName);
-  }
-}
+import type { Broker } from "./Broker";
 
 interface LogLine {
   level: number;

@@ -1,26 +1,9 @@
 import pino from "pino";
+import { RecordingBroker } from "../../test/support/RecordingBroker";
 import { actor } from "../actor";
-import { Broker } from "../broker/Broker";
-import type { Consumer } from "../broker/Consumer";
-import type { Message } from "../message/Message";
 import { MessageProxy } from "../message/MessageProxy";
 import { Retries } from "./Retries";
 import { computeBackoff } from "./computeBackoff";
-
-/** A broker that only records what it publishes (core cannot use @q/broker-stub). */
-class RecordingBroker extends Broker {
-  readonly published: Message[] = [];
-  consume(): Consumer {
-    throw new Error("RecordingBroker does not consume");
-  }
-  async flush(): Promise<void> {}
-  async flushAll(): Promise<void> {}
-  async join(): Promise<void> {}
-  async close(): Promise<void> {}
-  protected async publish(message: Message): Promise<void> {
-    this.published.push(message);
-  }
-}
 
 /** A `random` that returns the given values in turn. */
 function draws(...values: number[]): () => number {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import pino from "pino";
 import { actor } from "../actor";
+import type { Actor } from "../actor/Actor";
 import type { Broker } from "../broker/Broker";
 import type { ConsumeOptions, Consumer } from "../broker/Consumer";
 import { dqName } from "../broker/queueNames";
@@ -460,13 +461,7 @@ const CASES: readonly CaseDef[] = [
     id: "poison",
     title: "dead-letters undecodable payloads with a reason and keeps consuming",
     async run(c) {
-      const seen: number[] = [];
-      const good = actor(
-        function conf_good(n: number) {
-          seen.push(n);
-        },
-        { broker: c.broker, queueName: c.queue },
-      );
+      const { good, seen } = declareGoodActor(c);
       const notJson = Buffer.from("this is not json {", "utf8");
       const badUtf8 = Buffer.from([0xff, 0xfe, 0x7b, 0x7d]);
       const unknownKey = Buffer.from(
@@ -499,13 +494,7 @@ const CASES: readonly CaseDef[] = [
     id: "unknown-actor",
     title: "dead-letters a message for an undeclared actor and keeps consuming",
     async run(c) {
-      const seen: number[] = [];
-      const good = actor(
-        function conf_good(n: number) {
-          seen.push(n);
-        },
-        { broker: c.broker, queueName: c.queue },
-      );
+      const { good, seen } = declareGoodActor(c);
       await c.worker();
       const orphan = await c.broker.enqueue(new Message({ queueName: c.queue, actorName: "conf_nobody_declared_this", args: [1] }));
       await good.send(2);
@@ -780,6 +769,18 @@ async function enqueueNoops(c: Ctx<Broker>, n: number, queueName = c.queue): Pro
     ids.push(sent.messageId);
   }
   return ids;
+}
+
+/** Declares `conf_good` on the test's queue; it records in `seen` the number each of its messages carries. */
+function declareGoodActor(c: Ctx<Broker>): { good: Actor<[n: number], void>; seen: number[] } {
+  const seen: number[] = [];
+  const good = actor(
+    function conf_good(n: number) {
+      seen.push(n);
+    },
+    { broker: c.broker, queueName: c.queue },
+  );
+  return { good, seen };
 }
 
 let silent: Logger | undefined;
