@@ -16,8 +16,11 @@ const DOC_FILES = [
     .readdirSync(path.join(REPO, "docs"))
     .filter((f) => f.endsWith(".md"))
     .map((f) => `docs/${f}`),
-  "packages/core/README.md",
-  "packages/broker-stub/README.md",
+  // Every package's README: a new package must be a devDependency here for its samples to compile.
+  ...fs
+    .readdirSync(path.join(REPO, "packages"))
+    .filter((d) => fs.existsSync(path.join(REPO, "packages", d, "README.md")))
+    .map((d) => `packages/${d}/README.md`),
 ];
 
 interface Snippet {
