@@ -1,4 +1,4 @@
-import { type Consumer, Message, MessageProxy } from "@q/core";
+import { ConnectionClosed, type Consumer, Message, MessageProxy } from "@q/core";
 import { Batcher } from "./Batcher";
 import type { RedisBroker } from "./RedisBroker";
 
@@ -49,6 +49,8 @@ export class RedisConsumer implements Consumer {
   }
 
   async next(): Promise<MessageProxy | null> {
+    // Returning null at once would make a caller's fetch loop spin (broker closed under a running worker).
+    if (this.closed) throw new ConnectionClosed(`The consumer of ${this.queueName} is closed.`);
     const deadline = Date.now() + this.timeout;
     for (;;) {
       if (this.closed) return null;
@@ -93,6 +95,9 @@ export class RedisConsumer implements Consumer {
     clearInterval(this.maintenanceTimer);
     this.signal(false);
     try {
+      // A fetch still in flight lands in the cache first, or its ids would stay in the ack set
+      // (not waited for while disconnected: it would only end at the operation timeout).
+      if (this.broker.client.status === "ready") await this.fetching?.catch(() => undefined);
       // Unprocessed and unacked messages go back to the head of the queue.
       const ids = [...this.outstanding.values(), ...this.cache.slice(this.cacheHead).map((f) => f.id)];
       this.outstanding.clear();

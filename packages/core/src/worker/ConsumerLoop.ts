@@ -29,10 +29,7 @@ export class ConsumerLoop {
   private readonly parked = new PriorityQueue<MessageProxy>();
   private timer: NodeJS.Timeout | undefined;
   private moving: Promise<void> = Promise.resolve();
-  /** Fetched after stop was requested: requeued on close. */
-  private readonly leftovers: MessageProxy[] = [];
   private readonly stopSignal = new AbortController();
-  private closed = false;
 
   constructor(
     private readonly host: ConsumerLoopHost,
@@ -61,21 +58,19 @@ export class ConsumerLoop {
   }
 
   /**
-   * Returns parked and left-over messages to the broker and closes the consumer,
-   * within `graceMs`. Extra messages (unstarted work of this consumer) are requeued too.
+   * Closes the consumer within `graceMs`. Everything it still has outstanding —
+   * unstarted and abandoned work, parked delayed messages, anything fetched after the
+   * stop began — goes back to the broker in one go, in the order it was fetched
+   * (the Consumer contract), so the queue keeps its order.
    */
-  async close(extra: readonly MessageProxy[], graceMs: number): Promise<void> {
+  async close(graceMs: number): Promise<void> {
     clearTimeout(this.timer);
-    this.closed = true;
+    this.parked.drain();
     const consumer = this.consumer;
     if (!consumer) return;
-    const back = [...extra, ...this.leftovers.splice(0), ...this.parked.drain()];
     await settleWithin(
       (async () => {
         await this.moving;
-        if (back.length) {
-          await consumer.requeue(back).catch((err) => this.logger.error({ err }, `Failed to requeue ${back.length} message(s) on ${this.queueName}.`));
-        }
         await consumer.close().catch((err) => this.logger.error({ err }, `Failed to close the consumer of ${this.queueName}.`));
       })(),
       graceMs,
@@ -94,9 +89,8 @@ export class ConsumerLoop {
         while (this.running) {
           const message = await consumer.next();
           if (!message) continue;
-          if (this.closed) await consumer.requeue([message]).catch(() => undefined);
-          else if (!this.running) this.leftovers.push(message);
-          else await this.handle(message, consumer);
+          // Fetched after the stop began: it stays outstanding and goes back on close.
+          if (this.running) await this.handle(message, consumer);
         }
       } catch (error) {
         if (error instanceof ConnectionError) {

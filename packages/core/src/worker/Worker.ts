@@ -317,15 +317,10 @@ export class Worker implements ConsumerLoopHost {
     if (abandoned.length) this.logger.warn(`Abandoned ${abandoned.length} running message(s) at the shutdown deadline; requeueing them.`);
     for (let slot = 0; slot < this.concurrency; slot++) await this.broker.emitBefore("beforeWorkerThreadShutdown", slot);
 
-    const back = new Map<ConsumerLoop, MessageProxy[]>();
-    const add = (loop: ConsumerLoop, m: MessageProxy) => back.set(loop, [...(back.get(loop) ?? []), m]);
-    for (const item of this.work.drain()) if (!this.lostConsumers.has(item.consumer)) add(item.loop, item.message);
-    for (const message of abandoned) {
-      const loop = this.loops.get(message.deliveryQueue);
-      if (loop) add(loop, message);
-    }
-    // Closing a consumer also wakes a fetch waiting in next(), so an idle stop is quick.
-    await Promise.all([...this.loops.values()].map((loop) => loop.close(back.get(loop) ?? [], CLOSE_GRACE_MS)));
+    // Unstarted and abandoned work is still outstanding on its consumer: closing the
+    // consumer returns it in fetch order. Closing also wakes a fetch waiting in next().
+    this.work.drain();
+    await Promise.all([...this.loops.values()].map((loop) => loop.close(CLOSE_GRACE_MS)));
     await settleWithin(fetching, CLOSE_GRACE_MS);
     this.loops.clear();
     this.inFlight.clear();

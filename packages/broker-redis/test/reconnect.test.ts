@@ -1,0 +1,218 @@
+/**
+ * Connection trouble on a dedicated redis-server (never the shared one): a server
+ * restart and killed connections in the middle of a run, and bounded failures while
+ * the server is down. Workers and producers carry on by themselves afterwards.
+ */
+import { ConnectionClosed, Worker, actor } from "@q/core";
+import type Redis from "ioredis";
+import type { RedisBroker, RedisBrokerOptions } from "../src";
+import { keysOf, pythonBytes, useHarness } from "./harness";
+import { RedisServer } from "./redisServer";
+import { LEVEL, captureLogger, freshNamespace, sleep, waitFor } from "./redisUrl";
+
+jest.setTimeout(40_000);
+
+const h = useHarness();
+let server: RedisServer;
+let admin: Redis;
+
+beforeAll(async () => {
+  server = await RedisServer.start();
+});
+
+beforeEach(async () => {
+  await server.start(); // a test may have left it stopped
+  admin = server.client();
+});
+
+afterEach(async () => {
+  admin.disconnect();
+});
+
+afterAll(async () => {
+  await server?.destroy();
+});
+
+/**
+ * A broker on the dedicated server. ioredis keeps a closed client's event loop busy for
+ * its disconnectTimeout (2 s) when the server is gone; short here so jest exits at once.
+ */
+function serverBroker(options: Omit<RedisBrokerOptions, "url"> = {}): RedisBroker {
+  return h.broker({ url: server.url(), redisOptions: { disconnectTimeout: 100 }, ...options });
+}
+
+/** Everything of a namespace that would mean a message is still somewhere. */
+async function leftovers(namespace: string, queue: string): Promise<Record<string, number>> {
+  const k = keysOf(namespace, queue);
+  const acks = await admin.keys(`${namespace}:__acks__.*`);
+  let acked = 0;
+  for (const key of acks) acked += await admin.scard(key);
+  return {
+    listed: (await admin.llen(k.queue)) + (await admin.llen(k.dq)),
+    stored: (await admin.hlen(k.msgs)) + (await admin.hlen(k.dqMsgs)),
+    inAckSets: acked,
+    dead: await admin.zcard(k.xq),
+  };
+}
+
+/** Sends `total` messages numbered 0.., 20 at a time every 10 ms (so a run lasts a while). */
+async function produce(broker: RedisBroker, total: number, onBatch?: (sent: number) => void): Promise<void> {
+  const tick = broker.getActor("tick");
+  for (let n = 0; n < total; n += 20) {
+    const batch = Array.from({ length: Math.min(20, total - n) }, (_, i) => tick.send(n + i));
+    await Promise.all(batch);
+    onBatch?.(n + batch.length);
+    await sleep(10);
+  }
+}
+
+/** Declares `tick` on each broker; every run is counted in `seen`. */
+function declareTick(brokers: RedisBroker[], seen: Map<number, number>): void {
+  for (const broker of brokers) {
+    actor(
+      function tick(n: number) {
+        seen.set(n, (seen.get(n) ?? 0) + 1);
+      },
+      { broker, queueName: "rc" },
+    );
+  }
+}
+
+describe("reconnects", () => {
+  it("a server restart in the middle of a run loses nothing: every message runs, queues and ack sets end empty, and the worker carries on by itself", async () => {
+    const namespace = freshNamespace();
+    const consumerSide = serverBroker({ namespace });
+    const producerSide = serverBroker({ namespace });
+    const seen = new Map<number, number>();
+    declareTick([consumerSide, producerSide], seen);
+    await h.worker(consumerSide, { concurrency: 8 });
+
+    const TOTAL = 2000;
+    let sent = 0;
+    const producing = produce(producerSide, TOTAL, (n) => (sent = n));
+    await waitFor("a third of the run", () => seen.size >= 600, { timeout: 15_000 });
+    await server.stop("SIGKILL");
+    const atRestart = { sent, ran: seen.size };
+    await sleep(300);
+    await server.start();
+    admin.disconnect();
+    admin = server.client();
+    await producing;
+
+    await waitFor(`all ${TOTAL} messages to run (ran ${seen.size})`, () => seen.size === TOTAL, { timeout: 20_000 });
+    await waitFor("the queue and ack sets to empty", async () => {
+      const left = await leftovers(namespace, "rc");
+      return left.listed + left.stored + left.inAckSets === 0;
+    }, { timeout: 10_000 });
+    expect(atRestart.sent).toBeLessThan(TOTAL); // the producer was still sending
+    expect(atRestart.ran).toBeLessThan(TOTAL);
+    expect(await leftovers(namespace, "rc")).toEqual({ listed: 0, stored: 0, inAckSets: 0, dead: 0 });
+
+    // Still working after the restart, with nobody's help.
+    await producerSide.getActor("tick").send(TOTAL);
+    await waitFor("a message sent after the run", () => seen.has(TOTAL));
+  });
+
+  it("killed connections and a flushed script cache mid-run: workers and producers carry on, and a fetch whose reply was lost is returned by reconcile", async () => {
+    const namespace = freshNamespace();
+    const k = keysOf(namespace, "rc");
+    const capture = captureLogger("info");
+    const first = serverBroker({ namespace, logger: capture.logger });
+    const second = serverBroker({ namespace });
+    const producerSide = serverBroker({ namespace });
+    const seen = new Map<number, number>();
+    declareTick([first, second, producerSide], seen);
+    await h.worker(first, { concurrency: 4 });
+    await h.worker(second, { concurrency: 4 });
+
+    // What a fetch whose reply never arrived leaves behind: an id in the worker's ack set
+    // that the worker does not know about.
+    const lost = pythonBytes({ queue: "rc", actor: "tick", args: "[-1]", options: '{"redis_message_id":"lost-fetch"}' }).bytes;
+    await admin.hset(k.msgs, "lost-fetch", lost);
+    await admin.sadd(k.acks(first.brokerId), "lost-fetch");
+
+    const TOTAL = 1500;
+    let sent = 0;
+    const producing = produce(producerSide, TOTAL, (n) => (sent = n));
+    for (const mark of [300, 700, 1100]) {
+      await waitFor(`${mark} messages`, () => seen.size >= mark, { timeout: 15_000 });
+      if (mark === 300) expect(sent).toBeLessThan(TOTAL); // the producer is still sending
+      await admin.script("FLUSH");
+      await admin.call("CLIENT", "KILL", "TYPE", "normal");
+      if (mark === 700) await admin.call("CLIENT", "KILL", "TYPE", "pubsub");
+    }
+    await producing;
+
+    await waitFor(`all messages to run (ran ${seen.size})`, () => seen.size === TOTAL + 1, { timeout: 20_000 });
+    await waitFor("the queue and ack sets to empty", async () => {
+      const left = await leftovers(namespace, "rc");
+      return left.listed + left.stored + left.inAckSets === 0;
+    }, { timeout: 10_000 });
+    expect(seen.get(-1)).toBe(1);
+    expect(capture.find(LEVEL.warn, /^Returned \d+ message\(s\) to rc that a lost fetch had taken\.$/).length).toBeGreaterThanOrEqual(1);
+    expect(await admin.keys(`${namespace}:__acks__.*`)).toEqual([]);
+  });
+});
+
+describe("while the server is down", () => {
+  it("a send fails with ConnectionClosed after operationTimeout", async () => {
+    const broker = serverBroker({ operationTimeout: 500 });
+    const tick = actor(function tick() {}, { broker, queueName: "rc" });
+    await tick.send();
+    await server.stop();
+
+    const started = Date.now();
+    await expect(tick.send()).rejects.toBeInstanceOf(ConnectionClosed);
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(450);
+    expect(took).toBeLessThan(2000);
+  });
+
+  it("a send made during an outage succeeds once the server is back within operationTimeout", async () => {
+    const namespace = freshNamespace();
+    const k = keysOf(namespace, "rc");
+    const broker = serverBroker({ namespace, operationTimeout: 10_000 });
+    const tick = actor(function tick(_n: number) {}, { broker, queueName: "rc" });
+    await tick.send(0);
+    await server.stop();
+
+    const sending = tick.send(1);
+    await sleep(500);
+    await server.start();
+    const sent = await sending;
+
+    expect(await admin.lrange(k.queue, 0, -1)).toContain(sent.options.redis_message_id);
+  });
+
+  it("worker.stop() and broker.close() resolve within a couple of seconds", async () => {
+    const broker = serverBroker({ operationTimeout: 500 });
+    const ran: number[] = [];
+    const tick = actor(function tick(n: number) {
+      ran.push(n);
+    }, { broker, queueName: "rc" });
+    const worker = new Worker(broker, { timeout: 100 });
+    await worker.start();
+    await tick.send(1);
+    await waitFor("the worker to run", () => ran.length === 1);
+    await server.stop();
+    await sleep(200);
+
+    let started = Date.now();
+    await worker.stop({ timeout: 500 });
+    expect(Date.now() - started).toBeLessThan(2500);
+
+    started = Date.now();
+    await broker.close();
+    expect(Date.now() - started).toBeLessThan(2500);
+  });
+
+  it("a broker that never reached its server closes at once", async () => {
+    await server.stop();
+    const broker = serverBroker({ operationTimeout: 300 });
+    const tick = actor(function tick() {}, { broker, queueName: "rc" });
+    await expect(tick.send()).rejects.toBeInstanceOf(ConnectionClosed);
+    const started = Date.now();
+    await broker.close();
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+});
