@@ -6,7 +6,7 @@
  * namespaces' keys, so jest exits cleanly.
  */
 import { randomUUID } from "node:crypto";
-import { Worker, type WorkerOptions } from "@q/core";
+import { Worker, type WorkerOptions, CurrentMessage, defaultMiddleware } from "@q/core";
 import Redis from "ioredis";
 import { RedisBroker, type RedisBrokerOptions } from "../src";
 import { REDIS_URL, deleteNamespace, freshNamespace, requireRedis, silentLogger } from "./redisUrl";
@@ -53,7 +53,7 @@ export function useHarness(): Harness {
     },
     broker(options = {}) {
       const onTestServer = options.url === undefined && options.client === undefined;
-      const broker = new RedisBroker({ url: REDIS_URL, namespace: freshNamespace(), logger: silentLogger(), ...options });
+      const broker = new RedisBroker({ url: REDIS_URL, namespace: freshNamespace(), logger: silentLogger(), middleware: [...defaultMiddleware(), new CurrentMessage()], ...options });
       brokers.push(broker);
       if (onTestServer) namespaces.add(broker.namespace);
       return broker;

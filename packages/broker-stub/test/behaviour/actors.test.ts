@@ -8,6 +8,7 @@ import {
   ArgumentError,
   type Broker,
   CurrentMessage,
+  defaultMiddleware,
   Message,
   type MessageProxy,
   Middleware,
@@ -318,4 +319,16 @@ describe("queues", () => {
   test("the AgeLimit middleware is part of the defaults", () => {
     expect(newBroker().middleware.some((m) => m instanceof AgeLimit)).toBe(true);
   });
+});
+
+test("without the CurrentMessage middleware an actor runs outside any message context", async () => {
+  const broker = newBroker({ middleware: defaultMiddleware() });
+  const seen: unknown[] = [];
+  const peek = actor(function peek() {
+    seen.push(CurrentMessage.getCurrentMessage());
+  }, { broker });
+  await startWorker(broker);
+  await peek.send();
+  await broker.join(peek.queueName, { timeout: 5000 });
+  expect(seen).toEqual([undefined]);
 });

@@ -8,6 +8,7 @@ import {
   type Broker,
   Callbacks,
   CurrentMessage,
+  defaultMiddleware,
   type MessageProxy,
   Middleware,
   Pipelines,
@@ -25,7 +26,7 @@ class EmptyMiddleware extends Middleware {}
 
 describe("addMiddleware", () => {
   test("the default middleware, in Dramatiq's order", () => {
-    expect(newBroker().middleware.map((m) => m.constructor)).toEqual([
+    expect(newBroker({ middleware: defaultMiddleware() }).middleware.map((m) => m.constructor)).toEqual([
       AgeLimit,
       TimeLimit,
       ShutdownNotifications,
@@ -37,7 +38,7 @@ describe("addMiddleware", () => {
 
   // 13. test_broker_middleware_can_be_added_before_other_middleware
   test("middleware can be added before other middleware", () => {
-    const broker = newBroker();
+    const broker = newBroker({ middleware: defaultMiddleware() });
     const middleware = new EmptyMiddleware();
     broker.addMiddleware(middleware, { before: AgeLimit });
     expect(broker.middleware[0]).toBe(middleware);
@@ -49,20 +50,20 @@ describe("addMiddleware", () => {
   });
 
   test("middleware can be added after other middleware", () => {
-    const broker = newBroker();
+    const broker = newBroker({ middleware: defaultMiddleware() });
     const middleware = new EmptyMiddleware();
     broker.addMiddleware(middleware, { after: AgeLimit });
     expect(broker.middleware[1]).toBe(middleware);
   });
 
   test("adding before or after a class that is not installed raises", () => {
-    const broker = newBroker();
+    const broker = newBroker({ middleware: defaultMiddleware() });
     expect(() => broker.addMiddleware(new EmptyMiddleware(), { before: CurrentMessage })).toThrow(QError);
     expect(() => broker.addMiddleware(new EmptyMiddleware(), { after: CurrentMessage })).toThrow(QError);
   });
 
   test("passing both before and after raises", () => {
-    const broker = newBroker();
+    const broker = newBroker({ middleware: defaultMiddleware() });
     expect(() => broker.addMiddleware(new EmptyMiddleware(), { before: AgeLimit, after: Retries })).toThrow(QError);
   });
 
@@ -76,7 +77,7 @@ describe("addMiddleware", () => {
   });
 
   test("a middleware added late learns every declared actor, queue and delay queue", () => {
-    const broker = newBroker();
+    const broker = newBroker({ middleware: defaultMiddleware() });
     actor(function a() {}, { broker, queueName: "qa" });
     actor(function b() {}, { broker, queueName: "qb" });
     const seen: string[] = [];
@@ -96,7 +97,7 @@ describe("addMiddleware", () => {
   });
 
   test("a middleware's actor options become valid once it is added", () => {
-    const broker = newBroker();
+    const broker = newBroker({ middleware: defaultMiddleware() });
     class Audited extends Middleware {
       override readonly actorOptions = ["audit"];
     }
@@ -165,7 +166,7 @@ describe("brokers without middleware", () => {
   });
 
   test("middleware hooks get the message proxy with its mutable options", async () => {
-    const broker = newBroker();
+    const broker = newBroker({ middleware: defaultMiddleware() });
     const retriesSeen: unknown[] = [];
     class Peek extends Middleware {
       override afterProcessMessage(_broker: Broker, message: MessageProxy): void {

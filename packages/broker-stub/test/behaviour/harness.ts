@@ -4,7 +4,7 @@
  *
  * A test file that starts workers registers `afterEach(stopStartedWorkers)`.
  */
-import { type Broker, type Message, Middleware, Worker, type WorkerOptions } from "@q/core";
+import { type Broker, type Message, Middleware, Worker, type WorkerOptions, CurrentMessage, defaultMiddleware } from "@q/core";
 import pino, { type Level } from "pino";
 import { StubBroker, type StubBrokerOptions } from "../../src";
 
@@ -18,7 +18,7 @@ export interface LogLine {
 
 /** A StubBroker with a silent logger. */
 export function newBroker(options: StubBrokerOptions = {}): StubBroker {
-  return new StubBroker({ logger: pino({ level: "silent" }), ...options });
+  return new StubBroker({ logger: pino({ level: "silent" }), middleware: withCurrentMessage(), ...options });
 }
 
 /**
@@ -35,7 +35,7 @@ export function capturingBroker(level: Level = "info"): {
   const logger = pino({ level }, { write: (line: string) => void logs.push(JSON.parse(line) as LogLine) });
   const find = (level: number, text: string | RegExp) =>
     logs.filter((l) => l.level === level && (typeof text === "string" ? l.msg.includes(text) : text.test(l.msg)));
-  return { broker: new StubBroker({ logger }), logs, find };
+  return { broker: new StubBroker({ logger, middleware: withCurrentMessage() }), logs, find };
 }
 
 const startedWorkers: Worker[] = [];
@@ -68,4 +68,9 @@ export class EnqueueRecorder extends Middleware {
   override afterEnqueue(_broker: Broker, message: Message, delay: number | undefined): void {
     this.enqueued.push({ message, delay });
   }
+}
+
+/** The default middleware plus CurrentMessage, which these tests' actors use to read their message. */
+export function withCurrentMessage(): Middleware[] {
+  return [...defaultMiddleware(), new CurrentMessage()];
 }

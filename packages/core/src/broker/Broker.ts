@@ -52,6 +52,7 @@ export abstract class Broker {
   /** The logger the broker was given; every component names its own child of it. */
   readonly rootLogger: Logger;
   private readonly hookCache = new Map<HookName, Middleware[]>();
+  private readonly classCache = new Map<abstract new (...a: any[]) => Middleware, boolean>();
 
   constructor(options: BrokerOptions = {}) {
     this.rootLogger = options.logger ?? defaultLogger();
@@ -81,6 +82,7 @@ export abstract class Broker {
       this.middleware.push(middleware);
     }
     this.hookCache.clear();
+    this.classCache.clear();
     for (const option of middleware.actorOptions) this.actorOptions.add(option);
     for (const actor of this.actors.values()) this.callSync(middleware, "afterDeclareActor", actor);
     for (const queue of this.queues) this.callSync(middleware, "afterDeclareQueue", queue);
@@ -92,6 +94,7 @@ export abstract class Broker {
     const i = this.middleware.indexOf(middleware);
     if (i >= 0) this.middleware.splice(i, 1);
     this.hookCache.clear();
+    this.classCache.clear();
   }
 
   /**
@@ -120,6 +123,16 @@ export abstract class Broker {
         this.logger.fatal({ err: error }, `Unexpected failure in ${hook} of ${m.constructor.name}.`);
       }
     }
+  }
+
+  /** Whether a middleware of this class is installed (cached; hot paths ask per message). */
+  hasMiddleware(cls: abstract new (...a: any[]) => Middleware): boolean {
+    let found = this.classCache.get(cls);
+    if (found === undefined) {
+      found = this.middleware.some((m) => m instanceof cls);
+      this.classCache.set(cls, found);
+    }
+    return found;
   }
 
   /** Whether any middleware implements `hook` (lets hot paths skip empty emits). */

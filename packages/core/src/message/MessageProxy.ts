@@ -10,7 +10,7 @@ import { formatCall } from "./formatCall";
  * is what dead letters keep. Each proxy has an AbortSignal for interrupts.
  *
  * @example
- * const { signal } = CurrentMessage.getCurrentMessage()!; // inside an actor
+ * const { signal } = CurrentMessage.getCurrentMessage()!; // inside an actor, with the CurrentMessage middleware
  * await fetch(url, { signal });
  */
 export class MessageProxy {

@@ -12,7 +12,7 @@ import { Middleware } from "./Middleware";
  *
  * @example
  * const longJob = actor(async function longJob() {
- *   const { signal } = CurrentMessage.getCurrentMessage()!;
+ *   const { signal } = CurrentMessage.getCurrentMessage()!; // needs the CurrentMessage middleware
  *   while (!signal.aborted) await step();
  * }, { notifyShutdown: true });
  */

@@ -15,7 +15,7 @@ const DEFAULT_TIME_LIMIT = 600_000;
  *
  * @example
  * const crawl = actor(async function crawl(url: string) {
- *   const { signal } = CurrentMessage.getCurrentMessage()!;
+ *   const { signal } = CurrentMessage.getCurrentMessage()!; // needs the CurrentMessage middleware
  *   await fetch(url, { signal });
  * }, { timeLimit: 30_000 });
  */

@@ -9,9 +9,9 @@ import { dqName } from "../broker/queueNames";
 import { QueueJoinTimeout } from "../errors/QueueJoinTimeout";
 import type { Logger } from "../logging/Logger";
 import { Message } from "../message/Message";
+import { Middleware } from "../middleware/Middleware";
 import type { MessageProxy } from "../message/MessageProxy";
 import { Worker, type WorkerOptions } from "../worker/Worker";
-import { messageContext } from "../worker/messageContext";
 
 /**
  * The test-framework globals the kit registers its cases with. jest, vitest (with
@@ -518,10 +518,15 @@ const CASES: readonly CaseDef[] = [
       actor(
         function add(a: number, b: number) {
           calls.push([a, b]);
-          ids.push(messageContext.getStore()?.message.messageId);
         },
         { broker: c.broker, queueName: c.queue },
       );
+      // A middleware sees the message as the worker decoded it.
+      c.broker.addMiddleware(new (class extends Middleware {
+        override beforeProcessMessage(_b: Broker, m: MessageProxy) {
+          ids.push(m.messageId);
+        }
+      })());
       // Spec 1.2's captured `add.send(1, 2)`, byte for byte except for the queue name.
       const bytes = Buffer.from(
         `{"queue_name":"${c.queue}","actor_name":"add","args":[1,2],"kwargs":{},"options":{"redis_message_id":"133e14a1-4bb8-4583-9131-6cff1524ba39"},"message_id":"25011133-8b48-4f97-a0e4-4148e3c4a33f","message_timestamp":1795246445586}`,

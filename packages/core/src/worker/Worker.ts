@@ -13,6 +13,7 @@ import { Shutdown } from "../errors/Shutdown";
 import { SkipMessage } from "../errors/SkipMessage";
 import type { Logger } from "../logging/Logger";
 import type { MessageProxy } from "../message/MessageProxy";
+import { CurrentMessage } from "../middleware/CurrentMessage";
 import { Middleware } from "../middleware/Middleware";
 import { readOption } from "../options/readOption";
 import { ConsumerLoop, type ConsumerLoopHost } from "./ConsumerLoop";
@@ -182,9 +183,13 @@ export class Worker implements ConsumerLoopHost {
       const item = this.work.pop()!;
       // Work fetched through a consumer that has since failed is back on the broker.
       if (this.lostConsumers.has(item.consumer)) continue;
+      // AsyncLocalStorage costs every promise in the process (Node 20 promise hooks):
+      // only pay for it when CurrentMessage is there to read it.
       this.track(
         item.message,
-        messageContext.run({ message: item.message, actor: item.actor }, () => this.process(item)),
+        this.broker.hasMiddleware(CurrentMessage)
+          ? messageContext.run({ message: item.message, actor: item.actor }, () => this.process(item))
+          : this.process(item),
       );
     }
     if (this.isIdle()) this.wakeIdle();
