@@ -13,6 +13,7 @@ import {
   qName,
 } from "@q/core";
 import Redis, { type RedisOptions } from "ioredis";
+import { OperationWatchdog } from "./OperationWatchdog";
 import { RedisConsumer } from "./RedisConsumer";
 import { ScriptRunner } from "./ScriptRunner";
 import { WakeupListener } from "./WakeupListener";
@@ -74,6 +75,7 @@ export class RedisBroker extends Broker {
   private readonly script: ScriptRunner;
   private readonly wakeups: boolean;
   private readonly operationTimeout: number;
+  private readonly watchdog: OperationWatchdog;
   private listener: WakeupListener | undefined;
   private readonly consumers = new Set<RedisConsumer>();
   private closed = false;
@@ -88,6 +90,7 @@ export class RedisBroker extends Broker {
     this.maintenanceInterval = options.maintenanceInterval ?? 1000;
     this.wakeups = options.wakeups ?? true;
     this.operationTimeout = options.operationTimeout ?? 30_000;
+    this.watchdog = new OperationWatchdog(this.operationTimeout);
     this.redisOptions = {
       // Commands wait through a reconnect (bounded by operationTimeout) instead of failing.
       maxRetriesPerRequest: null,
@@ -126,22 +129,16 @@ export class RedisBroker extends Broker {
       [this.namespace],
       [command, Date.now(), queueName, this.brokerId, this.heartbeatTimeout, this.deadMessageTtl, maintenance, CHUNK, ...args],
     );
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new ConnectionClosed(`Redis did not answer ${command} on ${queueName} within ${this.operationTimeout} ms.`)),
-        this.operationTimeout,
-      );
-    });
     try {
-      return await Promise.race([call, deadline]);
+      return await this.watchdog.watch(
+        call,
+        () => new ConnectionClosed(`Redis did not answer ${command} on ${queueName} within ${this.operationTimeout} ms.`),
+      );
     } catch (error) {
       if (error instanceof ConnectionClosed) throw error;
       if (isAuthError(error)) throw new ConnectionFailed(`Redis refused the credentials: ${(error as Error).message}`, { cause: error });
       if (isConnectionError(error)) throw new ConnectionClosed(`Redis connection failed during ${command}: ${(error as Error).message}`, { cause: error });
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
@@ -232,9 +229,13 @@ export class RedisBroker extends Broker {
       args.push(message.options.redis_message_id as string, message.encode());
       byQueue.set(message.queueName, args);
     }
+    // All chunks go out at once: one connection keeps them in order, and the
+    // round trips overlap instead of adding up.
+    const calls: Promise<unknown>[] = [];
     for (const [queue, args] of byQueue) {
-      for (let i = 0; i < args.length; i += 2 * CHUNK) await this.dispatch("enqueue", queue, args.slice(i, i + 2 * CHUNK));
+      for (let i = 0; i < args.length; i += 2 * CHUNK) calls.push(this.dispatch("enqueue", queue, args.slice(i, i + 2 * CHUNK)));
     }
+    await Promise.all(calls);
   }
 
   private maintenanceRoll(command: string): "0" | "2" {

@@ -137,11 +137,13 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
       }
       wireOptions[toWireKey(key)] = ACTOR_REFERENCES.has(key) ? actorReference(actorName, key, value, ArgumentError) : value;
     }
-    for (const m of broker.middleware) {
-      const problems = m.validateActorOptions?.(rest) ?? [];
-      if (problems.length) throw new ArgumentError(`${actorName}: ${problems.join("; ")}.`);
+    if (Object.keys(wireOptions).length > 0) {
+      for (const m of broker.middleware) {
+        const problems = m.validateActorOptions?.(rest) ?? [];
+        if (problems.length) throw new ArgumentError(`${actorName}: ${problems.join("; ")}.`);
+      }
+      assertJsonSafe(wireOptions, "options");
     }
-    assertJsonSafe(wireOptions, "options");
     return new Message({ queueName, actorName, args, kwargs: (kwargs as Record<string, unknown>) ?? {}, options: wireOptions });
   };
 

@@ -232,9 +232,33 @@ describe("Broker.emitBefore", () => {
     }
     const { logger, lines } = capturingLogger();
     const broker = new RecordingBroker({ middleware: [new Stopper(), new After()], logger });
-    await expect(broker.emitBefore("beforeProcessMessage", new MessageProxy(message()))).rejects.toBe(error);
+    // Synchronous hooks throw synchronously; callers await the emit either way.
+    await expect((async () => broker.emitBefore("beforeProcessMessage", new MessageProxy(message())))()).rejects.toBe(error);
     expect(events).toEqual(["stopper"]);
     expect(lines.filter((l) => l.level === FATAL)).toEqual([]);
+  });
+
+  it("returns nothing when every hook ran synchronously, and a promise once one goes async", async () => {
+    const events: string[] = [];
+    class Sync extends Middleware {
+      override beforeProcessMessage(): void {
+        events.push("sync");
+      }
+    }
+    class Async extends Middleware {
+      override async beforeProcessMessage(): Promise<void> {
+        events.push("async");
+      }
+    }
+    const syncOnly = new RecordingBroker({ middleware: [new Sync(), new Sync()] });
+    expect(syncOnly.emitBefore("beforeProcessMessage", new MessageProxy(message()))).toBeUndefined();
+    expect(events).toEqual(["sync", "sync"]);
+    events.length = 0;
+    const mixed = new RecordingBroker({ middleware: [new Sync(), new Async(), new Sync()] });
+    const pending = mixed.emitBefore("beforeProcessMessage", new MessageProxy(message()));
+    expect(pending).toBeInstanceOf(Promise);
+    await pending;
+    expect(events).toEqual(["sync", "async", "sync"]);
   });
 
   it("logs any other error at fatal (CRITICAL) and goes on", async () => {

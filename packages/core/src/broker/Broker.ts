@@ -100,29 +100,55 @@ export abstract class Broker {
   /**
    * Runs `hook` on every middleware in list order. A {@link MiddlewareError}
    * (such as SkipMessage) propagates; any other error is logged and ignored.
+   * Returns nothing when every hook ran synchronously (hot paths skip an await),
+   * else a promise of the rest.
    */
-  async emitBefore<K extends HookName>(hook: K, ...args: HookArgs<K>): Promise<void> {
-    for (const m of this.withHook(hook)) {
-      try {
-        await (m[hook] as (...a: unknown[]) => unknown).call(m, this, ...args);
-      } catch (error) {
-        if (error instanceof MiddlewareError) throw error;
-        this.logger.fatal({ err: error }, `Unexpected failure in ${hook} of ${m.constructor.name}.`);
-      }
+  emitBefore<K extends HookName>(hook: K, ...args: HookArgs<K>): void | Promise<void> {
+    const list = this.withHook(hook);
+    for (let i = 0; i < list.length; i++) {
+      const pending = this.callHook(list[i]!, hook, args, true);
+      if (pending) return this.finishBefore(list, i, pending, hook, args);
     }
   }
 
   /** Runs `hook` on every middleware in reverse list order; errors are logged and ignored. */
-  async emitAfter<K extends HookName>(hook: K, ...args: HookArgs<K>): Promise<void> {
+  emitAfter<K extends HookName>(hook: K, ...args: HookArgs<K>): void | Promise<void> {
     const list = this.withHook(hook);
     for (let i = list.length - 1; i >= 0; i--) {
-      const m = list[i]!;
-      try {
-        await (m[hook] as (...a: unknown[]) => unknown).call(m, this, ...args);
-      } catch (error) {
-        this.logger.fatal({ err: error }, `Unexpected failure in ${hook} of ${m.constructor.name}.`);
-      }
+      const pending = this.callHook(list[i]!, hook, args, false);
+      if (pending) return this.finishAfter(list, i, pending, hook, args);
     }
+  }
+
+  /** Calls one hook; returns its promise if it went async (errors handled as the emit rules say). */
+  private callHook(m: Middleware, hook: HookName, args: readonly unknown[], before: boolean): Promise<void> | undefined {
+    try {
+      const out = (m[hook] as (...a: unknown[]) => unknown).call(m, this, ...args);
+      if (out && typeof (out as Promise<unknown>).then === "function") {
+        return (out as Promise<unknown>).then(
+          () => undefined,
+          (error) => this.hookFailed(m, hook, error, before),
+        );
+      }
+    } catch (error) {
+      this.hookFailed(m, hook, error, before);
+    }
+    return undefined;
+  }
+
+  private hookFailed(m: Middleware, hook: HookName, error: unknown, before: boolean): void {
+    if (before && error instanceof MiddlewareError) throw error;
+    this.logger.fatal({ err: error }, `Unexpected failure in ${hook} of ${m.constructor.name}.`);
+  }
+
+  private async finishBefore(list: Middleware[], i: number, pending: Promise<void>, hook: HookName, args: readonly unknown[]): Promise<void> {
+    await pending;
+    for (let j = i + 1; j < list.length; j++) await this.callHook(list[j]!, hook, args, true);
+  }
+
+  private async finishAfter(list: Middleware[], i: number, pending: Promise<void>, hook: HookName, args: readonly unknown[]): Promise<void> {
+    await pending;
+    for (let j = i - 1; j >= 0; j--) await this.callHook(list[j]!, hook, args, false);
   }
 
   /** Whether a middleware of this class is installed (cached; hot paths ask per message). */
@@ -186,9 +212,11 @@ export abstract class Broker {
    */
   async enqueue(message: Message, options: { delay?: number } = {}): Promise<Message> {
     const prepared = this.prepareForEnqueue(message, options.delay);
-    await this.emitBefore("beforeEnqueue", prepared, options.delay);
+    const before = this.emitBefore("beforeEnqueue", prepared, options.delay);
+    if (before) await before;
     await this.publish(prepared);
-    await this.emitAfter("afterEnqueue", prepared, options.delay);
+    const after = this.emitAfter("afterEnqueue", prepared, options.delay);
+    if (after) await after;
     return prepared;
   }
 

@@ -11,51 +11,66 @@ import { EncodeError } from "../errors/EncodeError";
  * assertJsonSafe([() => 1], "args");        // EncodeError: args[0] is a function, ...
  */
 export function assertJsonSafe(value: unknown, path: string): void {
-  check(value, path, new Set());
+  const problem = findProblem(value, []);
+  if (problem) {
+    // The path is built only on failure: sends are checked on the hot path.
+    const where = problem.at.reverse().map((k) => (typeof k === "number" ? `[${k}]` : `.${k}`)).join("");
+    throw new EncodeError(`${path}${where} ${problem.what}`);
+  }
 }
 
-function check(value: unknown, path: string, seen: Set<object>): void {
+interface Problem {
+  /** Keys from the bad value up to the root (reversed on report). */
+  at: (string | number)[];
+  what: string;
+}
+
+function findProblem(value: unknown, parents: object[]): Problem | undefined {
   switch (typeof value) {
     case "string":
     case "boolean":
-      return;
+      return undefined;
     case "number":
-      if (!Number.isFinite(value)) fail(path, `is ${value}, which JSON turns into null`);
-      return;
+      return Number.isFinite(value) ? undefined : { at: [], what: `is ${value}, which JSON turns into null` };
     case "bigint":
-      return fail(path, "is a bigint, which JSON cannot carry (send it as a string)");
+      return { at: [], what: "is a bigint, which JSON cannot carry (send it as a string)" };
     case "undefined":
-      return fail(path, "is undefined, which JSON drops or turns into null (use null)");
+      return { at: [], what: "is undefined, which JSON drops or turns into null (use null)" };
     case "function":
-      return fail(path, "is a function, which cannot be sent in a message");
+      return { at: [], what: "is a function, which cannot be sent in a message" };
     case "symbol":
-      return fail(path, "is a symbol, which cannot be sent in a message");
+      return { at: [], what: "is a symbol, which cannot be sent in a message" };
   }
-  if (value === null) return;
+  if (value === null) return undefined;
   const obj = value as object;
-  if (seen.has(obj)) fail(path, "refers back to itself (a cycle), which JSON cannot carry");
-  seen.add(obj);
-  if (Array.isArray(obj)) {
-    for (let i = 0; i < obj.length; i++) {
-      if (!(i in obj)) fail(`${path}[${i}]`, "is a hole in a sparse array, which JSON turns into null");
-      check(obj[i], `${path}[${i}]`, seen);
+  // Depth is small, so a parent stack finds cycles without allocating a Set per send.
+  if (parents.includes(obj)) return { at: [], what: "refers back to itself (a cycle), which JSON cannot carry" };
+  parents.push(obj);
+  try {
+    if (Array.isArray(obj)) {
+      for (let i = 0; i < obj.length; i++) {
+        if (!(i in obj)) return { at: [i], what: "is a hole in a sparse array, which JSON turns into null" };
+        const problem = findProblem(obj[i], parents);
+        if (problem) return problem.at.push(i), problem;
+      }
+      return undefined;
     }
-  } else {
     const proto = Object.getPrototypeOf(obj);
     if (proto !== Object.prototype && proto !== null) {
       const kind = (obj.constructor as { name?: string } | undefined)?.name || "class instance";
-      fail(path, `is a ${kind}, which does not survive JSON (send plain objects, arrays and primitives)`);
+      return { at: [], what: `is a ${kind}, which does not survive JSON (send plain objects, arrays and primitives)` };
     }
-    for (const key of Object.keys(obj)) {
+    for (const key in obj) {
+      if (!Object.prototype.hasOwnProperty.call(obj, key)) continue;
       const v = (obj as Record<string, unknown>)[key];
       // An undefined property is dropped by JSON, which is what an absent optional property means.
-      if (v !== undefined) check(v, `${path}.${key}`, seen);
+      if (v === undefined) continue;
+      const problem = findProblem(v, parents);
+      if (problem) return problem.at.push(key), problem;
     }
-    if (Object.getOwnPropertySymbols(obj).length > 0) fail(path, "has symbol keys, which JSON drops");
+    if (Object.getOwnPropertySymbols(obj).length > 0) return { at: [], what: "has symbol keys, which JSON drops" };
+    return undefined;
+  } finally {
+    parents.pop();
   }
-  seen.delete(obj);
-}
-
-function fail(path: string, what: string): never {
-  throw new EncodeError(`${path} ${what}`);
 }

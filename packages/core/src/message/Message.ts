@@ -43,9 +43,10 @@ export class Message<R = unknown> {
   constructor(init: MessageInit) {
     this.queueName = init.queueName;
     this.actorName = init.actorName;
-    this.args = Object.freeze([...(init.args ?? [])]);
-    this.kwargs = Object.freeze({ ...(init.kwargs ?? {}) });
-    this.options = Object.freeze({ ...(init.options ?? {}) });
+    // Frozen input is already immutable (decoded messages, copies): share it, don't copy.
+    this.args = init.args && Object.isFrozen(init.args) ? init.args : Object.freeze([...(init.args ?? [])]);
+    this.kwargs = init.kwargs && Object.isFrozen(init.kwargs) ? init.kwargs : Object.freeze({ ...(init.kwargs ?? {}) });
+    this.options = init.options && Object.isFrozen(init.options) ? init.options : Object.freeze({ ...(init.options ?? {}) });
     this.messageId = init.messageId ?? randomUUID();
     this.messageTimestamp = init.messageTimestamp ?? Date.now();
     Object.freeze(this);
@@ -74,7 +75,7 @@ export class Message<R = unknown> {
       actorName: changes.actorName ?? this.actorName,
       args: changes.args ?? this.args,
       kwargs: changes.kwargs ?? this.kwargs,
-      options: changes.replaceOptions ?? { ...this.options, ...changes.options },
+      options: changes.replaceOptions ?? (changes.options ? Object.freeze({ ...this.options, ...changes.options }) : this.options),
       messageId: this.messageId,
       messageTimestamp: this.messageTimestamp,
     });
@@ -122,12 +123,13 @@ export class Message<R = unknown> {
       d.message_timestamp != null && typeof d.message_timestamp !== "number" && "message_timestamp must be a number",
     ].filter(Boolean);
     if (problems.length) throw new DecodeError(`invalid message: ${problems.join("; ")}`, raw);
+    // The parsed objects are fresh and owned here: freeze them in place instead of copying.
     return new Message({
       queueName: d.queue_name as string,
       actorName: d.actor_name as string,
-      args: d.args as unknown[],
-      kwargs: d.kwargs as Record<string, unknown>,
-      options: d.options as Record<string, unknown>,
+      args: Object.freeze(d.args as unknown[]),
+      kwargs: Object.freeze(d.kwargs as Record<string, unknown>),
+      options: Object.freeze(d.options as Record<string, unknown>),
       messageId: (d.message_id as string | null | undefined) ?? undefined,
       messageTimestamp: (d.message_timestamp as number | null | undefined) ?? undefined,
     });

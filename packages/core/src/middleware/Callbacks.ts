@@ -17,11 +17,15 @@ import { Middleware, type ProcessOutcome } from "./Middleware";
 export class Callbacks extends Middleware {
   override readonly actorOptions = ["onSuccess", "onFailure"];
 
-  override async afterProcessMessage(broker: Broker, message: MessageProxy, { result, exception }: ProcessOutcome): Promise<void> {
+  // Synchronous when there is nothing to send: most messages have no callback.
+  override afterProcessMessage(broker: Broker, message: MessageProxy, outcome: ProcessOutcome): void | Promise<void> {
     const actor = broker.actors.get(message.actorName);
+    const target = readOption<string | null>(message.options, actor, outcome.exception !== undefined ? "onFailure" : "onSuccess", null);
+    if (target) return this.send(broker, target, message, outcome);
+  }
+
+  private async send(broker: Broker, target: string, message: MessageProxy, { result, exception }: ProcessOutcome): Promise<void> {
     const failed = exception !== undefined;
-    const target = readOption<string | null>(message.options, actor, failed ? "onFailure" : "onSuccess", null);
-    if (!target) return;
     const callback = broker.actors.get(target);
     if (!callback) {
       childLogger(broker, "q.middleware.callbacks.Callbacks").error(`Callback actor ${JSON.stringify(target)} is not declared.`);

@@ -27,11 +27,15 @@ export class GroupCallbacks extends Middleware {
     this.barrierTtl = options.barrierTtl ?? 86_400_000;
   }
 
-  override async afterProcessMessage(broker: Broker, message: MessageProxy, { exception }: ProcessOutcome): Promise<void> {
+  override afterProcessMessage(broker: Broker, message: MessageProxy, { exception }: ProcessOutcome): void | Promise<void> {
     if (exception !== undefined || message.failed) return;
     const uuid = message.options.group_completion_uuid;
     const callbacks = message.options.group_completion_callbacks;
     if (typeof uuid !== "string" || !Array.isArray(callbacks) || callbacks.length === 0) return;
+    return this.arrive(broker, uuid, callbacks);
+  }
+
+  private async arrive(broker: Broker, uuid: string, callbacks: unknown[]): Promise<void> {
     const barrier = new Barrier(this.backend, uuid, { ttl: this.barrierTtl });
     if (await barrier.wait({ block: false })) {
       for (const callback of callbacks) await broker.enqueue(Message.fromDict(callback));

@@ -18,10 +18,14 @@ import { Middleware, type ProcessOutcome } from "./Middleware";
 export class Pipelines extends Middleware {
   override readonly actorOptions = ["pipeIgnore", "pipeTarget"];
 
-  override async afterProcessMessage(broker: Broker, message: MessageProxy, { result, exception }: ProcessOutcome): Promise<void> {
+  override afterProcessMessage(broker: Broker, message: MessageProxy, { result, exception }: ProcessOutcome): void | Promise<void> {
     if (exception !== undefined || message.failed) return;
     const target = message.options.pipe_target;
     if (target === undefined || target === null) return;
+    return this.next(broker, target, result);
+  }
+
+  private async next(broker: Broker, target: unknown, result: unknown): Promise<void> {
     let next = Message.fromDict(target);
     const receiver = broker.actors.get(next.actorName);
     const ignore = next.options.pipe_ignore ?? receiver?.options.pipeIgnore ?? false;

@@ -66,8 +66,11 @@ export class Retries extends Middleware {
     return problems;
   }
 
-  override async afterProcessMessage(broker: Broker, message: MessageProxy, { exception }: ProcessOutcome): Promise<void> {
-    if (exception === undefined) return;
+  override afterProcessMessage(broker: Broker, message: MessageProxy, { exception }: ProcessOutcome): void | Promise<void> {
+    if (exception !== undefined) return this.failed(broker, message, exception);
+  }
+
+  private async failed(broker: Broker, message: MessageProxy, exception: unknown): Promise<void> {
     const actor = broker.actors.get(message.actorName);
     if (message.failed) return; // already rejected for good (e.g. arguments that can never fit)
     if (isExpectedError(actor, exception)) {

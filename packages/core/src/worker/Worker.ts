@@ -210,12 +210,14 @@ export class Worker implements ConsumerLoopHost {
     const broker = this.broker;
     try {
       try {
-        await broker.emitBefore("beforeProcessMessage", message);
+        const beforeProcess = broker.emitBefore("beforeProcessMessage", message);
+        if (beforeProcess) await beforeProcess;
       } catch (error) {
         if (!(error instanceof SkipMessage)) throw error;
         this.logger.warn(`Message ${message} was skipped.`);
         if (message.failed) message.stuffException(error);
-        await broker.emitAfter("afterSkipMessage", message);
+        const afterSkip = broker.emitAfter("afterSkipMessage", message);
+        if (afterSkip) await afterSkip;
         return await this.settle(item);
       }
       const result = message.failed ? undefined : await this.callActor(actor, message);
@@ -225,12 +227,14 @@ export class Worker implements ConsumerLoopHost {
           `Actor '${actor.actorName}' returned a value that is not undefined, but no results middleware stores it. The value has been discarded.`,
         );
       }
-      await broker.emitAfter("afterProcessMessage", message, { result });
+      const afterSuccess = broker.emitAfter("afterProcessMessage", message, { result });
+      if (afterSuccess) await afterSuccess;
     } catch (error) {
       if (this.abandoned.has(message)) return;
       message.stuffException(error);
       this.logFailure(actor, message, error);
-      await broker.emitAfter("afterProcessMessage", message, { exception: error });
+      const afterFailure = broker.emitAfter("afterProcessMessage", message, { exception: error });
+      if (afterFailure) await afterFailure;
     }
     await this.settle(item);
   }
@@ -244,8 +248,9 @@ export class Worker implements ConsumerLoopHost {
       );
     }
     const args = actor.acceptKwargs ? [...message.args, { ...kwargs }] : message.args;
-    actor.logger.debug(`Received args=${JSON.stringify(message.args)} kwargs=${JSON.stringify(kwargs)}.`);
-    const started = performance.now();
+    const debug = actor.logger.isLevelEnabled("debug");
+    if (debug) actor.logger.debug(`Received args=${JSON.stringify(message.args)} kwargs=${JSON.stringify(kwargs)}.`);
+    const started = debug ? performance.now() : 0;
     if (message.interrupted) throw message.interrupted;
     // Race the actor against interrupts: at a time limit or shutdown the message fails
     // now, whether or not the function honours its signal; a late outcome is ignored.
@@ -261,7 +266,7 @@ export class Worker implements ConsumerLoopHost {
         settle(reject)(error);
       }
     });
-    actor.logger.debug(`Completed after ${(performance.now() - started).toFixed(2)}ms.`);
+    if (debug) actor.logger.debug(`Completed after ${(performance.now() - started).toFixed(2)}ms.`);
     return result;
   }
 
@@ -288,7 +293,8 @@ export class Worker implements ConsumerLoopHost {
     const { message, consumer } = item;
     if (this.abandoned.has(message)) return;
     const failed = message.failed;
-    await this.broker.emitBefore(failed ? "beforeNack" : "beforeAck", message);
+    const beforeSettle = this.broker.emitBefore(failed ? "beforeNack" : "beforeAck", message);
+    if (beforeSettle) await beforeSettle;
     for (;;) {
       try {
         await (failed ? consumer.nack(message) : consumer.ack(message));
@@ -302,7 +308,8 @@ export class Worker implements ConsumerLoopHost {
         await sleep(ACK_RETRY_MS);
       }
     }
-    await this.broker.emitAfter(failed ? "afterNack" : "afterAck", message);
+    const afterSettle = this.broker.emitAfter(failed ? "afterNack" : "afterAck", message);
+    if (afterSettle) await afterSettle;
   }
 
   private async doStop(timeout: number): Promise<void> {

@@ -1,0 +1,51 @@
+/**
+ * Internal: fails Redis calls that take longer than a deadline (a reconnect that
+ * never comes), with one shared timer instead of a timer per call — calls are on
+ * the hot path, deadlines are rare.
+ */
+export class OperationWatchdog {
+  private readonly pending = new Set<{ deadline: number; fail: () => void }>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly timeout: number) {}
+
+  /** Settles like `operation`, or calls `onTimeout` to build the rejection after the deadline. */
+  watch<T>(operation: Promise<T>, onTimeout: () => Error): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const entry = { deadline: Date.now() + this.timeout, fail: () => reject(onTimeout()) };
+      this.pending.add(entry);
+      this.arm();
+      operation.then(
+        (value) => {
+          this.pending.delete(entry);
+          resolve(value);
+        },
+        (error) => {
+          this.pending.delete(entry);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  private arm(): void {
+    if (this.timer) return;
+    // Checks a few times per timeout: a call fails at most a quarter-timeout late.
+    this.timer = setInterval(() => this.check(), Math.max(10, Math.min(1000, this.timeout / 4)));
+    this.timer.unref();
+  }
+
+  private check(): void {
+    const now = Date.now();
+    for (const entry of this.pending) {
+      if (entry.deadline <= now) {
+        this.pending.delete(entry);
+        entry.fail();
+      }
+    }
+    if (this.pending.size === 0) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+}
