@@ -1,0 +1,18 @@
+/* eslint-disable @typescript-eslint/no-require-imports -- loaded lazily on purpose, see below */
+import type { Lib } from "../protocol";
+import type { Adapter } from "./Adapter";
+
+/**
+ * The adapter of a library. Loaded with a lazy `require`, so a child process loads
+ * (and JIT-compiles, and keeps on its heap) only the library it runs.
+ */
+export function adapterFor(lib: Lib): Adapter {
+  switch (lib) {
+    case "q":
+      return (require("./q") as typeof import("./q")).qAdapter;
+    case "bullmq":
+      return (require("./bullmq") as typeof import("./bullmq")).bullmqAdapter;
+    case "bee-queue":
+      return (require("./beeQueue") as typeof import("./beeQueue")).beeQueueAdapter;
+  }
+}

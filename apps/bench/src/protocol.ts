@@ -1,0 +1,92 @@
+/**
+ * What the harness (parent) and its child processes say to each other over Node's IPC
+ * channel. The parent never runs a queue library itself: every measured piece of work
+ * runs in a child, and IPC messages are only exchanged before and after a measurement.
+ */
+
+/** The competitors. */
+export const LIBS = ["q", "bullmq", "bee-queue"] as const;
+export type Lib = (typeof LIBS)[number];
+
+/** Display names. */
+export const LIB_LABEL: Record<Lib, string> = { q: "@q", bullmq: "BullMQ", "bee-queue": "bee-queue" };
+
+/** Where a child finds Redis and its queue: a fresh prefix/namespace per measurement. */
+export interface Target {
+  redisUrl: string;
+  /** Key prefix (BullMQ, bee-queue) or namespace (@q); every key the run makes starts with `${prefix}:`. */
+  prefix: string;
+  queue: string;
+}
+
+export type Task =
+  /** Enqueue jobs 0..n-1 with the library's bulk call; the result is the time it took. */
+  | { role: "bulk-producer"; lib: Lib; target: Target; n: number }
+  /** Send jobs 0..n-1 one at a time, `gapMs` apart; the result is each send's start time. */
+  | { role: "latency-producer"; lib: Lib; target: Target; n: number; gapMs: number }
+  /** Start a worker on a full queue and time it until `n` jobs have completed. */
+  | { role: "drain-worker"; lib: Lib; target: Target; n: number; concurrency: number }
+  /** Start an idle worker and record when each of `n` jobs starts. */
+  | { role: "latency-worker"; lib: Lib; target: Target; n: number; concurrency: number };
+
+export type Role = Task["role"];
+
+/** Parent → child. */
+export type ToChild =
+  | { type: "init"; task: Task }
+  | { type: "go" }
+  | { type: "clock"; seq: number }
+  | { type: "stop" };
+
+/** What a child reports once its measured work is over. */
+/** Start and end of the measured work on the monotonic clock, in µs (the clock of V8 CPU profiles). */
+export type Window = [number, number];
+
+export interface BulkResult {
+  elapsedMs: number;
+  window: Window;
+  /** CPU time (user + system) the child used while measured. */
+  cpuMs: number;
+  /** Jobs waiting in the queue afterwards, counted with the library's own API. */
+  waiting: number;
+}
+export interface LatencyProducerResult {
+  /** CPU time (user + system) the producer used while sending. */
+  cpuMs: number;
+  /** sendStart[i]: `performance.timeOrigin + performance.now()` just before job i was sent. */
+  sendStart: number[];
+}
+export interface DrainResult {
+  elapsedMs: number;
+  window: Window;
+  /** CPU time (user + system) the child used while measured. */
+  cpuMs: number;
+  /** Handler calls (more than n would mean redeliveries). */
+  processed: number;
+  /** Completion events (the library has recorded the job as done). */
+  completed: number;
+  failed: number;
+  /** Jobs left in the queue afterwards (waiting, active or kept), counted with the library's API. */
+  remaining: number;
+}
+export interface LatencyWorkerResult {
+  /** From "started" to the last job's completion. */
+  window: Window;
+  /** CPU time (user + system) the worker used in that window. */
+  cpuMs: number;
+  /** actorStart[i]: `performance.timeOrigin + performance.now()` when job i's handler began. */
+  actorStart: number[];
+  completed: number;
+  failed: number;
+  remaining: number;
+}
+
+/** Child → parent. */
+export type FromChild =
+  | { type: "ready" }
+  /** A latency worker is started and idle. */
+  | { type: "started" }
+  | { type: "result"; result: BulkResult | LatencyProducerResult | DrainResult | LatencyWorkerResult }
+  | { type: "clock"; seq: number; t: number }
+  | { type: "error"; message: string }
+  | { type: "closed" };

@@ -1,0 +1,130 @@
+import { type BenchReport, type LatencyResult, NOISY_PCT, type Ratios, type ThroughputResult, type ThroughputRun } from "./harness";
+import { LIB_LABEL, LIBS, type Lib } from "./protocol";
+import { median } from "./stats";
+
+/** The report as text: environment, every run, and the final table with ratios and targets. */
+export function formatReport(report: BenchReport): string {
+  const { environment: env, options: o } = report;
+  const libs = LIBS.filter((l) => o.libs.includes(l));
+  const out: string[] = [];
+  out.push("@q benchmark: @q (RedisBroker) vs BullMQ vs bee-queue, same Redis, one run at a time");
+  out.push(
+    `Node ${env.node} · ${env.platform} · ${env.cpus}× ${env.cpuModel} · Redis ${env.redisVersion} (${env.redisPersistence}) at ${env.redisUrl}`,
+  );
+  out.push(`Versions: ${Object.entries(env.versions).map(([k, v]) => `${k} ${v}`).join(", ")}; git ${env.git.replace(/\n/g, " ")}`);
+  out.push(`Load average before/after: ${env.loadavgBefore.map((x) => x.toFixed(2)).join(" ")} / ${env.loadavgAfter.map((x) => x.toFixed(2)).join(" ")}`);
+  out.push(
+    `Sizes: N=${o.n} jobs (enqueue, drain), drain concurrency ${o.concurrency}; latency ${o.latencySamples} samples (+${o.latencyWarmup} warm-up), ` +
+      `${o.latencyGapMs} ms apart, worker concurrency ${o.latencyConcurrency}; ${o.repeats} run(s) each, median reported; ` +
+      `a run disturbed by other processes (> ${NOISY_PCT}% of the machine) measured again up to ${o.noisyRetries} time(s)`,
+  );
+
+  if (Object.keys(report.enqueue).length || Object.keys(report.drain).length) {
+    out.push("", "Runs (jobs/s):");
+    const rows: string[][] = [["scenario", "library", ...runHeaders(o.repeats), "median", "others' CPU per run"]];
+    for (const [name, results] of [["bulk enqueue", report.enqueue], ["drain", report.drain]] as const) {
+      for (const lib of libs) {
+        const r = results[lib];
+        if (r) rows.push([name, LIB_LABEL[lib], ...r.runs.map((x) => int(x.jobsPerSec)), int(r.median), r.runs.map((x) => `${x.otherCpuPct.toFixed(0)}%`).join(" ")]);
+      }
+    }
+    out.push(...table(rows, 2));
+
+    out.push("", "CPU per 1,000 jobs, median over runs (ms; the measured producer/worker process, and redis-server):");
+    const cpuRows: string[][] = [["scenario", "library", "client CPU", "Redis CPU", "client busy"]];
+    for (const [name, results] of [["bulk enqueue", report.enqueue], ["drain", report.drain]] as const) {
+      for (const lib of libs) {
+        const r = results[lib];
+        if (!r) continue;
+        const runs = r.runs;
+        const per1k = (f: (x: ThroughputRun) => number) => median(runs.map((x) => (1000 * f(x)) / x.jobs)).toFixed(2);
+        const busy = median(runs.map((x) => (100 * x.clientCpuMs) / x.elapsedMs));
+        cpuRows.push([name, LIB_LABEL[lib], per1k((x) => x.clientCpuMs), per1k((x) => x.redisCpuMs), `${busy.toFixed(0)}%`]);
+      }
+    }
+    out.push(...table(cpuRows, 2));
+  }
+  const noisy = [
+    ...(["enqueue", "drain"] as const).flatMap((s) => libs.flatMap((l) => (report[s][l]?.runs ?? []).map((r, i) => ({ what: `${s} ${LIB_LABEL[l]} run ${i + 1}`, pct: r.otherCpuPct })))),
+    ...libs.flatMap((l) => (report.latency[l]?.runs ?? []).map((r, i) => ({ what: `latency ${LIB_LABEL[l]} run ${i + 1}`, pct: r.otherCpuPct }))),
+  ].filter((x) => x.pct > NOISY_PCT);
+  if (noisy.length) {
+    out.push(
+      "",
+      `WARNING: other processes used more than ${NOISY_PCT}% of the machine during ${noisy.length} run(s); their numbers are unreliable:`,
+      `  ${noisy.map((x) => `${x.what} (${x.pct.toFixed(0)}%)`).join(", ")}`,
+    );
+  }
+  if (Object.keys(report.latency).length) {
+    out.push("", "Latency runs (send start → actor start, ms):");
+    const rows: string[][] = [["library", "run", "p50", "p90", "p99", "max", "mean", "clock skew", "others' CPU"]];
+    for (const lib of libs) {
+      const r = report.latency[lib];
+      if (!r) continue;
+      r.runs.forEach((x, i) => rows.push([LIB_LABEL[lib], String(i + 1), ms(x.p50), ms(x.p90), ms(x.p99), ms(x.max), ms(x.mean), ms(x.clockSkewMs), `${x.otherCpuPct.toFixed(0)}%`]));
+    }
+    out.push(...table(rows, 2));
+  }
+
+  out.push("", "Final table (medians; ratios say how many times better @q is: throughput @q÷other, latency other÷@q):");
+  const others = libs.filter((l): l is Exclude<Lib, "q"> => l !== "q");
+  const header = ["scenario", ...libs.map((l) => LIB_LABEL[l]), ...others.map((l) => `@q vs ${LIB_LABEL[l]}`)];
+  const rows: string[][] = [header];
+  const throughputRow = (name: string, results: Partial<Record<Lib, ThroughputResult>>, ratios: Ratios) => {
+    if (!Object.keys(results).length) return;
+    rows.push([name, ...libs.map((l) => (results[l] ? int(results[l]!.median) : "-")), ...others.map((l) => ratio(ratios[l]))]);
+  };
+  throughputRow("bulk enqueue (jobs/s)", report.enqueue, report.ratios.enqueue);
+  throughputRow("drain (jobs/s)", report.drain, report.ratios.drain);
+  if (Object.keys(report.latency).length) {
+    for (const stat of ["p50", "p90", "p99", "max"] as const) {
+      const q = report.latency.q?.median[stat];
+      rows.push([
+        `latency ${stat} (ms)`,
+        ...libs.map((l) => latencyCell(report.latency[l], stat)),
+        ...others.map((l) => {
+          const other = report.latency[l]?.median[stat];
+          return ratio(q !== undefined && other !== undefined ? other / q : undefined);
+        }),
+      ]);
+    }
+  }
+  out.push(...table(rows, 2));
+
+  out.push("", "Targets:");
+  for (const t of report.targets) {
+    const verdict = t.met === null ? "n/a (library not run)" : t.met ? "MET" : "MISSED";
+    const actual = t.actual === null ? "-" : t.description.includes("ms") ? `${t.actual.toFixed(3)} ms` : `${t.actual.toFixed(2)}×`;
+    out.push(`  ${t.description.padEnd(36)} actual ${actual.padEnd(10)} ${verdict}`);
+  }
+  if (report.profiles.length) out.push("", `CPU profiles: ${report.profiles.map((p) => p.file).join(", ")}`);
+  return out.join("\n");
+}
+
+function runHeaders(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `run ${i + 1}`);
+}
+
+function latencyCell(r: LatencyResult | undefined, stat: "p50" | "p90" | "p99" | "max"): string {
+  return r ? ms(r.median[stat]) : "-";
+}
+
+function int(x: number): string {
+  return Math.round(x).toLocaleString("en-US");
+}
+
+function ms(x: number): string {
+  return x.toFixed(3);
+}
+
+function ratio(x: number | undefined): string {
+  return x === undefined || !Number.isFinite(x) ? "-" : `${x.toFixed(2)}×`;
+}
+
+/** Left-aligns the first column and right-aligns the rest; a rule under the header. */
+function table(rows: string[][], indent: number): string[] {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
+  const pad = " ".repeat(indent);
+  const line = (r: string[]) => pad + r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ");
+  return [line(rows[0]!), pad + widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(line)];
+}

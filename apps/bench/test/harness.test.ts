@@ -1,0 +1,103 @@
+// Runs the whole benchmark harness at tiny sizes against the real Redis, so CI keeps it
+// working. It asserts that every job of every library completed and that the report has
+// the expected shape. Speed is never asserted.
+import path from "node:path";
+import Redis from "ioredis";
+import { type BenchReport, SCENARIOS, benchOptions, runBenchmark } from "../src/harness";
+import { LIBS } from "../src/protocol";
+import { formatReport } from "../src/report";
+
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const REPEATS = 2;
+const N = 300;
+const SAMPLES = 50;
+
+jest.setTimeout(240_000);
+
+let report: BenchReport;
+const progress: string[] = [];
+
+beforeAll(async () => {
+  report = await runBenchmark(
+    benchOptions({
+      redisUrl: REDIS_URL,
+      n: N,
+      concurrency: 100,
+      latencySamples: SAMPLES,
+      latencyWarmup: 5,
+      latencyGapMs: 2,
+      latencyConcurrency: 10,
+      repeats: REPEATS,
+      // The children run the TypeScript sources through swc, like this test process.
+      launcher: {
+        entry: path.join(__dirname, "..", "src", "child.ts"),
+        execArgv: ["-r", path.join(__dirname, "support", "register-ts.cjs")],
+      },
+      timeoutMs: 60_000,
+      // CI: never wait for a quiet machine or measure again; speed is not what is tested.
+      noisyRetries: 0,
+      quietWaitMs: 0,
+      log: (line) => progress.push(line),
+    }),
+  );
+});
+
+test("every scenario ran for every library, the requested number of times", () => {
+  expect(report.options.scenarios).toEqual(SCENARIOS);
+  for (const lib of LIBS) {
+    for (const scenario of ["enqueue", "drain"] as const) {
+      const result = report[scenario][lib]!;
+      expect(result.runs).toHaveLength(REPEATS);
+      for (const run of result.runs) {
+        // The harness verified every job completed (it throws otherwise); here: all were counted.
+        expect(run.jobs).toBe(N);
+        expect(run.elapsedMs).toBeGreaterThan(0);
+        expect(run.jobsPerSec).toBeCloseTo(N / (run.elapsedMs / 1000));
+        expect(run.clientCpuMs).toBeGreaterThan(0);
+        expect(run.otherCpuPct).toBeGreaterThanOrEqual(0);
+      }
+      expect(result.median).toBeGreaterThan(0);
+    }
+    const latency = report.latency[lib]!;
+    expect(latency.runs).toHaveLength(REPEATS);
+    for (const run of latency.runs) {
+      expect(run.samples).toBe(SAMPLES);
+      expect(run.p50).toBeLessThanOrEqual(run.p90);
+      expect(run.p90).toBeLessThanOrEqual(run.p99);
+      expect(run.p99).toBeLessThanOrEqual(run.max);
+      expect(Number.isFinite(run.clockSkewMs)).toBe(true);
+      expect(run.otherCpuPct).toBeGreaterThanOrEqual(0);
+    }
+  }
+  expect(progress).toHaveLength(SCENARIOS.length * LIBS.length * REPEATS);
+});
+
+test("the report has ratios for both competitors and the three targets", () => {
+  for (const key of ["enqueue", "drain", "latencyP50", "latencyP99"] as const) {
+    expect(Object.keys(report.ratios[key]).sort()).toEqual(["bee-queue", "bullmq"]);
+    for (const value of Object.values(report.ratios[key])) expect(value).toBeGreaterThan(0);
+  }
+  expect(report.targets.map((t) => t.description)).toEqual([
+    "bulk enqueue: @q ≥ 1.5× bee-queue",
+    "drain: @q ≥ 2× BullMQ",
+    "latency: @q p99 ≤ 2 ms",
+  ]);
+  for (const t of report.targets) expect(typeof t.met).toBe("boolean");
+  expect(report.environment.redisVersion).toMatch(/^\d+\.\d+/);
+  expect(report.environment.versions).toMatchObject({ bullmq: "6.7.0", "bee-queue": "2.0.0" });
+
+  const text = formatReport(report);
+  for (const row of ["bulk enqueue (jobs/s)", "drain (jobs/s)", "latency p50 (ms)", "latency p99 (ms)", "@q vs BullMQ", "@q vs bee-queue", "Targets:"]) {
+    expect(text).toContain(row);
+  }
+});
+
+test("every run cleaned up after itself", async () => {
+  const redis = new Redis(REDIS_URL);
+  try {
+    const [, keys] = await redis.scan("0", "MATCH", "qbench-*", "COUNT", 100_000);
+    expect(keys).toEqual([]);
+  } finally {
+    redis.disconnect();
+  }
+});
