@@ -69,9 +69,10 @@ end
 
 if command == "enqueue" then
   local ids = {}
-  for i = first_arg, #ARGV, 2 do
-    redis.call("HSET", msgs_key, ARGV[i], ARGV[i + 1])
-    ids[#ids + 1] = ARGV[i]
+  for i = first_arg, #ARGV, 2 * chunk do
+    local last = math.min(i + 2 * chunk - 1, #ARGV)
+    redis.call("HSET", msgs_key, unpack(ARGV, i, last))
+    for k = i, last, 2 do ids[#ids + 1] = ARGV[k] end
   end
   chunked("RPUSH", queue_key, ids)
   redis.call("PUBLISH", wakeup_channel, #ids)

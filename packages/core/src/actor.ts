@@ -44,6 +44,8 @@ const MESSAGE_ONLY = new Set(["brokerPriority"]);
 /** Options naming another actor: an Actor is replaced by its name. */
 const ACTOR_REFERENCES = new Set(["onSuccess", "onFailure", "onRetryExhausted"]);
 // Python identifiers may use any letters; also allow the dotted/colon names some apps use.
+/** Shared by every message without kwargs or options (frozen, so never copied). */
+const EMPTY: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 const ACTOR_NAME_PATTERN = /^[\p{L}_][\p{L}\p{N}_.:-]*$/u;
 
 /**
@@ -116,7 +118,7 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
     return acceptKwargs ? fn(...args, {}) : fn(...args);
   };
 
-  const messageWithOptions = (send: SendOptions<any[], any>): Message => {
+  const messageWithOptions = (send: SendOptions<any[], any>, ownsArgs = false): Message => {
     const { args = [], kwargs, ...rest } = send;
     if (!Array.isArray(args)) throw new ArgumentError(`${actorName}: args must be an array.`);
     assertJsonSafe(args, "args");
@@ -127,9 +129,11 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
       }
       assertJsonSafe(kwargs, "kwargs");
     }
-    const wireOptions: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(rest)) {
+    let wireOptions: Record<string, unknown> = EMPTY;
+    for (const key in rest) {
+      const value = rest[key];
       if (value === undefined) continue;
+      if (wireOptions === EMPTY) wireOptions = {};
       if (ACTOR_ONLY.has(key)) throw new ArgumentError(`${key} cannot travel in a message (it is code); set it on the actor.`);
       if (!broker.actorOptions.has(key) && !MESSAGE_ONLY.has(key) && key !== "delay") {
         const valid = [...broker.actorOptions, ...MESSAGE_ONLY, "delay"].filter((k) => !ACTOR_ONLY.has(k)).sort();
@@ -137,14 +141,21 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
       }
       wireOptions[toWireKey(key)] = ACTOR_REFERENCES.has(key) ? actorReference(actorName, key, value, ArgumentError) : value;
     }
-    if (Object.keys(wireOptions).length > 0) {
+    if (wireOptions !== EMPTY) {
       for (const m of broker.middleware) {
         const problems = m.validateActorOptions?.(rest) ?? [];
         if (problems.length) throw new ArgumentError(`${actorName}: ${problems.join("; ")}.`);
       }
       assertJsonSafe(wireOptions, "options");
     }
-    return new Message({ queueName, actorName, args, kwargs: (kwargs as Record<string, unknown>) ?? {}, options: wireOptions });
+    // message(...args) hands over its own fresh rest array: freeze it instead of copying.
+    return new Message({
+      queueName,
+      actorName,
+      args: ownsArgs ? Object.freeze(args) : args,
+      kwargs: (kwargs as Record<string, unknown>) ?? EMPTY,
+      options: wireOptions,
+    });
   };
 
   const self = inline as unknown as Actor<any[], unknown, any>;
@@ -158,10 +169,10 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
     acceptKwargs: { value: acceptKwargs, enumerable: true },
     fn: { value: fn },
     logger: { value: logger },
-    message: { value: (...args: unknown[]) => messageWithOptions({ args }) },
-    messageWithOptions: { value: messageWithOptions },
+    message: { value: (...args: unknown[]) => messageWithOptions({ args }, true) },
+    messageWithOptions: { value: (send: SendOptions<any[], any>) => messageWithOptions(send) },
     // async: a bad argument rejects the returned promise rather than throwing.
-    send: { value: async (...args: unknown[]) => broker.enqueue(messageWithOptions({ args })) },
+    send: { value: async (...args: unknown[]) => broker.enqueue(messageWithOptions({ args }, true)) },
     sendWithOptions: {
       value: async (send: SendOptions<any[], any>) => {
         const { delay, ...rest } = send;

@@ -96,7 +96,17 @@ export class Message<R = unknown> {
 
   /** The message's bytes, with the global encoder (Dramatiq JSON by default). */
   encode(): Buffer {
-    return getEncoder().encode(this.toDict());
+    // The encoder only reads the dict: hand it the frozen fields, no copies.
+    const dict: MessageData = {
+      queue_name: this.queueName,
+      actor_name: this.actorName,
+      args: this.args as unknown[],
+      kwargs: this.kwargs as Record<string, unknown>,
+      options: this.options as Record<string, unknown>,
+      message_id: this.messageId,
+      message_timestamp: this.messageTimestamp,
+    };
+    return getEncoder().encode(dict);
   }
 
   /**
