@@ -79,7 +79,6 @@ export class RedisBroker extends Broker {
   private listener: WakeupListener | undefined;
   private readonly consumers = new Set<RedisConsumer>();
   private closed = false;
-  private readonly redisOptions: RedisOptions;
 
   constructor(options: RedisBrokerOptions = {}) {
     super(options);
@@ -91,7 +90,7 @@ export class RedisBroker extends Broker {
     this.wakeups = options.wakeups ?? true;
     this.operationTimeout = options.operationTimeout ?? 30_000;
     this.watchdog = new OperationWatchdog(this.operationTimeout);
-    this.redisOptions = {
+    const redisOptions: RedisOptions = {
       // Commands wait through a reconnect (bounded by operationTimeout) instead of failing.
       maxRetriesPerRequest: null,
       retryStrategy: (times) => Math.min(50 * times, 1000),
@@ -104,7 +103,7 @@ export class RedisBroker extends Broker {
       this.ownsClient = false;
     } else {
       const url = options.url ?? "redis://127.0.0.1:6379";
-      this.client = new Redis(url, this.redisOptions);
+      this.client = new Redis(url, redisOptions);
       this.ownsClient = true;
     }
     this.client.on("error", (err) => this.logger.warn({ err }, `Redis connection error: ${err.message}`));
@@ -213,9 +212,9 @@ export class RedisBroker extends Broker {
     this.client.disconnect();
   }
 
-  protected override prepareForEnqueue(message: Message, delay: number | undefined): Message {
-    // A fresh redis_message_id per enqueue (retries and delay moves get new ones).
-    return super.prepareForEnqueue(message.copy({ options: { redis_message_id: randomUUID() } }), delay);
+  /** A fresh redis_message_id per enqueue (retries and delay moves get new ones). */
+  protected override enqueueOptions(): Record<string, unknown> {
+    return { redis_message_id: randomUUID() };
   }
 
   protected override async publish(message: Message): Promise<void> {

@@ -9,7 +9,7 @@ import type { Message } from "../message/Message";
 import type { HookName, Middleware, MiddlewareHooks } from "../middleware/Middleware";
 import { defaultMiddleware } from "../middleware/defaultMiddleware";
 import type { ConsumeOptions, Consumer } from "./Consumer";
-import { dqName, qName } from "./queueNames";
+import { dqName } from "./queueNames";
 
 /** Options every broker accepts. */
 export interface BrokerOptions {
@@ -84,9 +84,9 @@ export abstract class Broker {
     this.hookCache.clear();
     this.classCache.clear();
     for (const option of middleware.actorOptions) this.actorOptions.add(option);
-    for (const actor of this.actors.values()) this.callSync(middleware, "afterDeclareActor", actor);
-    for (const queue of this.queues) this.callSync(middleware, "afterDeclareQueue", queue);
-    for (const queue of this.delayQueues) this.callSync(middleware, "afterDeclareDelayQueue", queue);
+    for (const actor of this.actors.values()) this.declarationHook(middleware, "afterDeclareActor", actor, false);
+    for (const queue of this.queues) this.declarationHook(middleware, "afterDeclareQueue", queue, false);
+    for (const queue of this.delayQueues) this.declarationHook(middleware, "afterDeclareDelayQueue", queue, false);
   }
 
   /** Removes a middleware instance (a stopped worker removes its own). */
@@ -168,22 +168,22 @@ export abstract class Broker {
 
   /** Registers an actor (called by `actor()`); declares its queue. */
   declareActor(actor: Actor<any, any>): void {
-    this.emitSync("beforeDeclareActor", actor);
+    this.emitDeclaration("beforeDeclareActor", actor, true);
     this.declareQueue(actor.queueName);
     this.actors.set(actor.actorName, actor);
-    this.emitSync("afterDeclareActor", actor, true);
+    this.emitDeclaration("afterDeclareActor", actor, false);
   }
 
   /** Declares a queue and its delay queue (idempotent). */
   declareQueue(queueName: string): void {
     if (this.queues.has(queueName)) return;
-    this.emitSync("beforeDeclareQueue", queueName);
+    this.emitDeclaration("beforeDeclareQueue", queueName, true);
     this.queues.add(queueName);
     this.onDeclareQueue(queueName);
-    this.emitSync("afterDeclareQueue", queueName, true);
+    this.emitDeclaration("afterDeclareQueue", queueName, false);
     const delayQueue = dqName(queueName);
     this.delayQueues.add(delayQueue);
-    this.emitSync("afterDeclareDelayQueue", delayQueue, true);
+    this.emitDeclaration("afterDeclareDelayQueue", delayQueue, false);
   }
 
   /** The actor registered under `name`; throws {@link ActorNotFound}. */
@@ -252,24 +252,26 @@ export abstract class Broker {
   }
 
   /**
-   * Turns a message into what is written: with a delay, a copy on the delay queue
-   * with `eta = now + delay`. Brokers extend this (Redis adds `redis_message_id`).
+   * Turns a message into what is written, in one copy: the broker's own per-enqueue
+   * options ({@link Broker.enqueueOptions}) and, with a delay, the delay queue and
+   * `eta = now + delay`.
    */
   protected prepareForEnqueue(message: Message, delay: number | undefined): Message {
-    if (delay === undefined || delay === null) return message;
+    const extra = this.enqueueOptions();
+    if (delay === undefined || delay === null) return extra ? message.copy({ options: extra }) : message;
     if (typeof delay !== "number" || !Number.isFinite(delay) || delay < 0) {
       throw new ArgumentError(`delay must be a non-negative number of milliseconds, got ${String(delay)}.`);
     }
-    return message.copy({ queueName: dqName(message.queueName), options: { eta: Date.now() + Math.trunc(delay) } });
+    return message.copy({ queueName: dqName(message.queueName), options: { ...extra, eta: Date.now() + Math.trunc(delay) } });
+  }
+
+  /** Options a broker adds to every enqueued message (Redis: a fresh `redis_message_id`). */
+  protected enqueueOptions(): Record<string, unknown> | undefined {
+    return undefined;
   }
 
   /** Called once per newly declared canonical queue; brokers set up storage here. */
   protected onDeclareQueue(_queueName: string): void {}
-
-  /** The canonical queue of a message or queue name. */
-  protected canonical(queueName: string): string {
-    return qName(queueName);
-  }
 
   private withHook(hook: HookName): Middleware[] {
     let list = this.hookCache.get(hook);
@@ -280,27 +282,19 @@ export abstract class Broker {
     return list;
   }
 
-  private emitSync(hook: HookName, arg: unknown, reverse = false): void {
+  /**
+   * Declaration hooks run synchronously (actors are declared while modules load):
+   * every hook is called now, in order; one that goes async only has its failure logged.
+   */
+  private emitDeclaration(hook: HookName, arg: unknown, before: boolean): void {
     const list = this.withHook(hook);
-    const ordered = reverse ? [...list].reverse() : list;
-    for (const m of ordered) {
-      try {
-        this.callSync(m, hook, arg);
-      } catch (error) {
-        if (!reverse && error instanceof MiddlewareError) throw error;
-        this.logger.fatal({ err: error }, `Unexpected failure in ${hook} of ${m.constructor.name}.`);
-      }
-    }
+    for (let k = 0; k < list.length; k++) this.declarationHook(list[before ? k : list.length - 1 - k]!, hook, arg, before);
   }
 
-  private callSync(m: Middleware, hook: HookName, arg: unknown): void {
-    const fn = m[hook] as ((...a: unknown[]) => unknown) | undefined;
-    if (!fn) return;
-    const out = fn.call(m, this, arg);
-    if (out && typeof (out as Promise<unknown>).then === "function") {
-      (out as Promise<unknown>).catch((error) =>
-        this.logger.fatal({ err: error }, `Unexpected failure in ${hook} of ${m.constructor.name}.`),
-      );
-    }
+  private declarationHook(m: Middleware, hook: HookName, arg: unknown, before: boolean): void {
+    if (typeof m[hook] !== "function") return;
+    this.callHook(m, hook, [arg], before)?.catch((error) =>
+      this.logger.fatal({ err: error }, `Unexpected failure in ${hook} of ${m.constructor.name}.`),
+    );
   }
 }

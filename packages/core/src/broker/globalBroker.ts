@@ -28,7 +28,3 @@ export function getBroker(): Broker {
   return current;
 }
 
-/** The global broker, or undefined when none is set. */
-export function peekBroker(): Broker | undefined {
-  return current;
-}

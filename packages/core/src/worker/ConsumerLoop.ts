@@ -12,7 +12,7 @@ import { sleep } from "./sleep";
 export interface ConsumerLoopHost {
   readonly broker: Broker;
   /** A message ready to run (no eta, or its eta has passed). */
-  submit(message: MessageProxy, loop: ConsumerLoop, consumer: Consumer): void;
+  submit(message: MessageProxy, consumer: Consumer): void;
   /** The loop's consumer was replaced: work fetched through `consumer` is void. */
   consumerLost(consumer: Consumer): void;
 }
@@ -135,7 +135,7 @@ export class ConsumerLoop {
         return;
       }
     }
-    this.host.submit(message, this, consumer);
+    this.host.submit(message, consumer);
   }
 
   private schedule(): void {

@@ -43,7 +43,6 @@ export interface WorkerOptions {
 interface WorkItem {
   message: MessageProxy;
   actor: Actor<any, any>;
-  loop: ConsumerLoop;
   consumer: Consumer;
 }
 
@@ -160,16 +159,16 @@ export class Worker implements ConsumerLoopHost {
   }
 
   /** @internal */
-  submit(message: MessageProxy, loop: ConsumerLoop, consumer: Consumer): void {
+  submit(message: MessageProxy, consumer: Consumer): void {
     const actor = this.broker.actors.get(message.actorName);
     if (!actor) {
       this.logger.error(`Received message for undefined actor '${message.actorName}'. Moving it to the DLQ.`);
       message.fail();
       message.stuffException(new ActorNotFound(`Actor ${message.actorName} not found.`));
-      this.track(message, this.settle({ message, actor: undefined as never, loop, consumer }));
+      this.track(message, this.settle({ message, actor: undefined as never, consumer }));
       return;
     }
-    this.work.push(actor.priority, { message, actor, loop, consumer });
+    this.work.push(actor.priority, { message, actor, consumer });
     this.pump();
   }
 
