@@ -8,6 +8,7 @@ import {
   type Consumer,
   type JoinOptions,
   type Message,
+  uuid4,
   QueueJoinTimeout,
   dqName,
   qName,
@@ -214,7 +215,7 @@ export class RedisBroker extends Broker {
 
   /** A fresh redis_message_id per enqueue (retries and delay moves get new ones). */
   protected override enqueueOptions(): Record<string, unknown> {
-    return { redis_message_id: randomUUID() };
+    return { redis_message_id: uuid4() };
   }
 
   protected override async publish(message: Message): Promise<void> {
@@ -222,17 +223,23 @@ export class RedisBroker extends Broker {
   }
 
   protected override async publishMany(messages: readonly Message[]): Promise<void> {
-    const byQueue = new Map<string, (string | Buffer)[]>();
-    for (const message of messages) {
-      const args = byQueue.get(message.queueName) ?? [];
-      args.push(message.options.redis_message_id as string, message.encode());
-      byQueue.set(message.queueName, args);
-    }
-    // All chunks go out at once: one connection keeps them in order, and the
-    // round trips overlap instead of adding up.
+    // One queue is the common case: skip grouping then.
+    const first = messages[0]?.queueName;
+    const byQueue = messages.every((m) => m.queueName === first) ? new Map([[first!, messages]]) : groupByQueue(messages);
+    // Each chunk is encoded and handed to the connection before the next is encoded, so
+    // its strings are garbage at once; all chunks are in flight together (one connection
+    // keeps them in order) and their round trips overlap instead of adding up.
     const calls: Promise<unknown>[] = [];
-    for (const [queue, args] of byQueue) {
-      for (let i = 0; i < args.length; i += 2 * CHUNK) calls.push(this.dispatch("enqueue", queue, args.slice(i, i + 2 * CHUNK)));
+    for (const [queue, group] of byQueue) {
+      for (let i = 0; i < group.length; i += CHUNK) {
+        const end = Math.min(i + CHUNK, group.length);
+        const args = new Array<string | Buffer>(2 * (end - i));
+        for (let j = i, k = 0; j < end; j++, k += 2) {
+          args[k] = group[j]!.options.redis_message_id as string;
+          args[k + 1] = group[j]!.encodeText();
+        }
+        calls.push(this.dispatch("enqueue", queue, args));
+      }
     }
     await Promise.all(calls);
   }
@@ -241,6 +248,16 @@ export class RedisBroker extends Broker {
     if (command === "ack" || command === "nack") return "0";
     return Math.random() * 1_000_000 < this.maintenanceChance ? "2" : "0";
   }
+}
+
+function groupByQueue(messages: readonly Message[]): Map<string, Message[]> {
+  const groups = new Map<string, Message[]>();
+  for (const m of messages) {
+    const group = groups.get(m.queueName);
+    if (group) group.push(m);
+    else groups.set(m.queueName, [m]);
+  }
+  return groups;
 }
 
 function isAuthError(error: unknown): boolean {

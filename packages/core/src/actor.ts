@@ -118,7 +118,7 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
     return acceptKwargs ? fn(...args, {}) : fn(...args);
   };
 
-  const messageWithOptions = (send: SendOptions<any[], any>, ownsArgs = false): Message => {
+  const messageWithOptions = (send: SendOptions<any[], any>): Message => {
     const { args = [], kwargs, ...rest } = send;
     if (!Array.isArray(args)) throw new ArgumentError(`${actorName}: args must be an array.`);
     assertJsonSafe(args, "args");
@@ -148,14 +148,20 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
       }
       assertJsonSafe(wireOptions, "options");
     }
-    // message(...args) hands over its own fresh rest array: freeze it instead of copying.
     return new Message({
       queueName,
       actorName,
-      args: ownsArgs ? Object.freeze(args) : args,
+      args,
       kwargs: (kwargs as Record<string, unknown>) ?? EMPTY,
       options: wireOptions,
     });
+  };
+
+  // message(...args) and send(...args): no kwargs or options, and the rest array is
+  // fresh and ours, so it is frozen instead of copied.
+  const plainMessage = (args: unknown[]): Message => {
+    assertJsonSafe(args, "args");
+    return new Message({ queueName, actorName, args: Object.freeze(args), kwargs: EMPTY, options: EMPTY });
   };
 
   const self = inline as unknown as Actor<any[], unknown, any>;
@@ -169,10 +175,10 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
     acceptKwargs: { value: acceptKwargs, enumerable: true },
     fn: { value: fn },
     logger: { value: logger },
-    message: { value: (...args: unknown[]) => messageWithOptions({ args }, true) },
+    message: { value: (...args: unknown[]) => plainMessage(args) },
     messageWithOptions: { value: (send: SendOptions<any[], any>) => messageWithOptions(send) },
     // async: a bad argument rejects the returned promise rather than throwing.
-    send: { value: async (...args: unknown[]) => broker.enqueue(messageWithOptions({ args }, true)) },
+    send: { value: async (...args: unknown[]) => broker.enqueue(plainMessage(args)) },
     sendWithOptions: {
       value: async (send: SendOptions<any[], any>) => {
         const { delay, ...rest } = send;

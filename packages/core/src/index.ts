@@ -15,6 +15,7 @@ export { qName, dqName, xqName, QUEUE_NAME_PATTERN } from "./broker/queueNames";
 export { Message, type MessageInit } from "./message/Message";
 export type { MessageData } from "./message/MessageData";
 export { MessageProxy } from "./message/MessageProxy";
+export { uuid4 } from "./ids/uuid4";
 
 export type { Encoder } from "./encoding/Encoder";
 export { JSONEncoder } from "./encoding/JSONEncoder";

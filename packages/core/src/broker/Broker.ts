@@ -258,7 +258,11 @@ export abstract class Broker {
    */
   protected prepareForEnqueue(message: Message, delay: number | undefined): Message {
     const extra = this.enqueueOptions();
-    if (delay === undefined || delay === null) return extra ? message.copy({ options: extra }) : message;
+    if (delay === undefined || delay === null) {
+      if (!extra) return message;
+      // `extra` is fresh and ours: with no options to merge it becomes the options as is.
+      return isEmpty(message.options) ? message.copy({ replaceOptions: Object.freeze(extra) }) : message.copy({ options: extra });
+    }
     if (typeof delay !== "number" || !Number.isFinite(delay) || delay < 0) {
       throw new ArgumentError(`delay must be a non-negative number of milliseconds, got ${String(delay)}.`);
     }
@@ -297,4 +301,9 @@ export abstract class Broker {
       this.logger.fatal({ err: error }, `Unexpected failure in ${hook} of ${m.constructor.name}.`),
     );
   }
+}
+
+function isEmpty(object: object): boolean {
+  for (const _ in object) return false;
+  return true;
 }

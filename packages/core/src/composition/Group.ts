@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { uuid4 } from "../ids/uuid4";
 import type { Broker } from "../broker/Broker";
 import { getBroker } from "../broker/globalBroker";
 import { QError } from "../errors/QError";
@@ -56,7 +56,7 @@ export class Group {
       if (this.children.some((c) => c instanceof Group)) {
         throw new QError("Completion callbacks are not supported for groups that contain groups.");
       }
-      const uuid = randomUUID();
+      const uuid = uuid4();
       await new Barrier(middleware.backend, uuid, { ttl: middleware.barrierTtl }).create(this.children.length);
       extra = { group_completion_uuid: uuid, group_completion_callbacks: this.callbacks.map((m) => m.toDict()) };
     }

@@ -8,6 +8,11 @@
  */
 export interface Encoder {
   encode(data: unknown): Buffer;
+  /**
+   * Optional: the same bytes as {@link Encoder.encode} as a UTF-8 string. Brokers whose
+   * clients write strings use it to skip a Buffer per message.
+   */
+  encodeText?(data: unknown): string;
   /** Throws on bytes it cannot read; callers wrap the failure in a DecodeError. */
   decode(data: Buffer): unknown;
 }

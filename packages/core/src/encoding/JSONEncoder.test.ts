@@ -57,6 +57,15 @@ describe("JSONEncoder.encode", () => {
   });
 });
 
+describe("JSONEncoder.encodeText", () => {
+  it("is the text of exactly the bytes encode writes, escapes included", () => {
+    const value = { s: "mixed é 😀 \u007f \u2028 \ud800 ascii", n: [1, 2.5], k: { "clé": null } };
+    const text = encoder.encodeText(value);
+    expect(Buffer.from(text, "utf8").equals(encoder.encode(value))).toBe(true);
+    expect([...text].every((c) => c.charCodeAt(0) < 0x7f)).toBe(true);
+  });
+});
+
 describe("JSONEncoder.decode", () => {
   it("reads what it wrote, escapes included", () => {
     const value = { s: "é😀\u007f\u2028", n: [1, 2.5, -3], o: { x: null, t: true, f: false } };

@@ -17,10 +17,15 @@ function escapeNonAscii(char: string): string {
  */
 export class JSONEncoder implements Encoder {
   encode(data: unknown): Buffer {
+    return Buffer.from(this.encodeText(data), "latin1");
+  }
+
+  /** The encoded text; pure ASCII, so its UTF-8 and Latin-1 bytes are the same. */
+  encodeText(data: unknown): string {
     const text = JSON.stringify(data);
     if (text === undefined) throw new TypeError("value is not JSON-encodable");
     // Python's ensure_ascii escapes everything outside space..tilde, DEL included.
-    return Buffer.from(text.replace(NON_ASCII, escapeNonAscii), "utf8");
+    return text.replace(NON_ASCII, escapeNonAscii);
   }
 
   decode(data: Buffer): unknown {

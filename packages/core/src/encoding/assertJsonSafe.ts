@@ -11,7 +11,7 @@ import { EncodeError } from "../errors/EncodeError";
  * assertJsonSafe([() => 1], "args");        // EncodeError: args[0] is a function, ...
  */
 export function assertJsonSafe(value: unknown, path: string): void {
-  const problem = findProblem(value, []);
+  const problem = findProblem(value);
   if (problem) {
     // The path is built only on failure: sends are checked on the hot path.
     const where = problem.at.reverse().map((k) => (typeof k === "number" ? `[${k}]` : `.${k}`)).join("");
@@ -19,13 +19,19 @@ export function assertJsonSafe(value: unknown, path: string): void {
   }
 }
 
+/**
+ * The objects being walked, root first: a short stack finds cycles without a Set.
+ * Shared by every call (the walk is synchronous), so a send allocates none.
+ */
+const parents: object[] = [];
+
 interface Problem {
   /** Keys from the bad value up to the root (reversed on report). */
   at: (string | number)[];
   what: string;
 }
 
-function findProblem(value: unknown, parents: object[]): Problem | undefined {
+function findProblem(value: unknown): Problem | undefined {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -43,14 +49,13 @@ function findProblem(value: unknown, parents: object[]): Problem | undefined {
   }
   if (value === null) return undefined;
   const obj = value as object;
-  // Depth is small, so a parent stack finds cycles without allocating a Set per send.
   if (parents.includes(obj)) return { at: [], what: "refers back to itself (a cycle), which JSON cannot carry" };
   parents.push(obj);
   try {
     if (Array.isArray(obj)) {
       for (let i = 0; i < obj.length; i++) {
         if (!(i in obj)) return { at: [i], what: "is a hole in a sparse array, which JSON turns into null" };
-        const problem = findProblem(obj[i], parents);
+        const problem = findProblem(obj[i]);
         if (problem) return problem.at.push(i), problem;
       }
       return undefined;
@@ -65,7 +70,7 @@ function findProblem(value: unknown, parents: object[]): Problem | undefined {
       const v = (obj as Record<string, unknown>)[key];
       // An undefined property is dropped by JSON, which is what an absent optional property means.
       if (v === undefined) continue;
-      const problem = findProblem(v, parents);
+      const problem = findProblem(v);
       if (problem) return problem.at.push(key), problem;
     }
     if (Object.getOwnPropertySymbols(obj).length > 0) return { at: [], what: "has symbol keys, which JSON drops" };

@@ -1,5 +1,7 @@
 import { DecodeError } from "../errors/DecodeError";
 import { Message } from "./Message";
+import type { Encoder } from "../encoding/Encoder";
+import { getEncoder, setEncoder } from "../encoding/globalEncoder";
 
 /** Spec 1.2: what Python Dramatiq wrote for `add.send(1, 2)` on Redis. */
 const CAPTURED =
@@ -112,6 +114,29 @@ describe("Message.encode", () => {
     const back = Message.decode(m.encode());
     expect(back.toDict()).toEqual(m.toDict());
     expect(back.encode().equals(m.encode())).toBe(true);
+  });
+});
+
+describe("Message.encodeText", () => {
+  const m = new Message({ queueName: "q", actorName: "greet", args: ["é😀"], options: { redis_message_id: "r" } });
+
+  it("gives the text of the very bytes encode writes, with the default encoder", () => {
+    const text = m.encodeText();
+    expect(typeof text).toBe("string");
+    expect(Buffer.from(text as string, "utf8").equals(m.encode())).toBe(true);
+  });
+
+  it("falls back to encode's bytes with an encoder that has no text form", () => {
+    const bytesOnly: Encoder = { encode: (v) => Buffer.from(`B${JSON.stringify(v)}`), decode: (b) => JSON.parse(b.toString().slice(1)) };
+    const previous = getEncoder();
+    setEncoder(bytesOnly);
+    try {
+      const out = m.encodeText();
+      expect(Buffer.isBuffer(out)).toBe(true);
+      expect((out as Buffer).equals(m.encode())).toBe(true);
+    } finally {
+      setEncoder(previous);
+    }
   });
 });
 

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { uuid4 } from "../ids/uuid4";
 import { getEncoder } from "../encoding/globalEncoder";
 import { DecodeError } from "../errors/DecodeError";
 import type { MessageData } from "./MessageData";
@@ -47,7 +47,7 @@ export class Message<R = unknown> {
     this.args = init.args && Object.isFrozen(init.args) ? init.args : Object.freeze([...(init.args ?? [])]);
     this.kwargs = init.kwargs && Object.isFrozen(init.kwargs) ? init.kwargs : Object.freeze({ ...(init.kwargs ?? {}) });
     this.options = init.options && Object.isFrozen(init.options) ? init.options : Object.freeze({ ...(init.options ?? {}) });
-    this.messageId = init.messageId ?? randomUUID();
+    this.messageId = init.messageId ?? uuid4();
     this.messageTimestamp = init.messageTimestamp ?? Date.now();
     Object.freeze(this);
   }
@@ -96,8 +96,21 @@ export class Message<R = unknown> {
 
   /** The message's bytes, with the global encoder (Dramatiq JSON by default). */
   encode(): Buffer {
-    // The encoder only reads the dict: hand it the frozen fields, no copies.
-    const dict: MessageData = {
+    return getEncoder().encode(this.wireDict());
+  }
+
+  /**
+   * The encoded message as a string when the encoder can give one (the default JSON
+   * encoder can: it is ASCII), else its bytes. For brokers whose clients write strings.
+   */
+  encodeText(): string | Buffer {
+    const encoder = getEncoder();
+    return encoder.encodeText ? encoder.encodeText(this.wireDict()) : encoder.encode(this.wireDict());
+  }
+
+  /** The wire dict over the frozen fields, no copies: encoders only read it. */
+  private wireDict(): MessageData {
+    return {
       queue_name: this.queueName,
       actor_name: this.actorName,
       args: this.args as unknown[],
@@ -106,7 +119,6 @@ export class Message<R = unknown> {
       message_id: this.messageId,
       message_timestamp: this.messageTimestamp,
     };
-    return getEncoder().encode(dict);
   }
 
   /**

@@ -53,6 +53,7 @@ export interface DeadLetter {
  */
 export type ConformanceCase =
   | "ack"
+  | "enqueue-many"
   | "nack"
   | "requeue"
   | "redelivery"
@@ -160,6 +161,34 @@ const CASES: readonly CaseDef[] = [
       await consumer.ack(got);
       await c.join(c.queue, 1000);
       assert.equal(await consumer.next(), null, "an acked message must not be handed out again");
+      assert.equal((await c.deadLetters()).length, 0);
+    },
+  },
+  {
+    id: "enqueue-many",
+    title: "enqueueMany writes a large batch over several queues, in order per queue, and returns what it wrote in input order",
+    async run(c) {
+      c.broker.declareQueue(c.queue);
+      const other = c.otherQueue();
+      // More than one write batch on the main queue (brokers cut batches at ~1000), interleaved with another queue.
+      const input = Array.from({ length: 1500 }, (_, i) =>
+        new Message({ queueName: i % 5 === 4 ? other : c.queue, actorName: "conf_noop", args: [i, "é"] }),
+      );
+      const sent = await c.broker.enqueueMany(input);
+      assert.deepEqual(sent.map((m) => m.messageId), input.map((m) => m.messageId), "returned in input order, same ids");
+      for (const queue of [c.queue, other]) {
+        const expected = sent.filter((m) => m.queueName === queue);
+        const consumer = c.consume(queue, { prefetch: 100 });
+        const got: MessageProxy[] = [];
+        while (got.length < expected.length) {
+          const m = await nextMessage(consumer, c.t(5000));
+          got.push(m);
+          await consumer.ack(m);
+        }
+        assert.deepEqual(got.map((m) => m.messageId), expected.map((m) => m.messageId), `FIFO on ${queue}`);
+        assert.deepEqual(got.map((m) => m.message.toDict()), expected.map((m) => m.toDict()), "the bytes carry what enqueueMany returned");
+        await c.join(queue, 1000);
+      }
       assert.equal((await c.deadLetters()).length, 0);
     },
   },
