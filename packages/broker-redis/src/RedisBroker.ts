@@ -38,7 +38,12 @@ export interface RedisBrokerOptions extends BrokerOptions {
   heartbeatTimeout?: number;
   /** Milliseconds dead letters are kept; default 7 days. */
   deadMessageTtl?: number;
-  /** Chance in a million that a dispatch call also runs the full clean-up; default 1000. */
+  /**
+   * Chance in a million, default 1000 (as Dramatiq), that an enqueue or fetch also recovers
+   * dead workers' messages and expires old dead letters, and that a consumer's maintenance
+   * tick also forgets dead workers. Forgetting needs a KEYS scan, so it never rides on an
+   * enqueue or fetch (Dramatiq's does, stalling Redis on a big keyspace).
+   */
   maintenanceChance?: number;
   /** Milliseconds between a consumer's heartbeat-and-recovery runs; default 1000. */
   maintenanceInterval?: number;
@@ -244,9 +249,9 @@ export class RedisBroker extends Broker {
     await Promise.all(calls);
   }
 
-  private maintenanceRoll(command: string): "0" | "2" {
+  private maintenanceRoll(command: string): "0" | "1" {
     if (command === "ack" || command === "nack") return "0";
-    return Math.random() * 1_000_000 < this.maintenanceChance ? "2" : "0";
+    return Math.random() * 1_000_000 < this.maintenanceChance ? "1" : "0";
   }
 }
 

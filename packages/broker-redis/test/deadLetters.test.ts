@@ -70,6 +70,23 @@ describe("dead letters", () => {
     expect(await h.redis.hkeys(k.xqMsgs)).toEqual(["recent"]);
   });
 
+  it("a producer's maintenance recovers dead workers' messages but never runs the KEYS clean-up that forgets them", async () => {
+    const broker = h.broker({ heartbeatTimeout: 1000, maintenanceChance: 1_000_000 });
+    const k = keysOf(broker.namespace, "dl");
+    const noop = actor(function noop() {}, { broker, queueName: "dl" });
+    // A worker that died long ago, holding one message of dl.
+    await h.redis.zadd(k.heartbeats, Date.now() - 60_000, "dead-worker");
+    await h.redis.hset(k.msgs, "held", "x");
+    await h.redis.sadd(k.acks("dead-worker"), "held");
+
+    await noop.send();
+
+    expect(await h.redis.lindex(k.queue, 0)).toBe("held");
+    expect(await h.redis.exists(k.acks("dead-worker"))).toBe(0);
+    // Forgetting a dead worker needs a KEYS scan: only consumers' maintenance ticks do that.
+    expect(await h.redis.zscore(k.heartbeats, "dead-worker")).not.toBeNull();
+  });
+
   it("a consumer's nack of a message whose id is gone, or was never fetched, does not raise", async () => {
     const broker = h.broker();
     const k = keysOf(broker.namespace, "dl");
