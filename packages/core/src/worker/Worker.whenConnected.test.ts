@@ -10,7 +10,7 @@ class ScriptedBroker extends RecordingBroker {
   constructor(private readonly makeNext: () => () => Promise<MessageProxy | null>) {
     super();
   }
-  override consume(queueName: string): Consumer {
+  override consume(queueName = "default"): Consumer {
     return {
       queueName,
       next: this.makeNext(),
