@@ -167,7 +167,8 @@ export class Supervisor {
     this.children.delete(child);
     const exitCode = code ?? ExitCode.KILLED;
     if (this.stopping) {
-      this.childCodes.push(exitCode);
+      // Children a reload or the watchdog had already sent away do not decide q's exit code.
+      if (child.exitReason === "stop") this.childCodes.push(exitCode);
       if (this.children.size === 0) this.done();
       return;
     }
@@ -177,6 +178,9 @@ export class Supervisor {
       case "reload":
         // Fork processes restart once their old copy has gone (they may hold a port).
         if (child.kind === "fork") this.spawn("fork", child.index, this.generation);
+        else if (![...this.children].some((c) => c.kind === "worker" && c.exitReason === "reload")) {
+          this.log.info("Reload complete: the previous worker processes have exited.");
+        }
         return;
       case "abort":
         return;
@@ -216,6 +220,7 @@ export class Supervisor {
     if (this.children.size === 0) return this.done();
     this.log.info("Sending signal 'SIGTERM' to subprocesses...");
     for (const child of this.children) {
+      if (child.exitReason !== undefined) continue; // already stopping (reload) or being killed
       child.exitReason = "stop";
       child.proc.kill("SIGTERM");
     }
