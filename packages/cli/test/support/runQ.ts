@@ -90,7 +90,7 @@ export function runQ(args: readonly string[], options: { env?: NodeJS.ProcessEnv
     },
     async exitCode(timeout = 20_000) {
       let timer: NodeJS.Timeout | undefined;
-      const result = await Promise.race([exited, new Promise<undefined>((resolve) => (timer = setTimeout(resolve, timeout)))]);
+      const result = await Promise.race([exited, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeout)))]);
       clearTimeout(timer);
       if (!result) throw new Error(`q did not exit within ${timeout} ms; it printed:\n${lines.join("\n")}`);
       return result.code;
