@@ -87,3 +87,14 @@ test("--log-file appends every process's log lines and what actors print to the 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("--fork-function runs module:function in its own process once the workers are ready; its stop function runs on TERM", async () => {
+  const q = t.q(["broker.js", "tasks.js", "-p", "1", "-f", "fork.js:serve"]);
+  const ready = await q.line(/\[q\.ForkProcess\(0\)\] \[INFO\] Fork process 'fork\.js:serve' is ready for action\./);
+  expect(q.lines.findIndex((l) => l === ready)).toBeGreaterThan(q.lines.findIndex((l) => /Worker process is ready/.test(l)));
+  const started = await waitFor("the fork function", async () => (await t.events()).find((e) => e.startsWith("fork:started:")));
+  expect(started.split(":")[2]).not.toBe(String(q.pid));
+  q.proc.kill("SIGTERM");
+  expect(await q.exitCode()).toBe(0);
+  expect(await t.events()).toEqual([started, "fork:stopped"]);
+});
