@@ -45,7 +45,7 @@ export type { RateLimiterBackend } from "./ratelimits/RateLimiterBackend";
 export { Barrier } from "./ratelimits/Barrier";
 
 export type { Logger } from "./logging/Logger";
-export { defaultLogger } from "./logging/defaultLogger";
+export { defaultLogger, setDefaultLogger } from "./logging/defaultLogger";
 
 export { QError } from "./errors/QError";
 export { BrokerError } from "./errors/BrokerError";

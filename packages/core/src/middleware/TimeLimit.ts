@@ -32,12 +32,26 @@ export class TimeLimit extends Middleware {
     return v === undefined || v === null || (typeof v === "number" && v > 0) ? [] : ["timeLimit must be a positive number of milliseconds, Infinity or null"];
   }
 
-  override beforeProcessMessage(broker: Broker, message: MessageProxy): void {
+  /**
+   * The time limit in ms this middleware enforces for `message` (message option, then
+   * actor option, then this middleware's default), or undefined for none. Supervisors
+   * use it to kill a process whose event loop stays blocked past the limit.
+   *
+   * @example
+   * const limit = timeLimit.limitFor(broker, message); // e.g. 600000
+   */
+  limitFor(broker: Broker, message: MessageProxy): number | undefined {
     const actor = broker.actors.get(message.actorName);
     const limit = readOption<number | null>(message.options, actor, "timeLimit", this.options.timeLimit ?? DEFAULT_TIME_LIMIT);
-    if (limit === null || typeof limit !== "number" || !Number.isFinite(limit) || limit <= 0) return;
+    if (limit === null || typeof limit !== "number" || !Number.isFinite(limit) || limit <= 0) return undefined;
     // Timers past 2^31-1 ms would fire at once; such limits are effectively none.
-    if (limit > 2 ** 31 - 1) return;
+    if (limit > 2 ** 31 - 1) return undefined;
+    return limit;
+  }
+
+  override beforeProcessMessage(broker: Broker, message: MessageProxy): void {
+    const limit = this.limitFor(broker, message);
+    if (limit === undefined) return;
     const timer = setTimeout(() => {
       this.timers.delete(message);
       childLogger(broker, "q.middleware.time_limit.TimeLimit").warn(

@@ -30,6 +30,12 @@ export class ConsumerLoop {
   private timer: NodeJS.Timeout | undefined;
   private moving: Promise<void> = Promise.resolve();
   private readonly stopSignal = new AbortController();
+  private firstFetchDone: ((error: ConnectionError | undefined) => void) | undefined;
+  /**
+   * Settles when the first fetch does: undefined once the consumer has reached the
+   * broker (a message or an empty poll), or the ConnectionError it failed with first.
+   */
+  readonly firstFetch = new Promise<ConnectionError | undefined>((resolve) => (this.firstFetchDone = resolve));
 
   constructor(
     private readonly host: ConsumerLoopHost,
@@ -53,6 +59,7 @@ export class ConsumerLoop {
   /** Stops fetching; resolves when the fetch loop has exited (at most one consumer timeout). */
   stopFetching(): Promise<void> {
     this.running = false;
+    this.settleFirstFetch(undefined);
     this.stopSignal.abort();
     return this.done;
   }
@@ -88,12 +95,14 @@ export class ConsumerLoop {
         const consumer = this.consumer;
         while (this.running) {
           const message = await consumer.next();
+          this.settleFirstFetch(undefined);
           if (!message) continue;
           // Fetched after the stop began: it stays outstanding and goes back on close.
           if (this.running) await this.handle(message, consumer);
         }
       } catch (error) {
         if (error instanceof ConnectionError) {
+          this.settleFirstFetch(error);
           this.logger.fatal({ err: error }, `Consumer encountered a connection error: ${(error as Error).message}`);
         } else {
           this.logger.fatal({ err: error }, "Consumer encountered an unexpected error.");
@@ -105,6 +114,11 @@ export class ConsumerLoop {
         }
       }
     }
+  }
+
+  private settleFirstFetch(error: ConnectionError | undefined): void {
+    this.firstFetchDone?.(error);
+    this.firstFetchDone = undefined;
   }
 
   /** After an error: forget parked deliveries (the broker redelivers them once the consumer closes). */

@@ -141,6 +141,26 @@ export class Worker implements ConsumerLoopHost {
     return this.stopping;
   }
 
+  /**
+   * Resolves once every consumer has fetched from the broker at least once (a message
+   * or an empty poll); rejects with the ConnectionError of the first consumer that
+   * failed before it ever fetched. Consumers keep retrying either way; the `q` command
+   * line uses this to exit 3 when a worker process cannot reach its broker at boot.
+   *
+   * @example
+   * await worker.start();
+   * await worker.whenConnected(); // throws ConnectionClosed if the broker is down
+   */
+  whenConnected(): Promise<void> {
+    return Promise.all(
+      [...this.loops.values()].map((loop) =>
+        loop.firstFetch.then((error) => {
+          if (error) throw error;
+        }),
+      ),
+    ).then(() => undefined);
+  }
+
   /** Called by the worker's middleware for each declared queue and delay queue. */
   addQueue(queueName: string): void {
     if (this.queues && !this.queues.has(qName(queueName))) return;
