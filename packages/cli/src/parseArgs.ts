@@ -29,7 +29,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
   const parser = yargs([...argv])
     .scriptName("q")
     .usage(
-      "$0 <broker> [modules..]\n\nRuns @q workers: a supervisor process and --processes worker processes, each importing <broker> (and [modules..]) and running the actors they declare.",
+      "Usage: $0 <broker> [modules..]\n\nRuns @q workers: a supervisor process and --processes worker processes, each importing <broker> (and [modules..]) and running the actors they declare.",
     )
     .command("$0 <broker> [modules..]", false, (y) =>
       y

@@ -17,7 +17,7 @@ test("--help prints the usage and exits 0; --version prints the version", async 
   const help = t.q(["--help"]);
   expect(await help.exitCode()).toBe(0);
   const text = help.stdout.join("\n");
-  expect(text).toContain("q <broker> [modules..]");
+  expect(text).toContain("Usage: q <broker> [modules..]");
   expect(text).toContain("--threads");
   expect(text).toContain("not OS threads");
   expect(text).toContain("Exit codes: 0 stopped gracefully, 1 killed");
