@@ -7,12 +7,13 @@ export class OperationWatchdog {
   private readonly pending = new Set<{ deadline: number; fail: () => void }>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly timeout: number) {}
+  /** @param resolution the shortest timeout used: deadlines are checked a few times per it. */
+  constructor(private readonly resolution: number) {}
 
-  /** Settles like `operation`, or calls `onTimeout` to build the rejection after the deadline. */
-  watch<T>(operation: Promise<T>, onTimeout: () => Error): Promise<T> {
+  /** Settles like `operation`, or calls `onTimeout` to build the rejection after `timeout` ms. */
+  watch<T>(operation: Promise<T>, onTimeout: () => Error, timeout: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry = { deadline: Date.now() + this.timeout, fail: () => reject(onTimeout()) };
+      const entry = { deadline: Date.now() + timeout, fail: () => reject(onTimeout()) };
       this.pending.add(entry);
       this.arm();
       operation.then(
@@ -31,7 +32,7 @@ export class OperationWatchdog {
   private arm(): void {
     if (this.timer) return;
     // Checks a few times per timeout: a call fails at most a quarter-timeout late.
-    this.timer = setInterval(() => this.check(), Math.max(10, Math.min(1000, this.timeout / 4)));
+    this.timer = setInterval(() => this.check(), Math.max(10, Math.min(1000, this.resolution / 4)));
     this.timer.unref();
   }
 

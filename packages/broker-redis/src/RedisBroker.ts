@@ -51,6 +51,13 @@ export interface RedisBrokerOptions extends BrokerOptions {
   wakeups?: boolean;
   /** Milliseconds a Redis call may take (including a reconnect) before ConnectionClosed; default 30000. */
   operationTimeout?: number;
+  /**
+   * Milliseconds calls wait for the very first connection before they fail with
+   * ConnectionFailed (naming the last connection error); default 5000. After the broker
+   * has once been connected, `operationTimeout` bounds the wait for a reconnect instead:
+   * a server that was never there is a configuration problem, worth saying soon.
+   */
+  connectTimeout?: number;
 }
 
 /** Lua's `unpack` limit is ~8000 on stock Redis; batches are cut well below it. */
@@ -81,7 +88,12 @@ export class RedisBroker extends Broker {
   private readonly script: ScriptRunner;
   private readonly wakeups: boolean;
   private readonly operationTimeout: number;
+  private readonly connectTimeout: number;
   private readonly watchdog: OperationWatchdog;
+  /** Whether the client has been ready at least once (then reconnects get operationTimeout). */
+  private everConnected: boolean;
+  /** The latest connection error; logged at warning level once per outage. */
+  private lastConnectionError: Error | undefined;
   private listener: WakeupListener | undefined;
   private readonly consumers = new Set<RedisConsumer>();
   private closed = false;
@@ -95,7 +107,8 @@ export class RedisBroker extends Broker {
     this.maintenanceInterval = options.maintenanceInterval ?? 1000;
     this.wakeups = options.wakeups ?? true;
     this.operationTimeout = options.operationTimeout ?? 30_000;
-    this.watchdog = new OperationWatchdog(this.operationTimeout);
+    this.connectTimeout = Math.min(options.connectTimeout ?? 5000, this.operationTimeout);
+    this.watchdog = new OperationWatchdog(this.connectTimeout);
     const redisOptions: RedisOptions = {
       // Commands wait through a reconnect (bounded by operationTimeout) instead of failing.
       maxRetriesPerRequest: null,
@@ -112,8 +125,17 @@ export class RedisBroker extends Broker {
       this.client = new Redis(url, redisOptions);
       this.ownsClient = true;
     }
-    this.client.on("error", (err) => this.logger.warn({ err }, `Redis connection error: ${err.message}`));
+    this.everConnected = this.client.status === "ready";
+    this.client.on("error", (err) => {
+      // ioredis reports every failed reconnect attempt: say it once per outage, then at debug.
+      if (this.lastConnectionError) this.logger.debug(`Redis connection error: ${err.message}`);
+      else this.logger.warn(`Redis connection error: ${err.message}; reconnecting.`);
+      this.lastConnectionError = err;
+    });
     this.client.on("ready", () => {
+      if (this.lastConnectionError) this.logger.info("Reconnected to Redis.");
+      this.lastConnectionError = undefined;
+      this.everConnected = true;
       for (const consumer of this.consumers) consumer.reconnected();
     });
     this.script = new ScriptRunner(this.client, DISPATCH_LUA);
@@ -135,9 +157,13 @@ export class RedisBroker extends Broker {
       [command, Date.now(), queueName, this.brokerId, this.heartbeatTimeout, this.deadMessageTtl, maintenance, CHUNK, ...args],
     );
     try {
+      if (!this.everConnected) {
+        return await this.watchdog.watch(call, () => this.neverConnected(), this.connectTimeout);
+      }
       return await this.watchdog.watch(
         call,
         () => new ConnectionClosed(`Redis did not answer ${command} on ${queueName} within ${this.operationTimeout} ms.`),
+        this.operationTimeout,
       );
     } catch (error) {
       if (error instanceof ConnectionClosed) throw error;
@@ -247,6 +273,11 @@ export class RedisBroker extends Broker {
       }
     }
     await Promise.all(calls);
+  }
+
+  private neverConnected(): ConnectionFailed {
+    const why = this.lastConnectionError ? `: ${this.lastConnectionError.message}` : "";
+    return new ConnectionFailed(`Could not connect to Redis within ${this.connectTimeout} ms${why}.`, { cause: this.lastConnectionError });
   }
 
   private maintenanceRoll(command: string): "0" | "1" {

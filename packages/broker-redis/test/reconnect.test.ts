@@ -3,7 +3,7 @@
  * restart and killed connections in the middle of a run, and bounded failures while
  * the server is down. Workers and producers carry on by themselves afterwards.
  */
-import { ConnectionClosed, Worker, actor } from "@q/core";
+import { ConnectionClosed, ConnectionFailed, Worker, actor } from "@q/core";
 import type Redis from "ioredis";
 import type { RedisBroker, RedisBrokerOptions } from "../src";
 import { keysOf, pythonBytes, useHarness } from "./harness";
@@ -206,12 +206,17 @@ describe("while the server is down", () => {
     expect(Date.now() - started).toBeLessThan(2500);
   });
 
-  it("a broker that never reached its server closes at once", async () => {
+  it("a broker that never reached its server fails sends after connectTimeout, naming why, and closes at once", async () => {
     await server.stop();
-    const broker = serverBroker({ operationTimeout: 300 });
+    // operationTimeout is for reconnects; a server that was never there is reported sooner.
+    const broker = serverBroker({ operationTimeout: 20_000, connectTimeout: 400 });
     const tick = actor(function tick() {}, { broker, queueName: "rc" });
-    await expect(tick.send()).rejects.toBeInstanceOf(ConnectionClosed);
-    const started = Date.now();
+    let started = Date.now();
+    const error = await tick.send().then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionFailed);
+    expect((error as Error).message).toMatch(/^Could not connect to Redis within 400 ms: .*ECONNREFUSED/);
+    expect(Date.now() - started).toBeLessThan(3000);
+    started = Date.now();
     await broker.close();
     expect(Date.now() - started).toBeLessThan(1500);
   });
