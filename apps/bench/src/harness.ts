@@ -60,7 +60,9 @@ export const FULL_SIZES = {
   n: 20_000,
   concurrency: 100,
   latencySamples: 500,
-  latencyWarmup: 20,
+  // A long-running worker's steady state: the first messages of a fresh process run cold
+  // (interpreted code, the JIT compiling on the other core). `--latency-warmup 20` shows that.
+  latencyWarmup: 2000,
   latencyGapMs: 3,
   latencyConcurrency: 10,
   repeats: 3,

@@ -19,7 +19,8 @@ const USAGE = `Usage: node dist/main.js [options]
   --n <jobs>                 jobs per bulk enqueue / drain (default 20000)
   --concurrency <k>          drain worker concurrency (default 100)
   --latency-samples <m>      measured latency samples per run (default 500)
-  --latency-warmup <w>       warm-up messages per latency run, not counted (default 20)
+  --latency-warmup <w>       warm-up messages per latency run, not counted (default 2000;
+                             20 shows a freshly started worker)
   --gap-ms <ms>              pause between latency sends (default 3)
   --latency-concurrency <k>  latency worker concurrency (default 10)
   --repeats <r>              runs per scenario and library; median reported (default 3)
