@@ -1,7 +1,7 @@
 import { Message } from "@q/core";
 import { runBrokerConformance } from "@q/core/testing";
 import { RedisBroker } from "../src";
-import { REDIS_URL, freshNamespace, requireRedis } from "./redisUrl";
+import { REDIS_URL, freshNamespace, requireRedis } from "@q/test-support/redis";
 
 beforeAll(requireRedis);
 

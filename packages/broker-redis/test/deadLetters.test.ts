@@ -5,7 +5,7 @@
  */
 import { Message, MessageProxy, actor } from "@q/core";
 import { keysOf, pythonBytes, rawEnqueue, useHarness } from "./harness";
-import { LEVEL, captureLogger, sleep, waitFor } from "./redisUrl";
+import { LEVEL, captureLogger, sleep, waitFor } from "@q/test-support";
 
 jest.setTimeout(15_000);
 

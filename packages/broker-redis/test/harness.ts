@@ -9,7 +9,8 @@ import { randomUUID } from "node:crypto";
 import { Worker, type WorkerOptions, CurrentMessage, defaultMiddleware } from "@q/core";
 import Redis from "ioredis";
 import { RedisBroker, type RedisBrokerOptions } from "../src";
-import { REDIS_URL, deleteNamespace, freshNamespace, requireRedis, silentLogger } from "./redisUrl";
+import { silentLogger } from "@q/test-support";
+import { REDIS_URL, deleteNamespace, freshNamespace, requireRedis } from "@q/test-support/redis";
 
 export interface Harness {
   /** A plain client on the test server (for looking at and writing keys). */

@@ -7,7 +7,8 @@ import Redis from "ioredis";
 import type { RedisBroker, RedisBrokerOptions } from "../src";
 import { useHarness } from "./harness";
 import { RedisServer } from "./redisServer";
-import { freshNamespace, waitFor } from "./redisUrl";
+import { waitFor } from "@q/test-support";
+import { freshNamespace } from "@q/test-support/redis";
 
 jest.setTimeout(15_000);
 

@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { CurrentMessage, actor } from "@q/core";
 import { keysOf, pythonBytes, rawEnqueue, useHarness } from "./harness";
-import { deferred, sleep, waitFor } from "./redisUrl";
+import { deferred, sleep, waitFor } from "@q/test-support";
 
 jest.setTimeout(15_000);
 

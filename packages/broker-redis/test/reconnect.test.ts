@@ -8,7 +8,8 @@ import type Redis from "ioredis";
 import type { RedisBroker, RedisBrokerOptions } from "../src";
 import { keysOf, pythonBytes, useHarness } from "./harness";
 import { RedisServer } from "./redisServer";
-import { LEVEL, captureLogger, freshNamespace, sleep, waitFor } from "./redisUrl";
+import { LEVEL, captureLogger, sleep, waitFor } from "@q/test-support";
+import { freshNamespace } from "@q/test-support/redis";
 
 jest.setTimeout(40_000);
 

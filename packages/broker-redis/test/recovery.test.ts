@@ -9,7 +9,8 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { CurrentMessage, type Message, actor } from "@q/core";
 import { keysOf, useHarness } from "./harness";
-import { REDIS_URL, freshNamespace, sleep, waitFor } from "./redisUrl";
+import { sleep, waitFor } from "@q/test-support";
+import { REDIS_URL, freshNamespace } from "@q/test-support/redis";
 
 jest.setTimeout(20_000);
 

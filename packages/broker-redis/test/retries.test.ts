@@ -5,7 +5,7 @@
  */
 import { type Broker, CurrentMessage, type Message, Middleware, actor } from "@q/core";
 import { keysOf, useHarness } from "./harness";
-import { LEVEL, captureLogger, deferred, sleep, waitFor } from "./redisUrl";
+import { LEVEL, captureLogger, deferred, sleep, waitFor } from "@q/test-support";
 
 jest.setTimeout(15_000);
 

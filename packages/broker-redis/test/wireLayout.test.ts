@@ -4,7 +4,7 @@
  */
 import { actor } from "@q/core";
 import { keysOf, useHarness } from "./harness";
-import { waitFor } from "./redisUrl";
+import { waitFor } from "@q/test-support";
 
 jest.setTimeout(15_000);
 

@@ -1,7 +1,7 @@
 // Exit codes 0-4 (spec 13), one clear line per mistake, PID files (spec 17.1 items 49-50).
 import fs from "node:fs";
 import path from "node:path";
-import { waitFor } from "./support/redis";
+import { waitFor } from "@q/test-support";
 import { FIXTURES, waitReady } from "./support/runQ";
 import { useQ } from "./support/useQ";
 

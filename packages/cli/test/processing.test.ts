@@ -1,7 +1,7 @@
 // The q binary against real Redis: boot, processing, log format, module kinds.
 import fs from "node:fs";
 import path from "node:path";
-import { waitFor } from "./support/redis";
+import { waitFor } from "@q/test-support";
 import { FIXTURES, waitReady } from "./support/runQ";
 import { useQ } from "./support/useQ";
 

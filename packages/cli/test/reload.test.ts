@@ -1,7 +1,7 @@
 // Reloading fresh code: SIGHUP and --watch (spec 13; user guide "Code Reloading").
 import fs from "node:fs";
 import path from "node:path";
-import { waitFor } from "./support/redis";
+import { waitFor } from "@q/test-support";
 import { FIXTURES, type QRun, waitReady } from "./support/runQ";
 import { useQ } from "./support/useQ";
 

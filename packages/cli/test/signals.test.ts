@@ -1,5 +1,5 @@
 // Signals to the supervisor (spec 13): INT/TERM graceful stop with requeue, a second one kills.
-import { waitFor } from "./support/redis";
+import { waitFor } from "@q/test-support";
 import { waitReady } from "./support/runQ";
 import { useQ } from "./support/useQ";
 

@@ -1,7 +1,7 @@
 // A worker process whose event loop is blocked past a message's time limit is killed and
 // replaced; the message comes back (Redis: heartbeat-timeout recovery) and counts as a failed
 // attempt, so Retries decides what happens next instead of the message blocking forever.
-import { waitFor } from "./support/redis";
+import { waitFor } from "@q/test-support";
 import { waitReady } from "./support/runQ";
 import { useQ } from "./support/useQ";
 

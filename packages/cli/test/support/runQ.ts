@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
-import { REDIS_URL, sleep } from "./redis";
+import { sleep } from "@q/test-support";
+import { REDIS_URL } from "@q/test-support/redis";
 
 /** The built binary: the tests run exactly what users run. */
 export const BIN = path.resolve(__dirname, "../../dist/bin.js");

@@ -3,7 +3,7 @@ import { Message } from "@q/core";
 import Redis from "ioredis";
 import pino from "pino";
 import { type QRun, killAllQ, runQ } from "./runQ";
-import { REDIS_URL, deleteNamespace, freshNamespace, requireRedis } from "./redis";
+import { REDIS_URL, deleteNamespace, freshNamespace, requireRedis } from "@q/test-support/redis";
 
 export interface QTest {
   /** This test's namespace (fresh per test). */

@@ -1,0 +1,9 @@
+/**
+ * Helpers shared by the integration tests of the @q packages (private; never published).
+ * Server checks live in subpaths so a test only loads the client it uses:
+ * `@q/test-support/redis`.
+ */
+export { sleep } from "./sleep";
+export { waitFor, type WaitForOptions } from "./waitFor";
+export { deferred, type Deferred } from "./deferred";
+export { captureLogger, silentLogger, LEVEL, type LogLine, type CapturedLogs } from "./captureLogger";
