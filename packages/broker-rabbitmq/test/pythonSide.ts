@@ -1,0 +1,142 @@
+/**
+ * The Python side of interop tests, driven over a plain amqplib connection the way
+ * Python Dramatiq (pika) does it: queues declared with pika's exact argument types,
+ * persistent publishes with only `delivery_mode` (and `priority`), reads with
+ * basic.get. Also the tests' window on what RabbitMQ holds.
+ */
+import { randomUUID } from "node:crypto";
+import * as amqp from "amqplib";
+import { AMQP_URL, sleep } from "./rabbitUrl";
+
+/** A field-table integer typed as pika types it: `I` (signed 32) when it fits, `l` otherwise. */
+export function pikaInt(value: number): { "!": "int" | "long"; value: number } {
+  return { "!": value >= -0x80000000 && value <= 0x7fffffff ? "int" : "long", value };
+}
+
+/** One message read back from a queue. */
+export interface Got {
+  body: Buffer;
+  properties: amqp.MessageProperties;
+  fields: amqp.GetMessageFields;
+}
+
+export class PythonSide {
+  private constructor(
+    readonly connection: amqp.ChannelModel,
+    private channel: amqp.Channel,
+  ) {}
+
+  static async connect(url: string = AMQP_URL): Promise<PythonSide> {
+    const connection = await amqp.connect(url);
+    const side = new PythonSide(connection, await connection.createChannel());
+    side.watch();
+    return side;
+  }
+
+  /** Declares q, q.DQ, q.XQ as Dramatiq does (pika types, same order). `long` forces `l` for every integer. */
+  async declare(queue: string, options: { maxPriority?: number; ttl?: number; long?: boolean } = {}): Promise<void> {
+    const int = (v: number) => (options.long ? { "!": "long", value: v } : pikaInt(v));
+    const args: Record<string, unknown> = { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": `${queue}.XQ` };
+    if (options.maxPriority !== undefined) args["x-max-priority"] = int(options.maxPriority);
+    for (const name of [queue, `${queue}.DQ`]) await this.channel.assertQueue(name, { durable: true, arguments: args });
+    await this.channel.assertQueue(`${queue}.XQ`, { durable: true, arguments: { "x-message-ttl": int(options.ttl ?? 604800000) } });
+  }
+
+  /** basic_publish as Dramatiq does it: default exchange, delivery_mode 2, priority when given, nothing else. */
+  async publish(queue: string, body: Buffer | string, priority?: number): Promise<void> {
+    const content = typeof body === "string" ? Buffer.from(body, "utf8") : body;
+    const fields: Record<string, unknown> = { exchange: "", routingKey: queue, mandatory: false, immediate: false, deliveryMode: 2 };
+    if (priority !== undefined) fields.priority = priority;
+    (this.channel as unknown as { sendMessage(f: unknown, p: unknown, c: Buffer): boolean }).sendMessage(fields, fields, content);
+    await this.channel.checkQueue(queue); // a round trip on the same channel: the publish has landed
+  }
+
+  /** Every message in `queue`, read with basic.get and put back (they come back flagged redelivered). */
+  async peek(queue: string): Promise<Got[]> {
+    const channel = await this.connection.createChannel();
+    channel.on("error", () => undefined);
+    const got: Got[] = [];
+    for (;;) {
+      const m = await channel.get(queue, { noAck: false });
+      if (!m) break;
+      got.push({ body: m.content, properties: m.properties, fields: m.fields });
+    }
+    await channel.close();
+    return got;
+  }
+
+  /** Every message in `queue` once the count has stopped changing (dead-lettering is asynchronous in RabbitMQ). */
+  async settled(queue: string, { quiet = 100, timeout = 3000 } = {}): Promise<Got[]> {
+    const deadline = Date.now() + timeout;
+    let last = -1;
+    let since = Date.now();
+    for (;;) {
+      const n = await this.count(queue);
+      if (n !== last) {
+        last = n;
+        since = Date.now();
+      } else if (Date.now() - since >= quiet || Date.now() >= deadline) {
+        return this.peek(queue);
+      }
+      await sleep(20);
+    }
+  }
+
+  /** Ready messages in `queue` (passive declare). */
+  async count(queue: string): Promise<number> {
+    return (await this.channel.checkQueue(queue)).messageCount;
+  }
+
+  async exists(queue: string): Promise<boolean> {
+    const channel = await this.connection.createChannel();
+    channel.on("error", () => undefined);
+    try {
+      await channel.checkQueue(queue);
+      await channel.close();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async delete(...queues: string[]): Promise<void> {
+    for (const q of queues) await this.channel.deleteQueue(q);
+  }
+
+  /** Deletes q, q.DQ, q.XQ and every delay bucket of q. */
+  async deleteAll(queue: string): Promise<void> {
+    const buckets = Array.from({ length: 13 }, (_, k) => `${queue}.DQ.wait.${4 ** k}`);
+    await this.delete(queue, `${queue}.DQ`, `${queue}.XQ`, ...buckets);
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close().catch(() => undefined);
+  }
+
+  private watch(): void {
+    this.channel.on("error", () => undefined);
+    this.channel.on("close", () => {
+      void this.connection.createChannel().then((c) => {
+        this.channel = c;
+        this.watch();
+      }, () => undefined);
+    });
+  }
+}
+
+/** Message bytes as Python Dramatiq writes them (json.dumps, compact, ensure_ascii). */
+export function pythonBytes(fields: {
+  queue: string;
+  actor: string;
+  args: string;
+  kwargs?: string;
+  options?: string;
+  messageId?: string;
+  timestamp?: number;
+}): { bytes: Buffer; messageId: string } {
+  const messageId = fields.messageId ?? randomUUID();
+  const text =
+    `{"queue_name":"${fields.queue}","actor_name":"${fields.actor}","args":${fields.args},"kwargs":${fields.kwargs ?? "{}"},` +
+    `"options":${fields.options ?? "{}"},"message_id":"${messageId}","message_timestamp":${fields.timestamp ?? Date.now()}}`;
+  return { bytes: Buffer.from(text, "ascii"), messageId };
+}
