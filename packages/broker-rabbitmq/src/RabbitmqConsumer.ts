@@ -223,8 +223,8 @@ export class RabbitmqConsumer implements Consumer {
 
   /** The next deliverable message from the buffer; dead-letters poison and buckets far-off delays on the way. */
   private take(): MessageProxy | null {
-    const buffer = this.buffer;
-    while (this.head < buffer.length) {
+    while (this.head < this.buffer.length) {
+      const buffer = this.buffer;
       const delivery = buffer[this.head]!;
       buffer[this.head++] = undefined;
       if (this.head === buffer.length) {
