@@ -26,7 +26,7 @@ test("the test server closes a channel that holds a delivery past consumer_timeo
   const queue = h.queue("trap");
   await h.python.declare(queue);
   await h.python.publish(queue, "held");
-  const channel = await h.python.connection.createChannel();
+  const channel = await (await h.python.connection()).createChannel();
   const closedWith = new Promise<string>((resolve) => channel.on("error", (err: Error) => resolve(err.message)));
   await channel.consume(queue, () => undefined, { noAck: false }); // never acks
   const started = Date.now();

@@ -21,16 +21,21 @@ export interface Got {
 }
 
 export class PythonSide {
-  private constructor(
-    readonly connection: amqp.ChannelModel,
-    private channel: amqp.Channel,
-  ) {}
+  private current: { connection: amqp.ChannelModel; channel: amqp.Channel } | undefined;
+  private closed = false;
 
+  private constructor(private readonly url: string) {}
+
+  /** A side on `url`; it reconnects by itself when the server restarts or drops it. */
   static async connect(url: string = AMQP_URL): Promise<PythonSide> {
-    const connection = await amqp.connect(url);
-    const side = new PythonSide(connection, await connection.createChannel());
-    side.watch();
+    const side = new PythonSide(url);
+    await side.channel();
     return side;
+  }
+
+  /** The live connection (opened again if it was lost). */
+  async connection(): Promise<amqp.ChannelModel> {
+    return (await this.open()).connection;
   }
 
   /** Declares q, q.DQ, q.XQ as Dramatiq does (pika types, same order). `long` forces `l` for every integer. */
@@ -38,8 +43,9 @@ export class PythonSide {
     const int = (v: number) => (options.long ? { "!": "long", value: v } : pikaInt(v));
     const args: Record<string, unknown> = { "x-dead-letter-exchange": "", "x-dead-letter-routing-key": `${queue}.XQ` };
     if (options.maxPriority !== undefined) args["x-max-priority"] = int(options.maxPriority);
-    for (const name of [queue, `${queue}.DQ`]) await this.channel.assertQueue(name, { durable: true, arguments: args });
-    await this.channel.assertQueue(`${queue}.XQ`, { durable: true, arguments: { "x-message-ttl": int(options.ttl ?? 604800000) } });
+    const channel = await this.channel();
+    for (const name of [queue, `${queue}.DQ`]) await channel.assertQueue(name, { durable: true, arguments: args });
+    await channel.assertQueue(`${queue}.XQ`, { durable: true, arguments: { "x-message-ttl": int(options.ttl ?? 604800000) } });
   }
 
   /** basic_publish as Dramatiq does it: default exchange, delivery_mode 2, priority when given, nothing else. */
@@ -47,13 +53,14 @@ export class PythonSide {
     const content = typeof body === "string" ? Buffer.from(body, "utf8") : body;
     const fields: Record<string, unknown> = { exchange: "", routingKey: queue, mandatory: false, immediate: false, deliveryMode: 2 };
     if (priority !== undefined) fields.priority = priority;
-    (this.channel as unknown as { sendMessage(f: unknown, p: unknown, c: Buffer): boolean }).sendMessage(fields, fields, content);
-    await this.channel.checkQueue(queue); // a round trip on the same channel: the publish has landed
+    const channel = await this.channel();
+    (channel as unknown as { sendMessage(f: unknown, p: unknown, c: Buffer): boolean }).sendMessage(fields, fields, content);
+    await channel.checkQueue(queue); // a round trip on the same channel: the publish has landed
   }
 
   /** Every message in `queue`, read with basic.get and put back (they come back flagged redelivered). */
   async peek(queue: string): Promise<Got[]> {
-    const channel = await this.connection.createChannel();
+    const channel = await (await this.connection()).createChannel();
     channel.on("error", () => undefined);
     const got: Got[] = [];
     for (;;) {
@@ -84,11 +91,11 @@ export class PythonSide {
 
   /** Ready messages in `queue` (passive declare). */
   async count(queue: string): Promise<number> {
-    return (await this.channel.checkQueue(queue)).messageCount;
+    return (await (await this.channel()).checkQueue(queue)).messageCount;
   }
 
   async exists(queue: string): Promise<boolean> {
-    const channel = await this.connection.createChannel();
+    const channel = await (await this.connection()).createChannel();
     channel.on("error", () => undefined);
     try {
       await channel.checkQueue(queue);
@@ -100,7 +107,8 @@ export class PythonSide {
   }
 
   async delete(...queues: string[]): Promise<void> {
-    for (const q of queues) await this.channel.deleteQueue(q);
+    const channel = await this.channel();
+    for (const q of queues) await channel.deleteQueue(q);
   }
 
   /** Deletes q, q.DQ, q.XQ and every delay bucket of q. */
@@ -110,17 +118,34 @@ export class PythonSide {
   }
 
   async close(): Promise<void> {
-    await this.connection.close().catch(() => undefined);
+    this.closed = true;
+    const current = this.current;
+    this.current = undefined;
+    await current?.connection.close().catch(() => undefined);
   }
 
-  private watch(): void {
-    this.channel.on("error", () => undefined);
-    this.channel.on("close", () => {
-      void this.connection.createChannel().then((c) => {
-        this.channel = c;
-        this.watch();
-      }, () => undefined);
+  /** The side's channel (reopened, with its connection, when it was lost). */
+  async channel(): Promise<amqp.Channel> {
+    return (await this.open()).channel;
+  }
+
+  private async open(): Promise<{ connection: amqp.ChannelModel; channel: amqp.Channel }> {
+    if (this.closed) throw new Error("the Python side is closed");
+    if (this.current) return this.current;
+    const connection = await amqp.connect(this.url);
+    connection.on("error", () => undefined);
+    const channel = await connection.createChannel();
+    const current = { connection, channel };
+    channel.on("error", () => undefined);
+    channel.on("close", () => {
+      if (this.current === current) this.current = undefined;
+      void connection.close().catch(() => undefined);
     });
+    connection.on("close", () => {
+      if (this.current === current) this.current = undefined;
+    });
+    this.current = current;
+    return current;
   }
 }
 

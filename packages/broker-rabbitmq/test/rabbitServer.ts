@@ -89,8 +89,17 @@ export class RabbitServer {
     await waitUntilClosed(this.port, 15_000);
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
+  /** Kills the node's Erlang VM with SIGKILL (a crash: only what RabbitMQ had synced survives). */
+  async kill(): Promise<void> {
+    const pid = Number(readFileSync(path.join(this.dir, "pid"), "utf8").trim());
+    if (!(pid > 0)) throw new Error(`No pid file for node ${this.node}.`);
+    process.kill(pid, "SIGKILL");
+    await waitUntilClosed(this.port, 15_000);
+  }
+
+  /** Stops (cleanly, or by SIGKILL with `crash`) and starts the node again. */
+  async restart(options: { crash?: boolean } = {}): Promise<void> {
+    await (options.crash ? this.kill() : this.stop());
     await this.start();
   }
 
