@@ -165,7 +165,9 @@ export class ConnectionManager {
 
   private describeFailure(): string {
     const urls = this.options.urls.map(redactUrl).join(", ");
-    const last = this.lastError instanceof Error ? `; last error: ${this.lastError.message}` : "";
+    // Duck-typed: errors from Node's own modules may come from another realm (e.g. under jest).
+    const message = (this.lastError as { message?: unknown } | undefined)?.message;
+    const last = typeof message === "string" ? `; last error: ${message}` : "";
     return `tried ${urls}${last}`;
   }
 
