@@ -43,6 +43,7 @@ const DONE = Promise.resolve();
 export class Publisher {
   private session: Session | undefined;
   private readonly fields = new Map<string, PublishFields>();
+  private readonly drains = new WeakMap<amqp.Channel, Promise<void>>();
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
@@ -73,7 +74,33 @@ export class Publisher {
       }
       return this.track(this.publishPlain(queue, fields, body));
     }
-    return this.track(this.publishWithConfirm(queue, fields, body));
+    // Fast path: one promise per message, settled from the confirm callback.
+    const s = this.session;
+    const channel = s?.channels.get("confirm") as amqp.ConfirmChannel | undefined;
+    if (channel && s!.ready.has(queue) && s!.connection === this.manager.live) {
+      const session = s!;
+      return new Promise<void>((resolve, reject) => {
+        const pending: Pending = { queue, body, returned: false };
+        session.pending.add(pending);
+        this.inFlight++;
+        const settle = (error: Error | null) => {
+          session.pending.delete(pending);
+          if (!error && !pending.returned) {
+            this.landed();
+            resolve();
+          } else {
+            // Returned, refused or lost with its channel: the slow path sends it again.
+            this.publishWithConfirm(queue, fields, body, pending.returned ? 1 : 0).then(resolve, reject).finally(() => this.landed());
+          }
+        };
+        try {
+          publishConfirmed(channel, fields, body, settle);
+        } catch (error) {
+          settle(error as Error);
+        }
+      });
+    }
+    return this.track(this.publishWithConfirm(queue, fields, body, 0));
   }
 
   /**
@@ -154,9 +181,9 @@ export class Publisher {
     }
   }
 
-  private async publishWithConfirm(queue: string, fields: PublishFields, body: Buffer): Promise<void> {
+  private async publishWithConfirm(queue: string, fields: PublishFields, body: Buffer, returns: number): Promise<void> {
     const deadline = Date.now() + this.publishTimeout;
-    for (let returns = 0; ; ) {
+    for (;;) {
       const channel = (await this.channelFor("confirm", queue, deadline)) as amqp.ConfirmChannel;
       const session = this.session!;
       const pending: Pending = { queue, body, returned: false };
@@ -279,7 +306,17 @@ export class Publisher {
     );
   }
 
+  /** Resolves at the channel's next `drain` (one shared wait per channel, however many publishes are backed up). */
   private drained(channel: amqp.Channel, deadline: number): Promise<void> {
+    let waiting = this.drains.get(channel);
+    if (!waiting) {
+      waiting = this.waitForDrain(channel, deadline).finally(() => this.drains.delete(channel));
+      this.drains.set(channel, waiting);
+    }
+    return waiting;
+  }
+
+  private waitForDrain(channel: amqp.Channel, deadline: number): Promise<void> {
     return new Promise((resolve, reject) => {
       const done = (error?: Error) => {
         clearTimeout(timer);
@@ -301,13 +338,16 @@ export class Publisher {
 
   private track(promise: Promise<void>): Promise<void> {
     this.inFlight++;
-    return promise.finally(() => {
-      if (--this.inFlight === 0 && this.idleWaiters.length) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const wake of waiters) wake();
-      }
-    });
+    return promise.finally(() => this.landed());
+  }
+
+  /** One publish in flight has finished (either way). */
+  private landed(): void {
+    if (--this.inFlight === 0 && this.idleWaiters.length) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const wake of waiters) wake();
+    }
   }
 }
 
