@@ -142,7 +142,9 @@ export class RabbitmqBroker extends Broker {
   /**
    * Waits until the queue, its delay queue and the delay buckets this broker used hold
    * no ready messages and this broker's consumers of them have settled every delivery
-   * (twice in a row). Unacked deliveries held by other processes are not visible
+   * (twice in a row). Ready counts are taken on the publishing channel (so this broker's
+   * earlier publishes are counted) and each consumer's channel is synced (so deliveries
+   * on the wire are counted). Unacked deliveries held by other processes are not visible
    * (as in Dramatiq). For tests and scripts.
    */
   override async join(queueName: string, options: JoinOptions = {}): Promise<void> {
@@ -152,8 +154,12 @@ export class RabbitmqBroker extends Broker {
     for (;;) {
       const queues = [q, dqName(q), ...[...(this.buckets.get(q) ?? [])].map((s) => bucketQueueName(q, s))];
       const ready = await this.publisher.readyCount(queues, this.confirmDelivery, Math.min(this.publishTimeout, Math.max(1, deadline - Date.now())));
+      const local = [...this.consumers].filter((consumer) => qName(consumer.queueName) === q);
+      // A message the server has handed to one of our consumers but that is still on the wire is
+      // neither ready nor in flight here: a round trip on each consumer's channel brings it in.
+      await Promise.all(local.map((consumer) => consumer.sync()));
       let inFlight = 0;
-      for (const consumer of this.consumers) if (qName(consumer.queueName) === q) inFlight += consumer.inFlight;
+      for (const consumer of local) inFlight += consumer.inFlight;
       if (ready === 0 && inFlight === 0) {
         if (++idle >= 2) return;
       } else {

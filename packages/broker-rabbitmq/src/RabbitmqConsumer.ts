@@ -63,6 +63,17 @@ export class RabbitmqConsumer implements Consumer {
     return this.unsettled.size + this.moves.size;
   }
 
+  /**
+   * A round trip on this consumer's channel. RabbitMQ writes a channel's deliveries
+   * before a later reply on it, so afterwards every message the queue had already
+   * handed to this consumer is in `inFlight` (what `join` needs). Never rejects.
+   */
+  async sync(): Promise<void> {
+    const channel = this.channel;
+    if (!channel || !this.subscribed) return;
+    await settleWithin(channel.checkQueue(this.queueName), 2000);
+  }
+
   async next(): Promise<MessageProxy | null> {
     if (this.closed) throw new ConnectionClosed(`The consumer of ${this.queueName} is closed.`);
     const deadline = Date.now() + this.timeout;
@@ -116,6 +127,8 @@ export class RabbitmqConsumer implements Consumer {
     if (this.closed && !this.channel) return;
     this.closed = true;
     this.wake();
+    // A subscription under way finishes first, so its channel is closed below.
+    if (this.starting) await settleWithin(this.starting, 2000);
     await settleWithin(Promise.all(this.moves), 2000);
     this.flushAcks();
     const channel = this.channel;
@@ -165,6 +178,11 @@ export class RabbitmqConsumer implements Consumer {
         throw error;
       }
       channel = await connection.createChannel();
+      if (this.closed) {
+        // close() ran while the channel was opening: it must not consume for nobody.
+        await settleWithin(channel.close(), 2000);
+        return false;
+      }
       const opened = channel;
       channel.on("error", (err: Error) => this.host.logger.warn({ err }, `RabbitMQ closed the channel of ${this.queueName}: ${err.message}`));
       channel.on("close", () => this.channelClosed(opened));
