@@ -39,7 +39,12 @@ export class RabbitServer {
     const { uid, gid } = rabbitmqUser();
     for (const p of [dir, path.join(dir, "rabbitmq.conf"), path.join(dir, "advanced.config")]) chownSync(p, uid, gid);
     const server = new RabbitServer(port, node, dir);
-    await server.start();
+    try {
+      await server.start();
+    } catch (error) {
+      await server.destroy().catch(() => undefined); // never leave a half-started node behind
+      throw error;
+    }
     return server;
   }
 
