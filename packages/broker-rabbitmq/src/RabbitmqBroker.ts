@@ -1,0 +1,250 @@
+import {
+  ArgumentError,
+  Broker,
+  type BrokerOptions,
+  ConnectionClosed,
+  type ConsumeOptions,
+  type Consumer,
+  type JoinOptions,
+  type Message,
+  QueueJoinTimeout,
+  dqName,
+  qName,
+  xqName,
+} from "@q/core";
+import { ConnectionManager } from "./ConnectionManager";
+import { Publisher, type QueueSet } from "./Publisher";
+import { RabbitmqConsumer } from "./RabbitmqConsumer";
+import { BUCKET_SECONDS, bucketFor, bucketQueueName } from "./delayBuckets";
+import { parseUrls, withHeartbeat } from "./parseUrls";
+import { bucketArguments, deadLetterArguments, queueArguments } from "./queueArguments";
+import { sleep } from "./timing";
+
+/** Options of {@link RabbitmqBroker}. */
+export interface RabbitmqBrokerOptions extends BrokerOptions {
+  /**
+   * `amqp://user:pass@host:port/vhost` or `amqps://…` (TLS). Several URLs, as an array
+   * or one string separated by `;`, are tried in order: failover to the next node.
+   * Default `amqp://guest:guest@127.0.0.1:5672`.
+   */
+  url?: string | readonly string[];
+  /** Heartbeat interval in seconds (0 turns heartbeats off); default: the server's (60 s on RabbitMQ). */
+  heartbeat?: number;
+  /** Declare queues with `x-max-priority` (1..255) so the `broker_priority` option orders delivery. */
+  maxPriority?: number;
+  /** Publisher confirms: a send resolves only once RabbitMQ has the message. Default false (as Dramatiq). */
+  confirmDelivery?: boolean;
+  /** Milliseconds dead letters are kept (`.XQ` TTL); default `dramatiq_dead_message_ttl` from the environment, else 7 days. */
+  deadMessageTtl?: number;
+  /**
+   * Longest a worker holds a delayed delivery before its eta, in ms (≥ 1000); a later
+   * eta waits in a delay bucket on the server instead. Keep it well below the
+   * server's `consumer_timeout` (30 min by default). Default 300000 (5 minutes).
+   */
+  maxDelayHold?: number;
+  /** Milliseconds a publish waits for a (re)connection before failing with a ConnectionError; default 30000. */
+  publishTimeout?: number;
+  /** Milliseconds one connection attempt may take; default 10000. */
+  connectTimeout?: number;
+  /** Socket options for amqplib (e.g. `ca`, `cert`, `key` for amqps://). */
+  socketOptions?: Record<string, unknown>;
+  /** The connections' name in RabbitMQ's management UI; default `q-<pid>`. */
+  connectionName?: string;
+}
+
+const SEVEN_DAYS = 7 * 24 * 60 * 60 * 1000;
+const BUCKET_NAME = /^(.*)\.DQ\.wait\.(\d+)$/;
+
+/**
+ * A Dramatiq-compatible RabbitMQ broker: the same three durable queues per queue
+ * (`q`, `q.DQ`, `q.XQ`) with Dramatiq's arguments, persistent messages on the default
+ * exchange, manual acks with prefetch, so Python Dramatiq and @q share queues both
+ * ways. It reconnects by itself (to the next URL when several are given), never
+ * holds a delayed delivery longer than `maxDelayHold` (far-off etas wait in delay
+ * buckets on the server), and dead-letters poison messages with the reason logged.
+ *
+ * @example
+ * const broker = new RabbitmqBroker({ url: "amqp://guest:guest@127.0.0.1:5672/%2F", confirmDelivery: true });
+ * setBroker(broker);
+ * const add = actor(function add(a: number, b: number) { return a + b });
+ * await add.send(1, 2);
+ */
+export class RabbitmqBroker extends Broker {
+  readonly urls: readonly string[];
+  readonly maxPriority: number | undefined;
+  readonly confirmDelivery: boolean;
+  readonly deadMessageTtl: number;
+  readonly maxDelayHold: number;
+  readonly publishTimeout: number;
+  /** @internal The consumers' connection. */
+  readonly connections: ConnectionManager;
+  private readonly producerConnection: ConnectionManager;
+  private readonly publisher: Publisher;
+  private readonly consumers = new Set<RabbitmqConsumer>();
+  private readonly buckets = new Map<string, Set<number>>();
+  private readonly queueSets = new Map<string, QueueSet>();
+  private closed = false;
+
+  constructor(options: RabbitmqBrokerOptions = {}) {
+    super(options);
+    const heartbeat = options.heartbeat;
+    if (heartbeat !== undefined && !(Number.isInteger(heartbeat) && heartbeat >= 0)) {
+      throw new RangeError(`heartbeat must be a whole number of seconds (0 turns it off), got ${heartbeat}.`);
+    }
+    this.urls = parseUrls(options.url).map((url) => withHeartbeat(url, heartbeat));
+    if (options.maxPriority !== undefined && !(Number.isInteger(options.maxPriority) && options.maxPriority >= 1 && options.maxPriority <= 255)) {
+      throw new RangeError(`maxPriority must be an integer from 1 to 255, got ${options.maxPriority}.`);
+    }
+    this.maxPriority = options.maxPriority;
+    this.confirmDelivery = options.confirmDelivery ?? false;
+    this.deadMessageTtl = positive(options.deadMessageTtl ?? envTtl() ?? SEVEN_DAYS, "deadMessageTtl");
+    this.maxDelayHold = positive(options.maxDelayHold ?? 300_000, "maxDelayHold");
+    if (this.maxDelayHold < 1000) throw new RangeError(`maxDelayHold must be at least 1000 ms, got ${this.maxDelayHold}.`);
+    this.publishTimeout = positive(options.publishTimeout ?? 30_000, "publishTimeout");
+    const connectTimeout = positive(options.connectTimeout ?? 10_000, "connectTimeout");
+    const name = options.connectionName ?? `q-${process.pid}`;
+    const common = { urls: this.urls, socketOptions: options.socketOptions ?? {}, connectTimeout, maxReconnectDelay: 2000 };
+    this.producerConnection = new ConnectionManager({ ...common, name: `${name} (producer)`, logger: this.logger });
+    this.connections = new ConnectionManager({ ...common, name: `${name} (consumer)`, logger: this.logger });
+    this.publisher = new Publisher(this.producerConnection, (queue) => this.queueSet(queue), this.publishTimeout, this.logger);
+  }
+
+  override consume(queueName: string, options: ConsumeOptions = {}): Consumer {
+    if (this.closed) throw new ConnectionClosed(`The broker is closed; cannot consume ${queueName}.`);
+    if (!this.queues.has(qName(queueName))) this.declareQueue(qName(queueName));
+    const consumer = new RabbitmqConsumer(this, queueName, options.prefetch ?? 1, options.timeout ?? 5000, () =>
+      this.consumers.delete(consumer),
+    );
+    this.consumers.add(consumer);
+    return consumer;
+  }
+
+  /** Purges the queue, its delay queue and dead letters, and deletes its delay buckets. */
+  override async flush(queueName: string): Promise<void> {
+    const q = qName(queueName);
+    const buckets = BUCKET_SECONDS.map((seconds) => bucketQueueName(q, seconds));
+    await this.publisher.withAdmin(
+      [q],
+      async (channel) => {
+        for (const name of [q, dqName(q), xqName(q)]) await channel.purgeQueue(name);
+        for (const name of buckets) await channel.deleteQueue(name);
+      },
+      this.publishTimeout,
+    );
+    for (const name of buckets) this.publisher.forgetQueue(name);
+    this.buckets.delete(q);
+  }
+
+  override async flushAll(): Promise<void> {
+    for (const queue of this.queues) await this.flush(queue);
+  }
+
+  /**
+   * Waits until the queue, its delay queue and the delay buckets this broker used hold
+   * no ready messages and this broker's consumers of them have settled every delivery
+   * (twice in a row). Ready counts are taken on the publishing channel (so this broker's
+   * earlier publishes are counted) and each consumer's channel is synced (so deliveries
+   * on the wire are counted). Unacked deliveries held by other processes are not visible
+   * (as in Dramatiq). For tests and scripts.
+   */
+  override async join(queueName: string, options: JoinOptions = {}): Promise<void> {
+    const q = qName(queueName);
+    const deadline = options.timeout === undefined ? Infinity : Date.now() + options.timeout;
+    let idle = 0;
+    for (;;) {
+      const queues = [q, dqName(q), ...[...(this.buckets.get(q) ?? [])].map((s) => bucketQueueName(q, s))];
+      const ready = await this.publisher.readyCount(queues, this.confirmDelivery, Math.min(this.publishTimeout, Math.max(1, deadline - Date.now())));
+      const local = [...this.consumers].filter((consumer) => qName(consumer.queueName) === q);
+      // A message the server has handed to one of our consumers but that is still on the wire is
+      // neither ready nor in flight here: a round trip on each consumer's channel brings it in.
+      await Promise.all(local.map((consumer) => consumer.sync()));
+      let inFlight = 0;
+      for (const consumer of local) inFlight += consumer.inFlight;
+      if (ready === 0 && inFlight === 0) {
+        if (++idle >= 2) return;
+      } else {
+        idle = 0;
+      }
+      if (Date.now() >= deadline) throw new QueueJoinTimeout(`Timed out after ${options.timeout} ms waiting for queue ${queueName} to drain.`);
+      await sleep(Math.min(idle ? 10 : 25, Math.max(0, deadline - Date.now())));
+    }
+  }
+
+  /**
+   * Closes consumers (their unsettled deliveries return to the queues), lets publishes
+   * in flight finish, then closes the connections. Bounded: resolves even while
+   * RabbitMQ is unreachable. Idempotent.
+   */
+  override async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.consumers].map((c) => c.close()));
+    await this.publisher.close(2000);
+    await Promise.all([this.producerConnection.close(), this.connections.close()]);
+  }
+
+  /** @internal The queues declared with `queue`, with their arguments. */
+  queueSet(queue: string): QueueSet {
+    let set = this.queueSets.get(queue);
+    if (set) return set;
+    const bucket = BUCKET_NAME.exec(queue);
+    if (bucket) {
+      set = { key: queue, queues: [{ name: queue, args: bucketArguments(bucket[1]!, Number(bucket[2])) }] };
+    } else {
+      const q = qName(queue);
+      const args = queueArguments(q, this.maxPriority);
+      set = {
+        key: q,
+        queues: [
+          { name: q, args },
+          { name: dqName(q), args },
+          { name: xqName(q), args: deadLetterArguments(this.deadMessageTtl) },
+        ],
+      };
+    }
+    this.queueSets.set(queue, set);
+    return set;
+  }
+
+  /** @internal Parks a far-off delayed message in the longest bucket that ends before its eta. */
+  async moveToBucket(canonical: string, body: Buffer, priority: number | undefined, eta: number): Promise<void> {
+    const seconds = bucketFor(eta - Date.now()) ?? BUCKET_SECONDS[0]!;
+    let known = this.buckets.get(canonical);
+    if (!known) this.buckets.set(canonical, (known = new Set()));
+    known.add(seconds);
+    await this.publisher.publish(bucketQueueName(canonical, seconds), body, priority, true);
+  }
+
+  protected override publish(message: Message): Promise<void> {
+    return this.publisher.publish(message.queueName, message.encode(), brokerPriority(message), this.confirmDelivery);
+  }
+
+  protected override async publishMany(messages: readonly Message[]): Promise<void> {
+    const sends: Promise<void>[] = [];
+    for (const message of messages) sends.push(this.publish(message));
+    await Promise.all(sends);
+  }
+}
+
+/** The `broker_priority` option as the message's AMQP priority (0..255), if set. */
+function brokerPriority(message: Message): number | undefined {
+  const priority = message.options.broker_priority;
+  if (priority === undefined || priority === null) return undefined;
+  if (!Number.isInteger(priority) || (priority as number) < 0 || (priority as number) > 255) {
+    throw new ArgumentError(`broker_priority must be an integer from 0 to 255, got ${JSON.stringify(priority)}.`);
+  }
+  return priority as number;
+}
+
+function positive(value: number, name: string): number {
+  if (!(typeof value === "number" && Number.isFinite(value) && value > 0)) throw new RangeError(`${name} must be a positive number of milliseconds, got ${value}.`);
+  return value;
+}
+
+function envTtl(): number | undefined {
+  const raw = process.env.dramatiq_dead_message_ttl;
+  if (raw === undefined || raw === "") return undefined;
+  const ttl = Number(raw);
+  if (!Number.isInteger(ttl) || ttl <= 0) throw new RangeError(`dramatiq_dead_message_ttl must be a positive integer (ms), got ${JSON.stringify(raw)}.`);
+  return ttl;
+}

@@ -1,0 +1,366 @@
+import { BrokerError, ConnectionClosed, ConnectionFailed, type Consumer, type Logger, Message, MessageProxy, qName } from "@q/core";
+import type * as amqp from "amqplib";
+import type { ConnectionManager } from "./ConnectionManager";
+import type { QueueSet } from "./Publisher";
+import { QUEUE_FLAGS } from "./queueArguments";
+import { settleWithin, sleep } from "./timing";
+
+/** What a consumer needs from its broker. */
+export interface ConsumerHost {
+  readonly connections: ConnectionManager;
+  readonly logger: Logger;
+  /** Most milliseconds a delayed delivery is held before its eta (longer waits go to a bucket). */
+  readonly maxDelayHold: number;
+  queueSet(queue: string): QueueSet;
+  /** Puts a delayed message's bytes in its delay bucket, confirmed. */
+  moveToBucket(canonical: string, body: Buffer, priority: number | undefined, eta: number): Promise<void>;
+}
+
+const DONE = Promise.resolve();
+
+/**
+ * Internal: consumes one queue on its own channel of the broker's consumer connection:
+ * declares the queue's set, `basic.qos(prefetch)`, `basic.consume` with manual acks.
+ * Acks are coalesced per event-loop turn (one `multiple` ack for the settled prefix of
+ * delivery tags); nack dead-letters (`requeue=false`); poison payloads are nacked with
+ * the reason logged; delayed deliveries due later than `maxDelayHold` are moved to a
+ * delay bucket instead of being held. If the channel is lost while messages are handed
+ * out, `next()` fails with ConnectionClosed (RabbitMQ redelivers them; the worker
+ * drops its copies); without any, the consumer just re-subscribes.
+ */
+export class RabbitmqConsumer implements Consumer {
+  private channel: amqp.Channel | undefined;
+  private subscribed = false;
+  private starting: Promise<boolean> | undefined;
+  private buffer: (amqp.ConsumeMessage | undefined)[] = [];
+  private head = 0;
+  private readonly outstanding = new Map<MessageProxy, number>();
+  private readonly orphans = new WeakSet<MessageProxy>();
+  /** Delivery tags not acked or nacked yet, in delivery order (tags only grow on a channel). */
+  private readonly unsettled = new Set<number>();
+  private acks: number[] = [];
+  private flushScheduled = false;
+  private readonly moves = new Set<Promise<void>>();
+  private waiter: (() => void) | undefined;
+  private lost: ConnectionClosed | undefined;
+  private closed = false;
+  private readonly isDelayQueue: boolean;
+  private readonly canonical: string;
+
+  constructor(
+    private readonly host: ConsumerHost,
+    readonly queueName: string,
+    private readonly prefetch: number,
+    private readonly timeout: number,
+    private readonly onClose: () => void,
+  ) {
+    this.isDelayQueue = queueName.endsWith(".DQ");
+    this.canonical = qName(queueName);
+  }
+
+  /** Deliveries this consumer holds that are not settled yet (for `join`). */
+  get inFlight(): number {
+    return this.unsettled.size + this.moves.size;
+  }
+
+  /**
+   * A round trip on this consumer's channel. RabbitMQ writes a channel's deliveries
+   * before a later reply on it, so afterwards every message the queue had already
+   * handed to this consumer is in `inFlight` (what `join` needs). Never rejects.
+   */
+  async sync(): Promise<void> {
+    const channel = this.channel;
+    if (!channel || !this.subscribed) return;
+    await settleWithin(channel.checkQueue(this.queueName), 2000);
+  }
+
+  async next(): Promise<MessageProxy | null> {
+    if (this.closed) throw new ConnectionClosed(`The consumer of ${this.queueName} is closed.`);
+    const deadline = Date.now() + this.timeout;
+    for (;;) {
+      if (this.lost) {
+        const lost = this.lost;
+        this.closed = true;
+        this.onClose();
+        throw lost;
+      }
+      if (this.closed) return null;
+      if (!this.subscribed) {
+        if (!(await this.start(deadline))) return null;
+        continue;
+      }
+      const proxy = this.take();
+      if (proxy) return proxy;
+      const left = deadline - Date.now();
+      if (left <= 0 || !(await this.wait(left))) return null;
+    }
+  }
+
+  ack(message: MessageProxy): Promise<void> {
+    const tag = this.outstanding.get(message);
+    if (tag === undefined) return this.unknown(message, "ack");
+    this.outstanding.delete(message);
+    this.queueAck(tag);
+    return DONE;
+  }
+
+  nack(message: MessageProxy): Promise<void> {
+    const tag = this.outstanding.get(message);
+    if (tag === undefined) return this.unknown(message, "nack");
+    this.outstanding.delete(message);
+    this.reject(tag, false);
+    return DONE;
+  }
+
+  requeue(messages: readonly MessageProxy[]): Promise<void> {
+    for (const message of messages) {
+      const tag = this.outstanding.get(message);
+      if (tag === undefined) continue;
+      this.outstanding.delete(message);
+      this.reject(tag, true);
+    }
+    return DONE;
+  }
+
+  /** Sends pending acks and closes the channel: everything unsettled returns to the queue. Bounded. */
+  async close(): Promise<void> {
+    if (this.closed && !this.channel) return;
+    this.closed = true;
+    this.wake();
+    // A subscription under way finishes first, so its channel is closed below.
+    if (this.starting) await settleWithin(this.starting, 2000);
+    await settleWithin(Promise.all(this.moves), 2000);
+    this.flushAcks();
+    const channel = this.channel;
+    this.channel = undefined;
+    this.subscribed = false;
+    this.onClose();
+    if (channel) await settleWithin(channel.close(), 2000);
+  }
+
+  private unknown(message: MessageProxy, what: string): Promise<void> {
+    if (this.orphans.has(message)) {
+      this.host.logger.warn(
+        `Could not ${what} message ${message.messageId}: the channel it came on is closed, so RabbitMQ delivers it again.`,
+      );
+    }
+    return DONE;
+  }
+
+  /** Opens the channel (if needed), declares, subscribes. False if RabbitMQ was not reachable by `deadline`. */
+  private start(deadline: number): Promise<boolean> {
+    this.starting ??= this.subscribe(deadline).finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async subscribe(deadline: number): Promise<boolean> {
+    try {
+      return await this.trySubscribe(deadline);
+    } catch (error) {
+      if (error instanceof BrokerError) throw error;
+      // The channel or connection went away half-way: try again on the next call.
+      if (!this.channel) {
+        await sleep(100); // not a tight loop if channels keep failing
+        return false;
+      }
+      throw new ConnectionClosed(`Could not consume ${this.queueName}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  private async trySubscribe(deadline: number): Promise<boolean> {
+    let channel = this.channel;
+    if (!channel) {
+      let connection: amqp.ChannelModel;
+      try {
+        connection = await this.host.connections.connection(Math.max(1, deadline - Date.now()));
+      } catch (error) {
+        if (error instanceof ConnectionFailed) return false; // keep waiting; the manager keeps trying
+        throw error;
+      }
+      channel = await connection.createChannel();
+      if (this.closed) {
+        // close() ran while the channel was opening: it must not consume for nobody.
+        await settleWithin(channel.close(), 2000);
+        return false;
+      }
+      const opened = channel;
+      channel.on("error", (err: Error) => this.host.logger.warn({ err }, `RabbitMQ closed the channel of ${this.queueName}: ${err.message}`));
+      channel.on("close", () => this.channelClosed(opened));
+      this.channel = channel;
+      await channel.prefetch(this.prefetch);
+    }
+    for (const { name, args } of this.host.queueSet(this.queueName).queues) {
+      try {
+        await channel.assertQueue(name, { ...QUEUE_FLAGS, arguments: args });
+      } catch (error) {
+        const code = (error as { code?: number }).code;
+        if (code === 406 || code === 403) {
+          throw new BrokerError(`RabbitMQ refused to declare ${name}: ${(error as Error).message}`, { cause: error });
+        }
+        throw error;
+      }
+    }
+    const subscribed = channel;
+    await channel.consume(this.queueName, (delivery) => this.delivered(subscribed, delivery), { noAck: false });
+    this.subscribed = true;
+    return true;
+  }
+
+  private delivered(channel: amqp.Channel, delivery: amqp.ConsumeMessage | null): void {
+    if (channel !== this.channel) return;
+    if (delivery === null) {
+      // basic.cancel from the server: the queue was deleted. Declare it again and re-subscribe.
+      this.host.logger.warn(`RabbitMQ cancelled the consumer of ${this.queueName} (queue deleted?); declaring it again.`);
+      this.subscribed = false;
+      this.wake();
+      return;
+    }
+    this.unsettled.add(delivery.fields.deliveryTag);
+    this.buffer.push(delivery);
+    if (this.waiter) this.wake();
+  }
+
+  private channelClosed(channel: amqp.Channel): void {
+    if (channel !== this.channel) return;
+    this.channel = undefined;
+    this.subscribed = false;
+    this.buffer = [];
+    this.head = 0;
+    this.unsettled.clear();
+    this.acks = [];
+    if (this.closed) return;
+    if (this.outstanding.size > 0) {
+      for (const message of this.outstanding.keys()) this.orphans.add(message);
+      this.lost = new ConnectionClosed(
+        `The channel of ${this.queueName} closed with ${this.outstanding.size} message(s) handed out; RabbitMQ delivers them again.`,
+      );
+      this.outstanding.clear();
+    }
+    this.wake();
+  }
+
+  /** The next deliverable message from the buffer; dead-letters poison and buckets far-off delays on the way. */
+  private take(): MessageProxy | null {
+    while (this.head < this.buffer.length) {
+      const buffer = this.buffer;
+      const delivery = buffer[this.head]!;
+      buffer[this.head++] = undefined;
+      if (this.head === buffer.length) {
+        this.buffer = [];
+        this.head = 0;
+      } else if (this.head >= 1024 && this.head * 2 >= buffer.length) {
+        this.buffer = buffer.slice(this.head);
+        this.head = 0;
+      }
+      const tag = delivery.fields.deliveryTag;
+      let message: Message;
+      try {
+        message = Message.decode(delivery.content);
+      } catch (error) {
+        this.host.logger.error(
+          { err: error },
+          `Dead-lettered an undecodable message on ${this.queueName} (delivery ${tag}): ${(error as Error).message}`,
+        );
+        this.reject(tag, false);
+        continue;
+      }
+      if (this.isDelayQueue) {
+        const eta = message.options.eta;
+        if (typeof eta === "number" && eta - Date.now() > this.host.maxDelayHold) {
+          this.moveToBucket(delivery, message, eta);
+          continue;
+        }
+      }
+      const proxy = new MessageProxy(message, this.queueName, delivery.content);
+      this.outstanding.set(proxy, tag);
+      return proxy;
+    }
+    return null;
+  }
+
+  /** Parks a far-off delayed message in its bucket (confirmed), then acks the delivery. Retries while the channel lives. */
+  private moveToBucket(delivery: amqp.ConsumeMessage, message: Message, eta: number): void {
+    const channel = this.channel;
+    const tag = delivery.fields.deliveryTag;
+    const priority = delivery.properties.priority ?? undefined;
+    const move = (async () => {
+      for (;;) {
+        try {
+          await this.host.moveToBucket(this.canonical, delivery.content, priority, eta);
+          if (this.channel === channel) this.queueAck(tag);
+          return;
+        } catch (err) {
+          if (this.channel !== channel || this.closed) return; // redelivered by RabbitMQ
+          this.host.logger.warn({ err }, `Could not move delayed message ${message.messageId} to its delay bucket; retrying in 1 s.`);
+          await sleep(1000);
+        }
+      }
+    })();
+    this.moves.add(move);
+    void move.finally(() => this.moves.delete(move));
+  }
+
+  private queueAck(tag: number): void {
+    this.acks.push(tag);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flushAcks);
+    }
+  }
+
+  /** One `multiple` ack for the acked tags below the oldest unsettled one, single acks for the rest. */
+  private readonly flushAcks = (): void => {
+    this.flushScheduled = false;
+    const tags = this.acks;
+    if (tags.length === 0) return;
+    this.acks = [];
+    const channel = this.channel;
+    if (!channel) return; // the channel is gone: RabbitMQ redelivers these
+    if (tags.length > 1) tags.sort((a, b) => a - b);
+    for (const tag of tags) this.unsettled.delete(tag);
+    const oldest = this.unsettled.size ? this.unsettled.values().next().value! : Infinity;
+    let prefix = 0;
+    while (prefix < tags.length && tags[prefix]! < oldest) prefix++;
+    try {
+      if (prefix > 0) channel.ack(delivery(tags[prefix - 1]!), true);
+      for (let i = prefix; i < tags.length; i++) channel.ack(delivery(tags[i]!), false);
+    } catch (err) {
+      this.host.logger.debug({ err }, `Could not ack on the channel of ${this.queueName}; RabbitMQ redelivers.`);
+    }
+  };
+
+  private reject(tag: number, requeue: boolean): void {
+    const channel = this.channel;
+    this.unsettled.delete(tag);
+    if (!channel) return;
+    try {
+      channel.nack(delivery(tag), false, requeue);
+    } catch (err) {
+      this.host.logger.debug({ err }, `Could not nack on the channel of ${this.queueName}; RabbitMQ redelivers.`);
+    }
+  }
+
+  private wake(): void {
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter?.();
+  }
+
+  private wait(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waiter = undefined;
+        resolve(false);
+      }, ms);
+      this.waiter = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+  }
+}
+
+/** amqplib's ack/nack read only the delivery tag. */
+function delivery(tag: number): amqp.Message {
+  return { fields: { deliveryTag: tag } } as amqp.Message;
+}

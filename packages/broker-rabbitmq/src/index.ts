@@ -1,0 +1,2 @@
+/** @q/broker-rabbitmq: a Dramatiq-compatible RabbitMQ broker for @q. */
+export { RabbitmqBroker, type RabbitmqBrokerOptions } from "./RabbitmqBroker";

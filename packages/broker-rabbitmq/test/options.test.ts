@@ -1,0 +1,104 @@
+/**
+ * Connection options: URL lists and `;` strings for failover (17.1 #29), vhosts in the
+ * URL, heartbeat, bounded failures when no node answers, and option validation. Runs
+ * on a dedicated node (vhosts are created there, not on the shared server).
+ */
+import { ArgumentError, ConnectionError, Message, actor } from "@q/core";
+import { RabbitmqBroker } from "../src";
+import { useHarness } from "./harness";
+import { PythonSide } from "./pythonSide";
+import { RabbitServer } from "./rabbitServer";
+import { LEVEL, captureLogger, silentLogger, waitFor } from "./rabbitUrl";
+
+jest.setTimeout(30_000);
+
+let server: RabbitServer;
+beforeAll(async () => {
+  server = await RabbitServer.start();
+}, 90_000);
+afterAll(async () => {
+  await server?.destroy();
+}, 60_000);
+
+const h = useHarness(() => server.url());
+
+/** Nothing listens on port 1: connections are refused at once. */
+const DEAD = "amqp://guest:guest@127.0.0.1:1";
+
+test.each([
+  ["a list of URLs", () => [DEAD, server.url()]],
+  ["a ';'-separated string", () => `${DEAD};${server.url()}`],
+])("given %s, the broker skips a node that does not answer (17.1 #29)", async (_title, url) => {
+  const queue = h.queue("failover");
+  const { logger, find } = captureLogger("info");
+  const broker = h.broker({ url: url(), logger });
+  const seen: number[] = [];
+  const job = actor(
+    function failover_job(n: number) {
+      seen.push(n);
+    },
+    { broker, queueName: queue },
+  );
+  await h.worker(broker);
+  await job.send(1);
+  await waitFor("the message", () => seen.length === 1);
+  expect(find(LEVEL.warn, "Could not connect to RabbitMQ at amqp://guest:***@127.0.0.1:1")).not.toHaveLength(0);
+  expect(find(LEVEL.info, `Connected to RabbitMQ at amqp://guest:***@127.0.0.1:${server.port}`)).toHaveLength(2);
+});
+
+test("the vhost in the URL is where the queues live (one vhost per tenant)", async () => {
+  await server.ctl(["add_vhost", "tenant-a"]);
+  await server.ctl(["set_permissions", "-p", "tenant-a", "guest", ".*", ".*", ".*"]);
+  const tenant = await PythonSide.connect(server.url("tenant-a"));
+  const queue = h.queue("tenant");
+  try {
+    const broker = h.broker({ url: server.url("tenant-a"), confirmDelivery: true });
+    await broker.enqueue(new Message({ queueName: queue, actorName: "x", args: [1] }));
+    expect(await tenant.count(queue)).toBe(1);
+    expect(await h.python.exists(queue)).toBe(false); // not in the default vhost
+  } finally {
+    await tenant.deleteAll(queue);
+    await tenant.close();
+    await server.ctl(["delete_vhost", "tenant-a"]);
+  }
+});
+
+test("heartbeat sets the negotiated heartbeat (seconds)", async () => {
+  const queue = h.queue("hb");
+  const broker = h.broker({ heartbeat: 7, connectionName: "hb-test" });
+  await broker.enqueue(new Message({ queueName: queue, actorName: "x" }));
+  const rows = (await server.ctl(["list_connections", "client_properties", "timeout", "--quiet", "--no-table-headers"])).split("\n");
+  expect(rows.filter((r) => r.includes("hb-test (producer)")).map((r) => r.trim().split(/\s+/).pop())).toEqual(["7"]);
+});
+
+test("with no node reachable, a send fails with a ConnectionError after publishTimeout, and close() still resolves", async () => {
+  const broker = new RabbitmqBroker({ url: DEAD, publishTimeout: 300, logger: silentLogger() });
+  const job = actor(function unreachable() {}, { broker, queueName: "never_declared" });
+  const error = await job.send().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ConnectionError);
+  expect((error as Error).message).toMatch(/RabbitMQ was unreachable for 300 ms \(tried amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1; last error: connect ECONNREFUSED/);
+  const started = Date.now();
+  await broker.close();
+  expect(Date.now() - started).toBeLessThan(1000);
+});
+
+test("bad options are refused with clear errors", () => {
+  const make = (options: ConstructorParameters<typeof RabbitmqBroker>[0]) => () => new RabbitmqBroker({ logger: silentLogger(), ...options });
+  expect(make({ url: "redis://127.0.0.1" })).toThrow("Expected an amqp:// or amqps:// URL, got redis://127.0.0.1.");
+  expect(make({ url: "amqp://user:secret@" })).toThrow(/Not a valid URL: amqp:\/\/user:\*\*\*@/);
+  expect(make({ url: " ; " })).toThrow(RangeError);
+  expect(make({ maxPriority: 0 })).toThrow("maxPriority must be an integer from 1 to 255, got 0.");
+  expect(make({ maxPriority: 256 })).toThrow(RangeError);
+  expect(make({ heartbeat: -1 })).toThrow(RangeError);
+  expect(make({ maxDelayHold: 10 })).toThrow("maxDelayHold must be at least 1000 ms, got 10.");
+  expect(make({ url: "amqps://guest:guest@rabbit.example:5671/prod;amqp://127.0.0.1" })).not.toThrow();
+});
+
+test("a broker_priority outside 0..255 is refused at send time", async () => {
+  const broker = h.broker({ maxPriority: 10 });
+  const job = actor(function prio_bad() {}, { broker, queueName: h.queue("prio_bad") });
+  await expect(job.sendWithOptions({ brokerPriority: 300 })).rejects.toThrow(ArgumentError);
+});
