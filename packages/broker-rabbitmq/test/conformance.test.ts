@@ -2,7 +2,7 @@ import { Message } from "@q/core";
 import { runBrokerConformance } from "@q/core/testing";
 import { RabbitmqBroker } from "../src";
 import { PythonSide } from "./pythonSide";
-import { AMQP_URL, requireRabbit } from "./rabbitUrl";
+import { AMQP_URL, requireRabbit } from "@q/test-support/rabbitmq";
 
 let python: PythonSide;
 

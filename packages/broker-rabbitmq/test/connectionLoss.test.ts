@@ -9,7 +9,8 @@ import { RabbitmqBroker } from "../src";
 import { useHarness } from "./harness";
 import { PythonSide } from "./pythonSide";
 import { RabbitServer } from "./rabbitServer";
-import { AMQP_URL, LEVEL, captureLogger, requireRabbit, silentLogger, sleep, waitFor } from "./rabbitUrl";
+import { LEVEL, captureLogger, silentLogger, sleep, waitFor } from "@q/test-support";
+import { AMQP_URL, requireRabbit } from "@q/test-support/rabbitmq";
 
 jest.setTimeout(120_000);
 

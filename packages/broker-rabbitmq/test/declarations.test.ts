@@ -5,7 +5,7 @@
  */
 import { actor } from "@q/core";
 import { useHarness } from "./harness";
-import { LEVEL, captureLogger, waitFor } from "./rabbitUrl";
+import { LEVEL, captureLogger, waitFor } from "@q/test-support";
 
 const h = useHarness();
 

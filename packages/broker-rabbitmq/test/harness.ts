@@ -8,7 +8,8 @@
 import { CurrentMessage, Worker, type WorkerOptions, defaultMiddleware } from "@q/core";
 import { RabbitmqBroker, type RabbitmqBrokerOptions } from "../src";
 import { PythonSide } from "./pythonSide";
-import { AMQP_URL, freshQueue, requireRabbit, silentLogger } from "./rabbitUrl";
+import { silentLogger } from "@q/test-support";
+import { AMQP_URL, freshQueue, requireRabbit } from "@q/test-support/rabbitmq";
 
 export interface Harness {
   /** A plain connection acting as Python Dramatiq does (and reading what RabbitMQ holds). */

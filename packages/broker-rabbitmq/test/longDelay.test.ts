@@ -8,7 +8,7 @@ import { Message, actor } from "@q/core";
 import { useHarness } from "./harness";
 import { pythonBytes } from "./pythonSide";
 import { RabbitServer } from "./rabbitServer";
-import { LEVEL, captureLogger, waitFor } from "./rabbitUrl";
+import { LEVEL, captureLogger, waitFor } from "@q/test-support";
 
 jest.setTimeout(60_000);
 

@@ -8,7 +8,7 @@ import { RabbitmqBroker } from "../src";
 import { useHarness } from "./harness";
 import { PythonSide } from "./pythonSide";
 import { RabbitServer } from "./rabbitServer";
-import { LEVEL, captureLogger, silentLogger, waitFor } from "./rabbitUrl";
+import { LEVEL, captureLogger, silentLogger, waitFor } from "@q/test-support";
 
 jest.setTimeout(30_000);
 

@@ -4,7 +4,7 @@
  */
 import { Message, actor } from "@q/core";
 import { useHarness } from "./harness";
-import { LEVEL, captureLogger } from "./rabbitUrl";
+import { LEVEL, captureLogger } from "@q/test-support";
 import { pythonBytes } from "./pythonSide";
 
 const h = useHarness();

@@ -6,7 +6,7 @@
 import { type Broker, CurrentMessage, Message, type MessageProxy, Middleware, actor } from "@q/core";
 import { useHarness } from "./harness";
 import { pythonBytes } from "./pythonSide";
-import { waitFor } from "./rabbitUrl";
+import { waitFor } from "@q/test-support";
 
 const h = useHarness();
 

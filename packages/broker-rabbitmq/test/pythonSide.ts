@@ -6,7 +6,8 @@
  */
 import { randomUUID } from "node:crypto";
 import * as amqp from "amqplib";
-import { AMQP_URL, sleep } from "./rabbitUrl";
+import { sleep } from "@q/test-support";
+import { AMQP_URL } from "@q/test-support/rabbitmq";
 
 /** A field-table integer typed as pika types it: `I` (signed 32) when it fits, `l` otherwise. */
 export function pikaInt(value: number): { "!": "int" | "long"; value: number } {
