@@ -8,21 +8,14 @@ import { ConnectionError, actor } from "@q/core";
 import { RabbitmqBroker } from "../src";
 import { useHarness } from "./harness";
 import { PythonSide } from "./pythonSide";
-import { RabbitServer } from "./rabbitServer";
+import { useRabbitServer } from "./rabbitServer";
 import { LEVEL, captureLogger, silentLogger, sleep, waitFor } from "@q/test-support";
 import { AMQP_URL, requireRabbit } from "@q/test-support/rabbitmq";
 
 jest.setTimeout(120_000);
 
-let server: RabbitServer;
-beforeAll(async () => {
-  server = await RabbitServer.start();
-}, 90_000);
-afterAll(async () => {
-  await server?.destroy();
-}, 60_000);
-
-const h = useHarness(() => server.url());
+const server = useRabbitServer();
+const h = useHarness(() => server().url());
 
 /** The same actor declared on a producer's broker and on a worker's broker (two processes in real life). */
 function counter(producer: RabbitmqBroker, worker: RabbitmqBroker, queueName: string) {
@@ -61,7 +54,7 @@ test.each([
   })();
   await waitFor("a third of the messages to run", () => seen.size >= N / 3, { timeout: 30_000, interval: 5 });
   const atRestart = { sent, seen: seen.size };
-  await server.restart({ crash });
+  await server().restart({ crash });
   await sending;
   await waitFor(`all ${N} messages to run`, () => seen.size === N, { timeout: 60_000, interval: 50 });
 
@@ -83,7 +76,7 @@ test("after rabbitmqctl close_connection, producers and workers reconnect and ca
   for (let i = 0; i < 20; i++) await send.send(i);
   await waitFor("the first 20", () => seen.size === 20);
 
-  expect(await server.closeConnections()).toBeGreaterThanOrEqual(3); // producer, worker, the test's own
+  expect(await server().closeConnections()).toBeGreaterThanOrEqual(3); // producer, worker, the test's own
   await waitFor("both brokers to notice", () => find(LEVEL.warn, /Lost the connection/).length >= 2);
   for (let i = 20; i < 40; i++) await send.send(i);
   await waitFor("the next 20", () => seen.size === 40, { timeout: 15_000 });
@@ -92,7 +85,7 @@ test("after rabbitmqctl close_connection, producers and workers reconnect and ca
 
 describe("while the server is down", () => {
   afterEach(async () => {
-    await server.start(); // idempotent for later tests: a running node just answers
+    await server().start(); // idempotent for later tests: a running node just answers
   }, 90_000);
 
   test("a publish fails with a ConnectionError naming the problem once publishTimeout has passed", async () => {
@@ -100,7 +93,7 @@ describe("while the server is down", () => {
     const broker = h.broker({ publishTimeout: 1500 });
     const job = actor(function outage_job() {}, { broker, queueName: queue });
     await job.send(); // connected and declared
-    await server.stop();
+    await server().stop();
     const started = Date.now();
     const error = await job.send().then(
       () => undefined,
@@ -108,7 +101,7 @@ describe("while the server is down", () => {
     );
     const waited = Date.now() - started;
     expect(error).toBeInstanceOf(ConnectionError);
-    expect((error as Error).message).toMatch(new RegExp(`Could not use queue ${queue}: RabbitMQ was unreachable for \\d+ ms \\(tried amqp://guest:\\*\\*\\*@127\\.0\\.0\\.1:${server.port}`));
+    expect((error as Error).message).toMatch(new RegExp(`Could not use queue ${queue}: RabbitMQ was unreachable for \\d+ ms \\(tried amqp://guest:\\*\\*\\*@127\\.0\\.0\\.1:${server().port}`));
     expect(waited).toBeGreaterThanOrEqual(1400);
     expect(waited).toBeLessThan(5000);
   });
@@ -121,17 +114,17 @@ describe("while the server is down", () => {
     await h.worker(consumer, { restartDelay: 200 });
     await send.send(1);
     await waitFor("the first message", () => seen.has(1));
-    await server.stop();
+    await server().stop();
     const pending = send.send(2);
     await sleep(500);
-    await server.start();
+    await server().start();
     await pending;
     await waitFor("the message sent during the outage", () => seen.has(2), { timeout: 15_000 });
   });
 
   test("worker.stop() and broker.close() resolve while RabbitMQ is unreachable", async () => {
     const queue = h.queue("stops");
-    const broker = new RabbitmqBroker({ url: server.url(), logger: silentLogger() });
+    const broker = new RabbitmqBroker({ url: server().url(), logger: silentLogger() });
     const seen = new Set<number>();
     const send = actor(
       function stop_count(n: number) {
@@ -142,7 +135,7 @@ describe("while the server is down", () => {
     const worker = await h.worker(broker, { restartDelay: 200 });
     await send.send(1);
     await waitFor("the first message", () => seen.has(1));
-    await server.stop();
+    await server().stop();
     await sleep(300);
     const started = Date.now();
     await worker.stop({ timeout: 1000 });
@@ -157,22 +150,22 @@ test("after losing its node, a broker given several URLs fails over to the next 
   const shared = await PythonSide.connect(AMQP_URL);
   try {
     const { logger, find } = captureLogger("info");
-    const producer = h.broker({ url: [server.url(), AMQP_URL], confirmDelivery: true, logger });
-    const consumer = h.broker({ url: `${server.url()};${AMQP_URL}`, logger });
+    const producer = h.broker({ url: [server().url(), AMQP_URL], confirmDelivery: true, logger });
+    const consumer = h.broker({ url: `${server().url()};${AMQP_URL}`, logger });
     const { send, seen } = counter(producer, consumer, queue);
     await h.worker(consumer, { restartDelay: 200 });
     for (let i = 0; i < 5; i++) await send.send(i);
     await waitFor("the first five on the first node", () => seen.size === 5);
     expect(await shared.exists(queue)).toBe(false);
 
-    await server.stop();
+    await server().stop();
     for (let i = 5; i < 10; i++) await send.send(i);
     await waitFor("the next five on the second node", () => seen.size === 10, { timeout: 20_000 });
     expect(await shared.exists(queue)).toBe(true);
     expect(await shared.exists(`${queue}.XQ`)).toBe(true);
     expect(find(LEVEL.info, new RegExp(`Connected to RabbitMQ at amqp://guest:\\*\\*\\*@127\\.0\\.0\\.1:${new URL(AMQP_URL).port || 5672}`)).length).toBe(2);
   } finally {
-    await server.start();
+    await server().start();
     await shared.deleteAll(queue);
     await shared.close();
   }

@@ -7,20 +7,13 @@
 import { Message, actor } from "@q/core";
 import { useHarness } from "./harness";
 import { pythonBytes } from "./pythonSide";
-import { RabbitServer } from "./rabbitServer";
+import { useRabbitServer } from "./rabbitServer";
 import { LEVEL, captureLogger, waitFor } from "@q/test-support";
 
 jest.setTimeout(60_000);
 
-let server: RabbitServer;
-beforeAll(async () => {
-  server = await RabbitServer.start({ consumerTimeout: 3000 });
-}, 90_000);
-afterAll(async () => {
-  await server?.destroy();
-}, 60_000);
-
-const h = useHarness(() => server.url());
+const server = useRabbitServer({ consumerTimeout: 3000 });
+const h = useHarness(() => server().url());
 
 test("the test server closes a channel that holds a delivery past consumer_timeout (the trap Dramatiq falls into)", async () => {
   const queue = h.queue("trap");
@@ -89,7 +82,7 @@ test("the queues' arguments are exactly Dramatiq's (rabbitmqctl list_queues, as 
   const prio = h.queue("layoutprio");
   const withPriority = h.broker({ maxPriority: 10 });
   await withPriority.enqueue(new Message({ queueName: prio, actorName: "x" }));
-  const listing = await server.ctl(["list_queues", "name", "durable", "auto_delete", "arguments", "--quiet", "--no-table-headers"]);
+  const listing = await server().ctl(["list_queues", "name", "durable", "auto_delete", "arguments", "--quiet", "--no-table-headers"]);
   const row = (name: string) =>
     listing
       .split("\n")

@@ -7,27 +7,20 @@ import { ArgumentError, ConnectionError, Message, actor } from "@q/core";
 import { RabbitmqBroker } from "../src";
 import { useHarness } from "./harness";
 import { PythonSide } from "./pythonSide";
-import { RabbitServer } from "./rabbitServer";
+import { useRabbitServer } from "./rabbitServer";
 import { LEVEL, captureLogger, silentLogger, waitFor } from "@q/test-support";
 
 jest.setTimeout(30_000);
 
-let server: RabbitServer;
-beforeAll(async () => {
-  server = await RabbitServer.start();
-}, 90_000);
-afterAll(async () => {
-  await server?.destroy();
-}, 60_000);
-
-const h = useHarness(() => server.url());
+const server = useRabbitServer();
+const h = useHarness(() => server().url());
 
 /** Nothing listens on port 1: connections are refused at once. */
 const DEAD = "amqp://guest:guest@127.0.0.1:1";
 
 test.each([
-  ["a list of URLs", () => [DEAD, server.url()]],
-  ["a ';'-separated string", () => `${DEAD};${server.url()}`],
+  ["a list of URLs", () => [DEAD, server().url()]],
+  ["a ';'-separated string", () => `${DEAD};${server().url()}`],
 ])("given %s, the broker skips a node that does not answer (17.1 #29)", async (_title, url) => {
   const queue = h.queue("failover");
   const { logger, find } = captureLogger("info");
@@ -43,23 +36,23 @@ test.each([
   await job.send(1);
   await waitFor("the message", () => seen.length === 1);
   expect(find(LEVEL.warn, "Could not connect to RabbitMQ at amqp://guest:***@127.0.0.1:1")).not.toHaveLength(0);
-  expect(find(LEVEL.info, `Connected to RabbitMQ at amqp://guest:***@127.0.0.1:${server.port}`)).toHaveLength(2);
+  expect(find(LEVEL.info, `Connected to RabbitMQ at amqp://guest:***@127.0.0.1:${server().port}`)).toHaveLength(2);
 });
 
 test("the vhost in the URL is where the queues live (one vhost per tenant)", async () => {
-  await server.ctl(["add_vhost", "tenant-a"]);
-  await server.ctl(["set_permissions", "-p", "tenant-a", "guest", ".*", ".*", ".*"]);
-  const tenant = await PythonSide.connect(server.url("tenant-a"));
+  await server().ctl(["add_vhost", "tenant-a"]);
+  await server().ctl(["set_permissions", "-p", "tenant-a", "guest", ".*", ".*", ".*"]);
+  const tenant = await PythonSide.connect(server().url("tenant-a"));
   const queue = h.queue("tenant");
   try {
-    const broker = h.broker({ url: server.url("tenant-a"), confirmDelivery: true });
+    const broker = h.broker({ url: server().url("tenant-a"), confirmDelivery: true });
     await broker.enqueue(new Message({ queueName: queue, actorName: "x", args: [1] }));
     expect(await tenant.count(queue)).toBe(1);
     expect(await h.python.exists(queue)).toBe(false); // not in the default vhost
   } finally {
     await tenant.deleteAll(queue);
     await tenant.close();
-    await server.ctl(["delete_vhost", "tenant-a"]);
+    await server().ctl(["delete_vhost", "tenant-a"]);
   }
 });
 
@@ -67,7 +60,7 @@ test("heartbeat sets the negotiated heartbeat (seconds)", async () => {
   const queue = h.queue("hb");
   const broker = h.broker({ heartbeat: 7, connectionName: "hb-test" });
   await broker.enqueue(new Message({ queueName: queue, actorName: "x" }));
-  const rows = (await server.ctl(["list_connections", "client_properties", "timeout", "--quiet", "--no-table-headers"])).split("\n");
+  const rows = (await server().ctl(["list_connections", "client_properties", "timeout", "--quiet", "--no-table-headers"])).split("\n");
   expect(rows.filter((r) => r.includes("hb-test (producer)")).map((r) => r.trim().split(/\s+/).pop())).toEqual(["7"]);
 });
 
