@@ -37,6 +37,9 @@ export class ConnectionManager {
   private closed = false;
   private pause: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
   private lastWarning = 0;
+  /** When the first connection attempt started (undefined before any). */
+  private firstAttemptAt: number | undefined;
+  private connectedOnce = false;
   /** Bumped on every new connection. */
   generation = 0;
 
@@ -92,8 +95,20 @@ export class ConnectionManager {
     if (connection) await closeWithin(connection, 1000);
   }
 
+  /** Milliseconds one connection attempt may take. */
+  get connectTimeout(): number {
+    return this.options.connectTimeout;
+  }
+
+  /** How long this manager has been trying without ever having had a connection (0 once it had one). */
+  neverConnectedFor(): number {
+    if (this.connectedOnce || this.firstAttemptAt === undefined) return 0;
+    return Date.now() - this.firstAttemptAt;
+  }
+
   private startConnecting(): void {
     if (this.connecting || this.closed) return;
+    this.firstAttemptAt ??= Date.now();
     this.connecting = true;
     void this.connectLoop().finally(() => {
       this.connecting = false;
@@ -135,6 +150,7 @@ export class ConnectionManager {
   }
 
   private attach(connection: amqp.ChannelModel, index: number): void {
+    this.connectedOnce = true;
     const { logger, urls } = this.options;
     this.current = connection;
     this.generation++;

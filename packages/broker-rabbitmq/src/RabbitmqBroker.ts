@@ -44,7 +44,11 @@ export interface RabbitmqBrokerOptions extends BrokerOptions {
   maxDelayHold?: number;
   /** Milliseconds a publish waits for a (re)connection before failing with a ConnectionError; default 30000. */
   publishTimeout?: number;
-  /** Milliseconds one connection attempt may take; default 10000. */
+  /**
+   * Milliseconds one connection attempt may take; default 10000. Also how long consumers wait
+   * for the very first connection: a broker that never reached any node then fails its
+   * consumers' `next()` with ConnectionFailed (so `q` exits 3), instead of waiting forever.
+   */
   connectTimeout?: number;
   /** Socket options for amqplib (e.g. `ca`, `cert`, `key` for amqps://). */
   socketOptions?: Record<string, unknown>;

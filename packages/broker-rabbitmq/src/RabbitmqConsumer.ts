@@ -174,8 +174,12 @@ export class RabbitmqConsumer implements Consumer {
       try {
         connection = await this.host.connections.connection(Math.max(1, deadline - Date.now()));
       } catch (error) {
-        if (error instanceof ConnectionFailed) return false; // keep waiting; the manager keeps trying
-        throw error;
+        if (!(error instanceof ConnectionFailed)) throw error;
+        // A server never reached in connectTimeout is a configuration problem worth reporting (the
+        // q CLI exits 3 on it; a Worker starts a new consumer later). After a loss: keep waiting.
+        const connections = this.host.connections;
+        if (connections.neverConnectedFor() >= connections.connectTimeout) throw error;
+        return false;
       }
       channel = await connection.createChannel();
       if (this.closed) {

@@ -3,7 +3,7 @@
  * URL, heartbeat, bounded failures when no node answers, and option validation. Runs
  * on a dedicated node (vhosts are created there, not on the shared server).
  */
-import { ArgumentError, ConnectionError, Message, actor } from "@q/core";
+import { ArgumentError, ConnectionError, ConnectionFailed, Message, actor } from "@q/core";
 import { RabbitmqBroker } from "../src";
 import { useHarness } from "./harness";
 import { PythonSide } from "./pythonSide";
@@ -76,6 +76,20 @@ test("with no node reachable, a send fails with a ConnectionError after publishT
   const started = Date.now();
   await broker.close();
   expect(Date.now() - started).toBeLessThan(1000);
+});
+
+test("a consumer of a broker that never reached any node fails with ConnectionFailed after connectTimeout", async () => {
+  const broker = new RabbitmqBroker({ url: DEAD, connectTimeout: 400, logger: silentLogger() });
+  actor(function unreachable() {}, { broker, queueName: "never_consumed" });
+  const consumer = broker.consume("never_consumed", { timeout: 100 });
+  const started = Date.now();
+  let error: unknown;
+  // Each next() gives up after its timeout (null) until connectTimeout has passed with no connection.
+  while (error === undefined && Date.now() - started < 5000) error = await consumer.next().then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(ConnectionFailed);
+  expect((error as Error).message).toMatch(/ECONNREFUSED/);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+  await broker.close();
 });
 
 test("bad options are refused with clear errors", () => {
