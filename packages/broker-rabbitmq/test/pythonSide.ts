@@ -4,7 +4,6 @@
  * persistent publishes with only `delivery_mode` (and `priority`), reads with
  * basic.get. Also the tests' window on what RabbitMQ holds.
  */
-import { randomUUID } from "node:crypto";
 import * as amqp from "amqplib";
 import { sleep } from "@q/test-support";
 import { AMQP_URL } from "@q/test-support/rabbitmq";
@@ -150,19 +149,4 @@ export class PythonSide {
   }
 }
 
-/** Message bytes as Python Dramatiq writes them (json.dumps, compact, ensure_ascii). */
-export function pythonBytes(fields: {
-  queue: string;
-  actor: string;
-  args: string;
-  kwargs?: string;
-  options?: string;
-  messageId?: string;
-  timestamp?: number;
-}): { bytes: Buffer; messageId: string } {
-  const messageId = fields.messageId ?? randomUUID();
-  const text =
-    `{"queue_name":"${fields.queue}","actor_name":"${fields.actor}","args":${fields.args},"kwargs":${fields.kwargs ?? "{}"},` +
-    `"options":${fields.options ?? "{}"},"message_id":"${messageId}","message_timestamp":${fields.timestamp ?? Date.now()}}`;
-  return { bytes: Buffer.from(text, "ascii"), messageId };
-}
+export { pythonBytes } from "@q/test-support";

@@ -5,7 +5,6 @@
  * each test kills what the test deferred, stops workers, closes brokers and deletes the
  * namespaces' keys, so jest exits cleanly.
  */
-import { randomUUID } from "node:crypto";
 import { Worker, type WorkerOptions, CurrentMessage, defaultMiddleware } from "@q/core";
 import Redis from "ioredis";
 import { RedisBroker, type RedisBrokerOptions } from "../src";
@@ -86,25 +85,7 @@ export function keysOf(namespace: string, queue: string) {
   };
 }
 
-/**
- * Message bytes as Python Dramatiq writes them (json.dumps with compact separators and
- * ensure_ascii): `args`, `kwargs` and `options` are given as JSON text.
- */
-export function pythonBytes(fields: {
-  queue: string;
-  actor: string;
-  args: string;
-  kwargs?: string;
-  options: string;
-  messageId?: string;
-  timestamp?: number;
-}): { bytes: Buffer; messageId: string } {
-  const messageId = fields.messageId ?? randomUUID();
-  const text =
-    `{"queue_name":"${fields.queue}","actor_name":"${fields.actor}","args":${fields.args},"kwargs":${fields.kwargs ?? "{}"},` +
-    `"options":${fields.options},"message_id":"${messageId}","message_timestamp":${fields.timestamp ?? Date.now()}}`;
-  return { bytes: Buffer.from(text, "ascii"), messageId };
-}
+export { pythonBytes } from "@q/test-support";
 
 /** Enqueues raw bytes as Dramatiq's dispatch script does: HSET ns:q.msgs id bytes, then RPUSH ns:q id. */
 export async function rawEnqueue(redis: Redis, namespace: string, queueName: string, id: string, bytes: Buffer): Promise<void> {

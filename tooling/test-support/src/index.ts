@@ -7,3 +7,4 @@ export { sleep } from "./sleep";
 export { waitFor, type WaitForOptions } from "./waitFor";
 export { deferred, type Deferred } from "./deferred";
 export { captureLogger, silentLogger, LEVEL, type LogLine, type CapturedLogs } from "./captureLogger";
+export { pythonBytes, type PythonMessageFields } from "./pythonBytes";
