@@ -1,4 +1,4 @@
-import { ConnectionClosed, ConnectionFailed, type Logger } from "@q/core";
+import { ConnectionClosed, ConnectionFailed, type Logger, settleWithin } from "@q/core";
 import * as amqp from "amqplib";
 import { redactUrl } from "./parseUrls";
 
@@ -201,13 +201,5 @@ export class ConnectionManager {
 
 /** Closes a connection, giving up (and dropping the socket) after `ms`. */
 async function closeWithin(connection: amqp.ChannelModel, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const closed = connection.close().then(
-    () => true,
-    () => true,
-  );
-  const gaveUp = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  const done = await Promise.race([closed, gaveUp]);
-  clearTimeout(timer);
-  if (!done) (connection.connection as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+  if (!(await settleWithin(connection.close(), ms))) (connection.connection as unknown as { stream?: { destroy(): void } }).stream?.destroy();
 }

@@ -18,7 +18,7 @@ import { RabbitmqConsumer } from "./RabbitmqConsumer";
 import { BUCKET_SECONDS, bucketFor, bucketQueueName } from "./delayBuckets";
 import { parseUrls, withHeartbeat } from "./parseUrls";
 import { bucketArguments, deadLetterArguments, queueArguments } from "./queueArguments";
-import { sleep } from "./timing";
+import { sleep } from "./sleep";
 
 /** Options of {@link RabbitmqBroker}. */
 export interface RabbitmqBrokerOptions extends BrokerOptions {

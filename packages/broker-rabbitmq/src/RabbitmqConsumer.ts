@@ -1,9 +1,9 @@
-import { BrokerError, ConnectionClosed, ConnectionFailed, type Consumer, type Logger, Message, MessageProxy, qName } from "@q/core";
+import { BrokerError, ConnectionClosed, ConnectionFailed, type Consumer, type Logger, Message, MessageProxy, Wakeup, qName, settleWithin } from "@q/core";
 import type * as amqp from "amqplib";
 import type { ConnectionManager } from "./ConnectionManager";
 import type { QueueSet } from "./Publisher";
 import { QUEUE_FLAGS } from "./queueArguments";
-import { settleWithin, sleep } from "./timing";
+import { sleep } from "./sleep";
 
 /** What a consumer needs from its broker. */
 export interface ConsumerHost {
@@ -41,7 +41,7 @@ export class RabbitmqConsumer implements Consumer {
   private acks: number[] = [];
   private flushScheduled = false;
   private readonly moves = new Set<Promise<void>>();
-  private waiter: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
   private lost: ConnectionClosed | undefined;
   private closed = false;
   private readonly isDelayQueue: boolean;
@@ -92,7 +92,7 @@ export class RabbitmqConsumer implements Consumer {
       const proxy = this.take();
       if (proxy) return proxy;
       const left = deadline - Date.now();
-      if (left <= 0 || !(await this.wait(left))) return null;
+      if (left <= 0 || !(await this.wakeup.wait(left))) return null;
     }
   }
 
@@ -126,7 +126,7 @@ export class RabbitmqConsumer implements Consumer {
   async close(): Promise<void> {
     if (this.closed && !this.channel) return;
     this.closed = true;
-    this.wake();
+    this.wakeup.notify();
     // A subscription under way finishes first, so its channel is closed below.
     if (this.starting) await settleWithin(this.starting, 2000);
     await settleWithin(Promise.all(this.moves), 2000);
@@ -216,12 +216,12 @@ export class RabbitmqConsumer implements Consumer {
       // basic.cancel from the server: the queue was deleted. Declare it again and re-subscribe.
       this.host.logger.warn(`RabbitMQ cancelled the consumer of ${this.queueName} (queue deleted?); declaring it again.`);
       this.subscribed = false;
-      this.wake();
+      this.wakeup.notify();
       return;
     }
     this.unsettled.add(delivery.fields.deliveryTag);
     this.buffer.push(delivery);
-    if (this.waiter) this.wake();
+    this.wakeup.notify();
   }
 
   private channelClosed(channel: amqp.Channel): void {
@@ -240,7 +240,7 @@ export class RabbitmqConsumer implements Consumer {
       );
       this.outstanding.clear();
     }
-    this.wake();
+    this.wakeup.notify();
   }
 
   /** The next deliverable message from the buffer; dead-letters poison and buckets far-off delays on the way. */
@@ -342,25 +342,6 @@ export class RabbitmqConsumer implements Consumer {
     } catch (err) {
       this.host.logger.debug({ err }, `Could not nack on the channel of ${this.queueName}; RabbitMQ redelivers.`);
     }
-  }
-
-  private wake(): void {
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.();
-  }
-
-  private wait(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiter = undefined;
-        resolve(false);
-      }, ms);
-      this.waiter = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-    });
   }
 }
 

@@ -1,4 +1,4 @@
-import { ConnectionClosed, type Consumer, Message, MessageProxy } from "@q/core";
+import { ConnectionClosed, type Consumer, Message, MessageProxy, Wakeup } from "@q/core";
 import { Batcher } from "./Batcher";
 import type { RedisBroker } from "./RedisBroker";
 
@@ -21,7 +21,7 @@ export class RedisConsumer implements Consumer {
   private closed = false;
   private fetching: Promise<number> | undefined;
   private wakes = 0;
-  private waiter: (() => void) | undefined;
+  private readonly wakeup = new Wakeup();
   private readonly unlisten: Promise<(() => Promise<void>) | undefined>;
   private readonly maintenanceTimer: NodeJS.Timeout;
   private maintaining = false;
@@ -62,7 +62,7 @@ export class RedisConsumer implements Consumer {
         if ((await this.fetch(room)) > 0 || this.wakes !== mark) continue;
       }
       const left = deadline - Date.now();
-      if (left <= 0 || !(await this.waitForSignal(left))) return null;
+      if (left <= 0 || !(await this.wakeup.wait(left))) return null;
     }
   }
 
@@ -174,22 +174,7 @@ export class RedisConsumer implements Consumer {
 
   private signal(wake: boolean): void {
     if (wake) this.wakes++;
-    const waiter = this.waiter;
-    this.waiter = undefined;
-    waiter?.();
-  }
-
-  private waitForSignal(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiter = undefined;
-        resolve(false);
-      }, ms);
-      this.waiter = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-    });
+    this.wakeup.notify();
   }
 
   /** Heartbeat, recover dead workers' messages of this queue, expire old dead letters. */

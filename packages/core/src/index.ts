@@ -10,6 +10,8 @@ export type { SendOptions } from "./actor/SendOptions";
 export { Broker, type BrokerOptions, type JoinOptions } from "./broker/Broker";
 export type { Consumer, ConsumeOptions } from "./broker/Consumer";
 export { setBroker, getBroker } from "./broker/globalBroker";
+export { Wakeup } from "./broker/Wakeup";
+export { settleWithin } from "./worker/settleWithin";
 export { qName, dqName, xqName, QUEUE_NAME_PATTERN } from "./broker/queueNames";
 
 export { Message, type MessageInit } from "./message/Message";
