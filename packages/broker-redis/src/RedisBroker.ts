@@ -136,7 +136,7 @@ export class RedisBroker extends Broker {
       if (this.lastConnectionError) this.logger.info("Reconnected to Redis.");
       this.lastConnectionError = undefined;
       this.everConnected = true;
-      for (const consumer of this.consumers) consumer.reconnected();
+      for (const consumer of this.consumers) consumer.reconcileSoon();
     });
     this.script = new ScriptRunner(this.client, DISPATCH_LUA);
   }
@@ -179,6 +179,30 @@ export class RedisBroker extends Broker {
     const consumer = new RedisConsumer(this, queueName, options.prefetch ?? 1, options.timeout ?? 5000, () => this.consumers.delete(consumer));
     this.consumers.add(consumer);
     return consumer;
+  }
+
+  /**
+   * Returns to the queue the ids in this worker's ack set for `consumer`'s queue that no
+   * consumer of this broker holds (a fetch whose reply was lost). Other consumers of the
+   * queue count: a failed consumer still holds its running messages until they settle.
+   * @internal
+   */
+  async reconcile(consumer: RedisConsumer): Promise<number> {
+    const peers = () => [...this.consumers].filter((c) => c.queueName === consumer.queueName);
+    // A peer's fetch in flight has taken ids it does not list yet. Once none is, the ids are
+    // read and the script sent in one go: a later fetch runs after it on the connection.
+    for (;;) {
+      const landing = peers().flatMap((c) => (c === consumer ? [] : c.fetchLanded() ?? []));
+      if (landing.length === 0) break;
+      await Promise.all(landing);
+    }
+    const known = peers().flatMap((c) => c.heldIds());
+    return Number(await this.dispatch("reconcile", consumer.queueName, known, "0"));
+  }
+
+  /** @internal The queue's consumers check the ack set before their next fetch. */
+  reconcileSoon(queueName: string): void {
+    for (const consumer of this.consumers) if (consumer.queueName === queueName) consumer.reconcileSoon();
   }
 
   /** @internal The broker's wake-up subscription, made on first use. */

@@ -1,4 +1,4 @@
-import { ConnectionClosed, type Consumer, Message, MessageProxy, Wakeup } from "@q/core";
+import { BrokerError, ConnectionClosed, type Consumer, Message, MessageProxy, Wakeup } from "@q/core";
 import { Batcher } from "./Batcher";
 import type { RedisBroker } from "./RedisBroker";
 
@@ -20,12 +20,18 @@ export class RedisConsumer implements Consumer {
   private cacheHead = 0;
   private closed = false;
   private fetching: Promise<number> | undefined;
+  /** The fetch command in flight: ids it took are in the ack set but not in the cache yet. */
+  private taking: Promise<unknown> | undefined;
   private wakes = 0;
   private readonly wakeup = new Wakeup();
   private readonly unlisten: Promise<(() => Promise<void>) | undefined>;
   private readonly maintenanceTimer: NodeJS.Timeout;
   private maintaining = false;
-  private needsReconcile = false;
+  /**
+   * Check the ack set before the next fetch: at the start (a consumer this one replaces may
+   * have lost a fetch's reply) and after every reconnect.
+   */
+  private needsReconcile = true;
   private readonly acks: Batcher<string>;
   private readonly nacks: Batcher<string>;
 
@@ -67,17 +73,25 @@ export class RedisConsumer implements Consumer {
   }
 
   async ack(message: MessageProxy): Promise<void> {
-    const id = this.outstanding.get(message);
-    if (id === undefined) return;
+    const id = this.outstanding.get(message) ?? this.notHeld(message, "ack");
     await this.acks.add(id);
     this.settled(message);
   }
 
   async nack(message: MessageProxy): Promise<void> {
-    const id = this.outstanding.get(message);
-    if (id === undefined) return;
+    const id = this.outstanding.get(message) ?? this.notHeld(message, "nack");
     await this.nacks.add(id);
     this.settled(message);
+  }
+
+  /** The ids this consumer holds in the ack set (handed out or fetched and not handed out yet). */
+  heldIds(): string[] {
+    return [...this.outstanding.values(), ...this.cache.slice(this.cacheHead).map((f) => f.id)];
+  }
+
+  /** While a fetch is in flight: a promise that settles (never rejects) once it has landed in the cache. */
+  fetchLanded(): Promise<unknown> | undefined {
+    return this.taking;
   }
 
   async requeue(messages: readonly MessageProxy[]): Promise<void> {
@@ -85,8 +99,15 @@ export class RedisConsumer implements Consumer {
       const id = this.outstanding.get(m);
       return id === undefined ? [] : [id];
     });
-    if (ids.length) await this.broker.dispatch("requeue", this.queueName, ids, "0");
+    // Forgotten first: if the reply is lost the ids' fate is unknown, and the queue's next
+    // reconcile returns whichever are still in the ack set and held by no consumer.
     for (const m of messages) this.settled(m);
+    if (ids.length) {
+      await this.broker.dispatch("requeue", this.queueName, ids, "0").catch((error: unknown) => {
+        this.broker.reconcileSoon(this.queueName);
+        throw error;
+      });
+    }
   }
 
   async close(): Promise<void> {
@@ -99,11 +120,18 @@ export class RedisConsumer implements Consumer {
       // (not waited for while disconnected: it would only end at the operation timeout).
       if (this.broker.client.status === "ready") await this.fetching?.catch(() => undefined);
       // Unprocessed and unacked messages go back to the head of the queue.
-      const ids = [...this.outstanding.values(), ...this.cache.slice(this.cacheHead).map((f) => f.id)];
+      const ids = this.heldIds();
       this.outstanding.clear();
       this.cache = [];
       this.cacheHead = 0;
-      if (ids.length) await this.broker.dispatch("requeue", this.queueName, ids, "0");
+      if (ids.length) {
+        // Not returned: the ids stay in this worker's ack set; the queue's other consumers
+        // return them at their next reconcile.
+        await this.broker.dispatch("requeue", this.queueName, ids, "0").catch((error: unknown) => {
+          this.broker.reconcileSoon(this.queueName);
+          throw error;
+        });
+      }
     } finally {
       this.onClose();
       const unlisten = await this.unlisten;
@@ -111,9 +139,18 @@ export class RedisConsumer implements Consumer {
     }
   }
 
-  /** @internal The connection came (back): check the ack set before the next fetch. */
-  reconnected(): void {
+  /** @internal Check the ack set before the next fetch (the connection came back, or a requeue failed). */
+  reconcileSoon(): void {
     this.needsReconcile = true;
+  }
+
+  /** A message this consumer does not hold: its ack would do nothing, so it must not count as acked. */
+  private notHeld(message: MessageProxy, what: string): never {
+    throw new BrokerError(
+      this.closed
+        ? `Cannot ${what} message ${message.messageId}: the consumer of ${this.queueName} was closed and returned it to the queue, so it runs again.`
+        : `Cannot ${what} message ${message.messageId}: the consumer of ${this.queueName} does not hold it.`,
+    );
   }
 
   private takeFromCache(): MessageProxy | null {
@@ -153,13 +190,27 @@ export class RedisConsumer implements Consumer {
     this.fetching = (async () => {
       if (this.needsReconcile) {
         this.needsReconcile = false;
-        const known = [...this.outstanding.values(), ...this.cache.slice(this.cacheHead).map((f) => f.id)];
-        const returned = Number(await this.broker.dispatch("reconcile", this.queueName, known, "0"));
-        if (returned > 0) this.broker.logger.warn(`Returned ${returned} message(s) to ${this.queueName} that a lost fetch had taken.`);
+        try {
+          const returned = await this.broker.reconcile(this);
+          if (returned > 0) this.broker.logger.warn(`Returned ${returned} message(s) to ${this.queueName} that a lost fetch had taken.`);
+        } catch (error) {
+          this.needsReconcile = true;
+          throw error;
+        }
       }
       const n = room - (this.cache.length - this.cacheHead);
       if (n <= 0) return 0;
-      const reply = (await this.broker.dispatch("fetch", this.queueName, [n])) as (Buffer | null)[];
+      const taking = this.broker.dispatch("fetch", this.queueName, [n]) as Promise<(Buffer | null)[]>;
+      this.taking = taking.then(
+        () => undefined,
+        () => undefined,
+      );
+      let reply: (Buffer | null)[];
+      try {
+        reply = await taking;
+      } finally {
+        this.taking = undefined;
+      }
       for (let i = 0; i < reply.length; i += 2) this.cache.push({ id: reply[i]!.toString(), data: reply[i + 1] ?? null });
       return reply.length / 2;
     })().finally(() => {

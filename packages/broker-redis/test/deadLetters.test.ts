@@ -3,7 +3,7 @@
  * payloads that cannot be decoded (an @q addition to 6.2: Dramatiq leaves those stuck
  * in the ack set, @q dead-letters them with the reason in the logs).
  */
-import { Message, MessageProxy, actor } from "@q/core";
+import { BrokerError, Message, MessageProxy, actor } from "@q/core";
 import { keysOf, pythonBytes, rawEnqueue, useHarness } from "./harness";
 import { LEVEL, captureLogger, sleep, waitFor } from "@q/test-support";
 
@@ -87,7 +87,7 @@ describe("dead letters", () => {
     expect(await h.redis.zscore(k.heartbeats, "dead-worker")).not.toBeNull();
   });
 
-  it("a consumer's nack of a message whose id is gone, or was never fetched, does not raise", async () => {
+  it("a consumer's nack of a message whose id is gone does not raise; an ack or nack of a message it never handed out rejects with BrokerError and changes nothing", async () => {
     const broker = h.broker();
     const k = keysOf(broker.namespace, "dl");
     broker.declareQueue("dl");
@@ -100,8 +100,9 @@ describe("dead letters", () => {
       await expect(consumer.nack(proxy)).resolves.toBeUndefined();
 
       const stranger = new MessageProxy(new Message({ queueName: "dl", actorName: "whatever", options: { redis_message_id: "missing" } }));
-      await expect(consumer.nack(stranger)).resolves.toBeUndefined();
-      await expect(consumer.ack(stranger)).resolves.toBeUndefined();
+      // Not held: an ack that did nothing must not count as one (the worker then skips afterAck).
+      await expect(consumer.nack(stranger)).rejects.toThrow(new BrokerError(`Cannot nack message ${stranger.messageId}: the consumer of dl does not hold it.`));
+      await expect(consumer.ack(stranger)).rejects.toBeInstanceOf(BrokerError);
       await expect(broker.dispatch("nack", "dl", ["missing"], "0")).resolves.toBe(0);
       expect(await h.redis.exists(k.xq, k.xqMsgs)).toBe(0);
     } finally {

@@ -155,6 +155,47 @@ describe("reconnects", () => {
   });
 });
 
+describe("a consumer replaced after an error", () => {
+  it("keeps its running messages in the ack set until they are acked: each message runs exactly once, and the replacement carries on", async () => {
+    const namespace = freshNamespace();
+    const capture = captureLogger("info");
+    // The worker's consumer fails its next fetch with ConnectionClosed when Redis stops
+    // answering for longer than operationTimeout (the server stays up; nothing reconnects).
+    const broker = serverBroker({ namespace, operationTimeout: 400, logger: capture.logger });
+    const runs = new Map<number, number>();
+    let running = 0;
+    actor(
+      async function slow(n: number) {
+        runs.set(n, (runs.get(n) ?? 0) + 1);
+        running++;
+        await sleep(2500);
+        running--;
+      },
+      { broker, queueName: "rc" },
+    );
+    // prefetch above what is sent: the consumer keeps fetching while the messages run.
+    await h.worker(broker, { concurrency: 4, prefetch: 16, restartDelay: 100 });
+    const slow = broker.getActor("slow");
+    for (let n = 0; n < 6; n++) await slow.send(n);
+    await waitFor("four messages running", () => running === 4);
+
+    await admin.call("CLIENT", "PAUSE", "1200", "ALL");
+    await waitFor("the consumer to be replaced", () => capture.find(LEVEL.info, /^Restarting consumer in /).length > 0, { timeout: 5000 });
+    expect(capture.find(LEVEL.fatal, /^Consumer encountered a connection error: Redis did not answer fetch on rc/).length).toBeGreaterThanOrEqual(1);
+
+    await waitFor("all six messages to finish", () => runs.size === 6 && running === 0, { timeout: 15_000 });
+    await sleep(1500); // time for a wrongly requeued message to run a second time
+    expect(Object.fromEntries(runs)).toEqual({ 0: 1, 1: 1, 2: 1, 3: 1, 4: 1, 5: 1 });
+    await waitFor("the queue and ack sets to empty", async () => {
+      const left = await leftovers(namespace, "rc");
+      return left.listed + left.stored + left.inAckSets === 0;
+    }, { timeout: 10_000 });
+
+    await slow.send(6);
+    await waitFor("a message sent after the replacement", () => runs.get(6) === 1, { timeout: 10_000 });
+  });
+});
+
 describe("while the server is down", () => {
   it("a send fails with ConnectionClosed after operationTimeout", async () => {
     const broker = serverBroker({ operationTimeout: 500 });

@@ -13,8 +13,13 @@ export interface ConsumerLoopHost {
   readonly broker: Broker;
   /** A message ready to run (no eta, or its eta has passed). */
   submit(message: MessageProxy, consumer: Consumer): void;
-  /** The loop's consumer was replaced: work fetched through `consumer` is void. */
-  consumerLost(consumer: Consumer): void;
+  /**
+   * The loop's consumer failed and is being replaced. Work fetched through it that has
+   * not started goes back to the broker; the returned promise settles once every
+   * message started from it is acked, nacked or abandoned — only then may it close,
+   * since closing returns whatever it still holds (a running message would run twice).
+   */
+  consumerLost(consumer: Consumer): Promise<void>;
 }
 
 /**
@@ -30,6 +35,8 @@ export class ConsumerLoop {
   private timer: NodeJS.Timeout | undefined;
   private moving: Promise<void> = Promise.resolve();
   private readonly stopSignal = new AbortController();
+  /** Failed consumers waiting for their running messages to settle before they close. */
+  private readonly retiring = new Set<Promise<void>>();
   private firstFetchDone: ((error: ConnectionError | undefined) => void) | undefined;
   /**
    * Settles when the first fetch does: undefined once the consumer has reached the
@@ -74,14 +81,14 @@ export class ConsumerLoop {
     clearTimeout(this.timer);
     this.parked.drain();
     const consumer = this.consumer;
+    const closing = consumer
+      ? (async () => {
+          await this.moving;
+          await consumer.close().catch((err) => this.logger.error({ err }, `Failed to close the consumer of ${this.queueName}.`));
+        })()
+      : Promise.resolve();
+    await settleWithin(Promise.all([closing, ...this.retiring]), graceMs);
     if (!consumer) return;
-    await settleWithin(
-      (async () => {
-        await this.moving;
-        await consumer.close().catch((err) => this.logger.error({ err }, `Failed to close the consumer of ${this.queueName}.`));
-      })(),
-      graceMs,
-    );
     await this.host.broker.emitBefore("beforeConsumerThreadShutdown", this.queueName);
   }
 
@@ -121,15 +128,26 @@ export class ConsumerLoop {
     this.firstFetchDone = undefined;
   }
 
-  /** After an error: forget parked deliveries (the broker redelivers them once the consumer closes). */
+  /**
+   * After an error: forget parked deliveries and start over with a new consumer at once.
+   * The failed one stays open for the acks of its running messages and closes (returning
+   * what it still holds) once they settle.
+   */
   private async dropConsumer(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = undefined;
     clearTimeout(this.timer);
     this.parked.drain();
     if (!consumer) return;
-    this.host.consumerLost(consumer);
-    await settleWithin(consumer.close(), 5_000);
+    const moving = this.moving;
+    const retire: Promise<void> = Promise.all([this.host.consumerLost(consumer), moving])
+      .then(() => settleWithin(consumer.close(), 5_000))
+      .then(
+        () => undefined,
+        (err: unknown) => this.logger.error({ err }, `Failed to close the replaced consumer of ${this.queueName}.`),
+      )
+      .finally(() => this.retiring.delete(retire));
+    this.retiring.add(retire);
   }
 
   private async handle(message: MessageProxy, consumer: Consumer): Promise<void> {

@@ -95,4 +95,16 @@ describe("PriorityQueue", () => {
     q.push(0, null);
     expect(q.drain()).toEqual([0, "", null]);
   });
+
+  it("removeWhere takes out the matching values in order and keeps the rest in order, still pushable", () => {
+    const q = new PriorityQueue<number>();
+    const keys = [5, 1, 4, 1, 3, 9, 2, 6, 5, 3];
+    keys.forEach((k, i) => q.push(k, i));
+    const removed = q.removeWhere((v) => v % 2 === 0);
+    // value = insertion index; order is (key, insertion)
+    const order = keys.map((k, i) => ({ k, i })).sort((a, b) => a.k - b.k || a.i - b.i).map((e) => e.i);
+    expect(removed).toEqual(order.filter((v) => v % 2 === 0));
+    q.push(0, 100);
+    expect(q.drain()).toEqual([100, ...order.filter((v) => v % 2 === 1)]);
+  });
 });

@@ -49,6 +49,20 @@ export class PriorityQueue<T> {
     return top.value;
   }
 
+  /** Removes and returns the values that match, in order; keeps the rest (rare: a lost consumer's work). */
+  removeWhere(match: (value: T) => boolean): T[] {
+    const h = this.heap;
+    h.sort((x, y) => x.key - y.key || x.seq - y.seq); // a sorted array is a valid heap
+    const removed: T[] = [];
+    let kept = 0;
+    for (const entry of h) {
+      if (match(entry.value)) removed.push(entry.value);
+      else h[kept++] = entry;
+    }
+    h.length = kept;
+    return removed;
+  }
+
   /** Removes and returns everything, in order. */
   drain(): T[] {
     const out: T[] = [];

@@ -44,6 +44,8 @@ interface WorkItem {
   message: MessageProxy;
   actor: Actor<any, any>;
   consumer: Consumer;
+  /** Set once it runs: settles when the message is settled or abandoned. */
+  done?: Promise<void>;
 }
 
 /** Upper bound for requeueing and closing consumers once a stop's timeout is spent. */
@@ -74,9 +76,8 @@ export class Worker implements ConsumerLoopHost {
   private readonly restartDelay: number;
   private readonly work = new PriorityQueue<WorkItem>();
   private readonly loops = new Map<string, ConsumerLoop>();
-  private readonly inFlight = new Map<MessageProxy, Promise<void>>();
+  private readonly inFlight = new Map<MessageProxy, WorkItem>();
   private readonly abandoned = new WeakSet<MessageProxy>();
-  private readonly lostConsumers = new WeakSet<Consumer>();
   private readonly hook = new WorkerMiddleware(this);
   private idleWaiters: (() => void)[] = [];
   private running = false;
@@ -185,7 +186,8 @@ export class Worker implements ConsumerLoopHost {
       this.logger.error(`Received message for undefined actor '${message.actorName}'. Moving it to the DLQ.`);
       message.fail();
       message.stuffException(new ActorNotFound(`Actor ${message.actorName} not found.`));
-      this.track(message, this.settle({ message, actor: undefined as never, consumer }));
+      const item: WorkItem = { message, actor: undefined as never, consumer };
+      this.track(item, this.settle(item));
       return;
     }
     this.work.push(actor.priority, { message, actor, consumer });
@@ -193,19 +195,27 @@ export class Worker implements ConsumerLoopHost {
   }
 
   /** @internal */
-  consumerLost(consumer: Consumer): void {
-    this.lostConsumers.add(consumer);
+  consumerLost(consumer: Consumer): Promise<void> {
+    const unstarted = this.work.removeWhere((item) => item.consumer === consumer).map((item) => item.message);
+    // Running messages keep their place in the broker's in-flight set until they settle.
+    const running: Promise<void>[] = [];
+    for (const item of this.inFlight.values()) if (item.consumer === consumer) running.push(item.done!);
+    const requeued = unstarted.length
+      ? consumer.requeue(unstarted).catch((err: unknown) =>
+          this.logger.warn({ err }, `Could not requeue ${unstarted.length} unstarted message(s) of a failed consumer of ${consumer.queueName}.`),
+        )
+      : undefined;
+    if (this.isIdle()) this.wakeIdle();
+    return Promise.all([requeued, ...running]).then(() => undefined);
   }
 
   private pump(): void {
     while (this.running && !this.paused && this.inFlight.size < this.concurrency && this.work.size > 0) {
       const item = this.work.pop()!;
-      // Work fetched through a consumer that has since failed is back on the broker.
-      if (this.lostConsumers.has(item.consumer)) continue;
       // AsyncLocalStorage costs every promise in the process (Node 20 promise hooks):
       // only pay for it when CurrentMessage is there to read it.
       this.track(
-        item.message,
+        item,
         this.broker.hasMiddleware(CurrentMessage)
           ? messageContext.run({ message: item.message, actor: item.actor }, () => this.process(item))
           : this.process(item),
@@ -214,14 +224,15 @@ export class Worker implements ConsumerLoopHost {
     if (this.isIdle()) this.wakeIdle();
   }
 
-  private track(message: MessageProxy, promise: Promise<void>): void {
-    const tracked = promise
+  private track(item: WorkItem, promise: Promise<void>): void {
+    const message = item.message;
+    item.done = promise
       .catch((err) => this.logger.fatal({ err }, `Unexpected error while processing ${message.messageId}.`))
       .finally(() => {
         this.inFlight.delete(message);
         this.pump();
       });
-    this.inFlight.set(message, tracked);
+    this.inFlight.set(message, item);
   }
 
   private async process(item: WorkItem): Promise<void> {
@@ -339,7 +350,7 @@ export class Worker implements ConsumerLoopHost {
     await this.broker.emitBefore("beforeWorkerShutdown", this);
     this.logger.info("Shutting down...");
     const fetching = Promise.all([...this.loops.values()].map((loop) => loop.stopFetching()));
-    await settleWithin(Promise.all(this.inFlight.values()), deadline - Date.now());
+    await settleWithin(Promise.all([...this.inFlight.values()].map((item) => item.done)), deadline - Date.now());
     const abandoned = [...this.inFlight.keys()];
     for (const message of abandoned) {
       this.abandoned.add(message);
