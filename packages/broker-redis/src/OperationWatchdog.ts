@@ -4,7 +4,7 @@
  * the hot path, deadlines are rare.
  */
 export class OperationWatchdog {
-  private readonly pending = new Set<{ deadline: number; fail: () => void }>();
+  private readonly pending = new Set<{ deadline: number; fail: (error?: Error) => void }>();
   private timer: NodeJS.Timeout | undefined;
 
   /** @param resolution the shortest timeout used: deadlines are checked a few times per it. */
@@ -13,7 +13,7 @@ export class OperationWatchdog {
   /** Settles like `operation`, or calls `onTimeout` to build the rejection after `timeout` ms. */
   watch<T>(operation: Promise<T>, onTimeout: () => Error, timeout: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry = { deadline: Date.now() + timeout, fail: () => reject(onTimeout()) };
+      const entry = { deadline: Date.now() + timeout, fail: (error?: Error) => reject(error ?? onTimeout()) };
       this.pending.add(entry);
       this.arm();
       operation.then(
@@ -27,6 +27,13 @@ export class OperationWatchdog {
         },
       );
     });
+  }
+
+  /** Rejects every watched call now with `error` (the connection they were sent on is gone). */
+  failAll(error: Error): void {
+    const entries = [...this.pending];
+    this.pending.clear();
+    for (const entry of entries) entry.fail(error);
   }
 
   private arm(): void {

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   Broker,
   type BrokerOptions,
@@ -14,15 +15,21 @@ import {
   qName,
 } from "@q/core";
 import Redis, { type RedisOptions } from "ioredis";
+import { ConnectionGate } from "./ConnectionGate";
 import { OperationWatchdog } from "./OperationWatchdog";
 import { RedisConsumer } from "./RedisConsumer";
 import { ScriptRunner } from "./ScriptRunner";
 import { WakeupListener } from "./WakeupListener";
+import { validateRedisUrl } from "./validateRedisUrl";
 import { DISPATCH_LUA } from "./dispatchLua";
 
 /** Options of {@link RedisBroker}. */
 export interface RedisBrokerOptions extends BrokerOptions {
-  /** `redis://[:password@]host[:port][/db]`, or `rediss://` for TLS. Default `redis://127.0.0.1:6379`. */
+  /**
+   * `redis://[[user]:password@]host[:port][/db]`, `rediss://` for TLS, or
+   * `unix:///path/to/redis.sock[?db=N]`; anything else throws ConfigurationError.
+   * Default `redis://127.0.0.1:6379`.
+   */
   url?: string;
   /** Use this ioredis client instead of connecting (the broker will not close it). */
   client?: Redis;
@@ -49,8 +56,16 @@ export interface RedisBrokerOptions extends BrokerOptions {
   maintenanceInterval?: number;
   /** Publish and listen for wake-ups so idle workers start new messages at once; default true. */
   wakeups?: boolean;
-  /** Milliseconds a Redis call may take (including a reconnect) before ConnectionClosed; default 30000. */
+  /**
+   * Milliseconds a Redis call may take (including a reconnect, and resending it after one)
+   * before it fails with ConnectionClosed; default 30000. Nothing is written after that.
+   */
   operationTimeout?: number;
+  /**
+   * Most bytes of calls (mostly sends) that wait for Redis while it is unreachable; a call
+   * past it fails at once with ConnectionClosed (`written: "no"`). Default 16 MiB.
+   */
+  offlineQueueBytes?: number;
   /**
    * Milliseconds calls wait for the very first connection before they fail with
    * ConnectionFailed (naming the last connection error); default 5000. After the broker
@@ -83,13 +98,16 @@ export class RedisBroker extends Broker {
   readonly deadMessageTtl: number;
   readonly maintenanceChance: number;
   readonly maintenanceInterval: number;
-  readonly client: Redis;
-  private readonly ownsClient: boolean;
+  /** The broker's own connection: calls wait for it in the gate, never in an ioredis queue. */
+  private readonly connection: Redis;
+  private readonly givenClient: Redis | undefined;
+  private madeClient: Redis | undefined;
   private readonly script: ScriptRunner;
   private readonly wakeups: boolean;
   private readonly operationTimeout: number;
   private readonly connectTimeout: number;
   private readonly watchdog: OperationWatchdog;
+  private readonly gate: ConnectionGate;
   /** Whether the client has been ready at least once (then reconnects get operationTimeout). */
   private everConnected: boolean;
   /** The latest connection error; logged at warning level once per outage. */
@@ -109,36 +127,57 @@ export class RedisBroker extends Broker {
     this.operationTimeout = options.operationTimeout ?? 30_000;
     this.connectTimeout = Math.min(options.connectTimeout ?? 5000, this.operationTimeout);
     this.watchdog = new OperationWatchdog(this.connectTimeout);
+    this.gate = new ConnectionGate(options.offlineQueueBytes ?? 16 * 1024 * 1024);
     const redisOptions: RedisOptions = {
-      // Commands wait through a reconnect (bounded by operationTimeout) instead of failing.
+      // Calls wait for a connection in the broker's bounded gate, not in ioredis's unbounded
+      // offline queue; a call on the wire when the connection drops is resent by dispatch,
+      // which stops at its deadline (ioredis would resend it whenever it reconnects).
+      enableOfflineQueue: false,
+      autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: null,
       retryStrategy: (times) => Math.min(50 * times, 1000),
       // Without this, a close while the server is gone keeps the process alive for 2 s.
       disconnectTimeout: 200,
       ...options.redisOptions,
     };
-    if (options.client) {
-      this.client = options.client;
-      this.ownsClient = false;
-    } else {
-      const url = options.url ?? "redis://127.0.0.1:6379";
-      this.client = new Redis(url, redisOptions);
-      this.ownsClient = true;
-    }
-    this.everConnected = this.client.status === "ready";
-    this.client.on("error", (err) => {
+    this.givenClient = options.client;
+    this.connection = options.client
+      ? options.client.duplicate(redisOptions)
+      : new Redis(validateRedisUrl(options.url ?? "redis://127.0.0.1:6379"), redisOptions);
+    this.everConnected = false;
+    this.connection.on("error", (err) => {
       // ioredis reports every failed reconnect attempt: say it once per outage, then at debug.
       if (this.lastConnectionError) this.logger.debug(`Redis connection error: ${err.message}`);
       else this.logger.warn(`Redis connection error: ${err.message}; reconnecting.`);
       this.lastConnectionError = err;
     });
-    this.client.on("ready", () => {
+    this.connection.on("ready", () => {
       if (this.lastConnectionError) this.logger.info("Reconnected to Redis.");
       this.lastConnectionError = undefined;
       this.everConnected = true;
       for (const consumer of this.consumers) consumer.reconcileSoon();
+      this.gate.open();
     });
-    this.script = new ScriptRunner(this.client, DISPATCH_LUA);
+    // Calls on the wire when the connection drops get no reply: dispatch sends them again.
+    this.connection.on("close", () => this.watchdog.failAll(LOST));
+    this.script = new ScriptRunner(this.connection, DISPATCH_LUA);
+  }
+
+  /**
+   * A plain ioredis client on the broker's server, for reading or writing keys yourself: the
+   * one given as `client`, or one made on first use (closed with the broker). It queues
+   * commands while disconnected as ioredis does; the broker's own calls use a connection of
+   * their own, which never queues more than `offlineQueueBytes`.
+   */
+  get client(): Redis {
+    if (this.givenClient) return this.givenClient;
+    this.madeClient ??= this.connection.duplicate({ enableOfflineQueue: true, autoResendUnfulfilledCommands: true });
+    return this.madeClient;
+  }
+
+  /** @internal Whether the broker's connection is up now. */
+  get connected(): boolean {
+    return this.connection.status === "ready";
   }
 
   /**
@@ -152,24 +191,50 @@ export class RedisBroker extends Broker {
     args: readonly (string | Buffer | number)[] = [],
     maintenance: "0" | "1" | "2" = this.maintenanceRoll(command),
   ): Promise<unknown> {
-    const call = this.script.run(
-      [this.namespace],
-      [command, Date.now(), queueName, this.brokerId, this.heartbeatTimeout, this.deadMessageTtl, maintenance, CHUNK, ...args],
-    );
-    try {
-      if (!this.everConnected) {
-        return await this.watchdog.watch(call, () => this.neverConnected(), this.connectTimeout);
+    const timeout = this.everConnected ? this.operationTimeout : this.connectTimeout;
+    const deadline = Date.now() + timeout;
+    const keys = [this.namespace];
+    const argv = [command, Date.now(), queueName, this.brokerId, this.heartbeatTimeout, this.deadMessageTtl, maintenance, CHUNK, ...args];
+    let sent = false; // handed to a ready connection at least once
+    for (;;) {
+      if (this.connection.status !== "ready") {
+        if (this.closed) throw new ConnectionClosed(`The broker is closed; ${command} on ${queueName} was ${sent ? "possibly" : "not"} sent.`, { written: sent ? "maybe" : "no" });
+        const connecting = !this.everConnected;
+        await this.gate.wait(
+          WAITER_BYTES + byteSize(args),
+          deadline,
+          () =>
+            connecting && !sent
+              ? this.neverConnected()
+              : new ConnectionClosed(`Redis was unreachable for ${timeout} ms; ${command} on ${queueName} was ${sent ? "possibly" : "not"} sent.`, {
+                  cause: this.lastConnectionError,
+                  written: sent ? "maybe" : "no",
+                }),
+          () =>
+            new ConnectionClosed(
+              `Redis is unreachable and ${this.gate.waitingBytes} bytes of calls already wait for it (offlineQueueBytes); ${command} on ${queueName} was ${sent ? "possibly" : "not"} sent.`,
+              { cause: this.lastConnectionError, written: sent ? "maybe" : "no" },
+            ),
+        );
+        continue;
       }
-      return await this.watchdog.watch(
-        call,
-        () => new ConnectionClosed(`Redis did not answer ${command} on ${queueName} within ${this.operationTimeout} ms.`),
-        this.operationTimeout,
-      );
-    } catch (error) {
-      if (error instanceof ConnectionClosed) throw error;
-      if (isAuthError(error)) throw new ConnectionFailed(`Redis refused the credentials: ${(error as Error).message}`, { cause: error });
-      if (isConnectionError(error)) throw new ConnectionClosed(`Redis connection failed during ${command}: ${(error as Error).message}`, { cause: error });
-      throw error;
+      try {
+        const call = this.script.run(keys, argv);
+        sent = true;
+        return await this.watchdog.watch(
+          call,
+          () => new ConnectionClosed(`Redis did not answer ${command} on ${queueName} within ${timeout} ms; it was possibly run.`, { written: "maybe" }),
+          deadline - Date.now(),
+        );
+      } catch (error) {
+        if (error instanceof ConnectionClosed) throw error;
+        if (isAuthError(error)) throw new ConnectionFailed(`Redis refused the credentials: ${(error as Error).message}`, { cause: error });
+        if (error === LOST || isConnectionError(error)) {
+          if (isNotWritable(error) && this.connection.status === "ready") await sleep(10); // not a tight loop on a race
+          continue; // waits for the connection at the top, until the deadline
+        }
+        throw error;
+      }
     }
   }
 
@@ -208,7 +273,8 @@ export class RedisBroker extends Broker {
   /** @internal The broker's wake-up subscription, made on first use. */
   wakeupListener(): WakeupListener | undefined {
     if (!this.wakeups) return undefined;
-    this.listener ??= new WakeupListener(this.client.duplicate());
+    // Subscriptions are few and must survive a reconnect: this connection keeps ioredis's queues.
+    this.listener ??= new WakeupListener(this.connection.duplicate({ enableOfflineQueue: true, autoResendUnfulfilledCommands: true }), this.logger);
     return this.listener;
   }
 
@@ -261,11 +327,7 @@ export class RedisBroker extends Broker {
     await Promise.all([...this.consumers].map((c) => c.close()));
     this.listener?.close();
     this.listener = undefined;
-    if (!this.ownsClient) return;
-    if (this.client.status === "ready") {
-      await Promise.race([this.client.quit().catch(() => undefined), new Promise((r) => setTimeout(r, 1000))]);
-    }
-    this.client.disconnect();
+    await Promise.all([this.connection, this.madeClient].map((c) => (c ? quitWithin(c, 1000) : undefined)));
   }
 
   /** A fresh redis_message_id per enqueue (retries and delay moves get new ones). */
@@ -308,6 +370,27 @@ export class RedisBroker extends Broker {
     if (command === "ack" || command === "nack") return "0";
     return Math.random() * 1_000_000 < this.maintenanceChance ? "1" : "0";
   }
+}
+
+/** What a waiting call costs besides its arguments (its message, promises, closures): a round guess. */
+const WAITER_BYTES = 1024;
+
+/** Rejects calls whose connection closed under them (they are sent again). */
+const LOST = new Error("The Redis connection closed with the call in flight.");
+
+async function quitWithin(client: Redis, ms: number): Promise<void> {
+  if (client.status === "ready") await Promise.race([client.quit().catch(() => undefined), sleep(ms)]);
+  client.disconnect();
+}
+
+function byteSize(args: readonly (string | Buffer | number)[]): number {
+  let n = 0;
+  for (const a of args) n += typeof a === "number" ? 8 : a.length;
+  return n;
+}
+
+function isNotWritable(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith("Stream isn't writeable");
 }
 
 function groupByQueue(messages: readonly Message[]): Map<string, Message[]> {

@@ -1,40 +1,74 @@
 import type Redis from "ioredis";
+import type { Logger } from "@q/core";
 
 /**
  * Internal: one Pub/Sub connection per broker that tells idle consumers a message
  * was enqueued on their queue, so they fetch at once instead of polling. Only @q
  * producers publish wake-ups; consumers still poll at their timeout for others.
+ * A channel whose SUBSCRIBE failed is subscribed again when the connection is next
+ * ready (ioredis re-subscribes only channels that were subscribed).
  */
 export class WakeupListener {
   private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly unsubscribed = new Set<string>();
+  private failing = false;
 
-  constructor(private readonly subscriber: Redis) {
+  constructor(
+    private readonly subscriber: Redis,
+    private readonly logger: Logger,
+  ) {
     subscriber.on("message", (channel: string) => {
       for (const listener of this.listeners.get(channel) ?? []) listener();
     });
-    // The listener may be closed before the first connection ever succeeds.
-    subscriber.on("error", () => undefined);
+    subscriber.on("error", (err: Error) => {
+      // Once per outage: the broker's own connection reports the outage too.
+      if (this.failing) return this.logger.debug(`Redis wake-up connection error: ${err.message}`);
+      this.failing = true;
+      this.logger.warn(`Redis wake-up connection error: ${err.message}; idle workers poll until it is back.`);
+    });
+    subscriber.on("ready", () => {
+      this.failing = false;
+      for (const channel of this.unsubscribed) void this.subscribe(channel);
+    });
   }
 
-  /** Calls `listener` on each wake-up of `channel`; returns the unsubscribe function. */
+  /**
+   * Calls `listener` on each wake-up of `channel`; resolves (never rejects) with the
+   * unsubscribe function once SUBSCRIBE has been answered. If it failed, that is logged
+   * and the channel is subscribed again when the connection is next ready.
+   */
   async listen(channel: string, listener: () => void): Promise<() => Promise<void>> {
     let set = this.listeners.get(channel);
-    if (!set) {
-      this.listeners.set(channel, (set = new Set()));
-      await this.subscriber.subscribe(channel);
-    }
+    const first = !set;
+    if (!set) this.listeners.set(channel, (set = new Set()));
     set.add(listener);
-    return async () => {
+    const unlisten = async () => {
       set.delete(listener);
       if (set.size === 0 && this.listeners.get(channel) === set) {
         this.listeners.delete(channel);
+        this.unsubscribed.delete(channel);
         if (this.subscriber.status === "ready") await this.subscriber.unsubscribe(channel).catch(() => undefined);
       }
     };
+    if (first || this.unsubscribed.has(channel)) await this.subscribe(channel);
+    return unlisten;
   }
 
   close(): void {
     this.listeners.clear();
+    this.unsubscribed.clear();
     this.subscriber.disconnect();
+  }
+
+  private async subscribe(channel: string): Promise<void> {
+    this.unsubscribed.add(channel);
+    try {
+      await this.subscriber.subscribe(channel);
+      this.unsubscribed.delete(channel);
+    } catch (error) {
+      if (this.listeners.has(channel)) {
+        this.logger.warn(`Could not subscribe to ${channel}: ${(error as Error).message}; idle workers poll, and it is retried when the connection is next ready.`);
+      }
+    }
   }
 }

@@ -68,6 +68,9 @@ if do_maintenance == "1" or do_maintenance == "2" then
 end
 
 if command == "enqueue" then
+  -- A call resent after a lost reply: its batch is written atomically, so the first id
+  -- being there means the whole batch is (it must not be listed twice).
+  if redis.call("HEXISTS", msgs_key, ARGV[first_arg]) == 1 then return 0 end
   local ids = {}
   for i = first_arg, #ARGV, 2 * chunk do
     local last = math.min(i + 2 * chunk - 1, #ARGV)

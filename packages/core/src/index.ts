@@ -50,6 +50,7 @@ export type { Logger } from "./logging/Logger";
 export { defaultLogger, setDefaultLogger } from "./logging/defaultLogger";
 
 export { QError } from "./errors/QError";
+export { ConfigurationError } from "./errors/ConfigurationError";
 export { BrokerError } from "./errors/BrokerError";
 export { ActorNotFound } from "./errors/ActorNotFound";
 export { QueueNotFound } from "./errors/QueueNotFound";

@@ -1,0 +1,40 @@
+import { ConfigurationError } from "@q/core";
+
+/**
+ * Internal: checks a broker URL and returns what ioredis connects to. Only `redis://`,
+ * `rediss://` (TLS) and `unix:///path/to.sock[?db=N]` are accepted: ioredis reads
+ * anything else it does not know (`redis:/host`, `http://host`) as a socket path and
+ * fails later with a confusing error. Errors never show the password.
+ */
+export function validateRedisUrl(url: string): string {
+  const shown = redactRedisUrl(url);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (error) {
+    throw new ConfigurationError(`Invalid Redis URL ${JSON.stringify(shown)}: not a URL. Expected redis://host[:port][/db], rediss://... or unix:///path.`, { cause: error });
+  }
+  const scheme = parsed.protocol;
+  if (scheme === "unix:") {
+    if (!url.startsWith("unix:///") || parsed.pathname.length < 2) {
+      throw new ConfigurationError(`Invalid Redis URL ${JSON.stringify(shown)}: a unix:// URL needs an absolute socket path (unix:///run/redis.sock).`);
+    }
+    return decodeURIComponent(parsed.pathname) + parsed.search;
+  }
+  if (scheme !== "redis:" && scheme !== "rediss:") {
+    throw new ConfigurationError(`Invalid Redis URL ${JSON.stringify(shown)}: expected redis://, rediss:// or unix://, got ${scheme}//.`);
+  }
+  if (!/^rediss?:\/\/[^/]/i.test(url) || parsed.hostname === "") {
+    throw new ConfigurationError(`Invalid Redis URL ${JSON.stringify(shown)}: no host (expected ${scheme}//host[:port][/db]).`);
+  }
+  const db = parsed.pathname.replace(/^\//, "");
+  if (db !== "" && !/^\d+$/.test(db)) {
+    throw new ConfigurationError(`Invalid Redis URL ${JSON.stringify(shown)}: the path must be a database number, got "/${db}".`);
+  }
+  return url;
+}
+
+/** The URL with its password replaced by `****`. */
+export function redactRedisUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^@/]*@/i, "$1****@");
+}
