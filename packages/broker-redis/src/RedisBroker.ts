@@ -113,6 +113,9 @@ export class RedisBroker extends Broker {
   /** The latest connection error; logged at warning level once per outage. */
   private lastConnectionError: Error | undefined;
   private listener: WakeupListener | undefined;
+  private lastHeartbeat = Date.now();
+  private heartbeatFailingSince: number | undefined;
+  private warnedOverdue = false;
   private readonly consumers = new Set<RedisConsumer>();
   private closed = false;
 
@@ -191,6 +194,19 @@ export class RedisBroker extends Broker {
     args: readonly (string | Buffer | number)[] = [],
     maintenance: "0" | "1" | "2" = this.maintenanceRoll(command),
   ): Promise<unknown> {
+    // Every dispatch call is also this worker's heartbeat (the script's first ZADD).
+    try {
+      const reply = await this.call(command, queueName, args, maintenance);
+      if (this.heartbeatFailingSince !== undefined) this.heartbeatSucceeded();
+      else this.lastHeartbeat = Date.now();
+      return reply;
+    } catch (error) {
+      if (error instanceof ConnectionClosed && this.consumers.size > 0) this.heartbeatFailed(error, queueName);
+      throw error;
+    }
+  }
+
+  private async call(command: string, queueName: string, args: readonly (string | Buffer | number)[], maintenance: "0" | "1" | "2"): Promise<unknown> {
     const timeout = this.everConnected ? this.operationTimeout : this.connectTimeout;
     const deadline = Date.now() + timeout;
     const keys = [this.namespace];
@@ -263,6 +279,34 @@ export class RedisBroker extends Broker {
     }
     const known = peers().flatMap((c) => c.heldIds());
     return Number(await this.dispatch("reconcile", consumer.queueName, known, "0"));
+  }
+
+  private heartbeatSucceeded(): void {
+    if (this.heartbeatFailingSince !== undefined) this.logger.info("Heartbeats to Redis are back.");
+    this.heartbeatFailingSince = undefined;
+    this.lastHeartbeat = Date.now();
+  }
+
+  /**
+   * Without heartbeats other workers take this one's messages after heartbeatTimeout:
+   * warned once per failing streak, and again once that is passed.
+   */
+  private heartbeatFailed(error: Error, queueName: string): void {
+    const silent = Date.now() - this.lastHeartbeat;
+    if (this.heartbeatFailingSince === undefined) {
+      this.heartbeatFailingSince = Date.now();
+      this.warnedOverdue = false;
+      this.logger.warn(
+        `Heartbeat failed (${error.message}); after ${this.heartbeatTimeout} ms without one, other workers may run this worker's in-flight messages again.`,
+      );
+    } else if (!this.warnedOverdue && silent >= this.heartbeatTimeout) {
+      this.warnedOverdue = true;
+      this.logger.warn(
+        `No heartbeat for ${silent} ms (heartbeatTimeout ${this.heartbeatTimeout} ms): other workers may now run this worker's in-flight messages again.`,
+      );
+    } else {
+      this.logger.debug({ err: error }, `Heartbeat failed again (${queueName}).`);
+    }
   }
 
   /** @internal The queue's consumers check the ack set before their next fetch. */
@@ -372,8 +416,8 @@ export class RedisBroker extends Broker {
   }
 }
 
-/** What a waiting call costs besides its arguments (its message, promises, closures): a round guess. */
-const WAITER_BYTES = 1024;
+/** What a waiting send costs besides its arguments (its message, promises, closures): measured ~4-6 KiB. */
+const WAITER_BYTES = 4096;
 
 /** Rejects calls whose connection closed under them (they are sent again). */
 const LOST = new Error("The Redis connection closed with the call in flight.");

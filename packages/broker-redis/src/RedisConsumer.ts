@@ -27,9 +27,6 @@ export class RedisConsumer implements Consumer {
   private readonly unlisten: Promise<(() => Promise<void>) | undefined>;
   private readonly maintenanceTimer: NodeJS.Timeout;
   private maintaining = false;
-  private heartbeatFailing = false;
-  private warnedOverdue = false;
-  private lastHeartbeat = Date.now();
   /**
    * Check the ack set before the next fetch: at the start (a consumer this one replaces may
    * have lost a fetch's reply) and after every reconnect.
@@ -233,30 +230,9 @@ export class RedisConsumer implements Consumer {
     try {
       const full = Math.random() * 1_000_000 < this.broker.maintenanceChance ? "2" : "1";
       const recovered = Number(await this.broker.dispatch("maintenance", this.queueName, [], full));
-      if (this.heartbeatFailing) this.broker.logger.info(`Heartbeat of ${this.queueName} is back.`);
-      this.heartbeatFailing = false;
-      this.lastHeartbeat = Date.now();
       if (recovered > 0) this.broker.logger.info(`Recovered ${recovered} message(s) of dead workers on ${this.queueName}.`);
-    } catch (err) {
-      if (this.closed) return;
-      // Without heartbeats other workers take this one's messages after heartbeatTimeout:
-      // say so once per failing streak, and again once that point is passed.
-      const silent = Date.now() - this.lastHeartbeat;
-      const why = (err as Error).message;
-      if (!this.heartbeatFailing) {
-        this.heartbeatFailing = true;
-        this.warnedOverdue = false;
-        this.broker.logger.warn(
-          `Heartbeat of ${this.queueName} failed (${why}); after ${this.broker.heartbeatTimeout} ms without one, other workers may run this worker's ${this.outstanding.size} in-flight message(s) again.`,
-        );
-      } else if (!this.warnedOverdue && silent >= this.broker.heartbeatTimeout) {
-        this.warnedOverdue = true;
-        this.broker.logger.warn(
-          `No heartbeat of ${this.queueName} for ${silent} ms (heartbeatTimeout ${this.broker.heartbeatTimeout} ms): other workers may now run this worker's ${this.outstanding.size} in-flight message(s) again.`,
-        );
-      } else {
-        this.broker.logger.debug({ err }, `Maintenance of ${this.queueName} failed; retrying on the next tick.`);
-      }
+    } catch {
+      // Warned about by the broker (every call is a heartbeat); retried on the next tick.
     } finally {
       this.maintaining = false;
     }

@@ -11,6 +11,7 @@ import type { Logger } from "@q/core";
 export class WakeupListener {
   private readonly listeners = new Map<string, Set<() => void>>();
   private readonly unsubscribed = new Set<string>();
+  private readonly subscribing = new Set<string>();
   private failing = false;
 
   constructor(
@@ -28,7 +29,7 @@ export class WakeupListener {
     });
     subscriber.on("ready", () => {
       this.failing = false;
-      for (const channel of this.unsubscribed) void this.subscribe(channel);
+      for (const channel of this.unsubscribed) if (!this.subscribing.has(channel)) void this.subscribe(channel);
     });
   }
 
@@ -62,6 +63,7 @@ export class WakeupListener {
 
   private async subscribe(channel: string): Promise<void> {
     this.unsubscribed.add(channel);
+    this.subscribing.add(channel);
     try {
       await this.subscriber.subscribe(channel);
       this.unsubscribed.delete(channel);
@@ -69,6 +71,8 @@ export class WakeupListener {
       if (this.listeners.has(channel)) {
         this.logger.warn(`Could not subscribe to ${channel}: ${(error as Error).message}; idle workers poll, and it is retried when the connection is next ready.`);
       }
+    } finally {
+      this.subscribing.delete(channel);
     }
   }
 }

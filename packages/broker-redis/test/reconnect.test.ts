@@ -197,6 +197,106 @@ describe("a consumer replaced after an error", () => {
 });
 
 describe("while the server is down", () => {
+  it("a send rejected while Redis is down says it was not written (written: 'no'), and is not written when Redis returns", async () => {
+    const namespace = freshNamespace();
+    const k = keysOf(namespace, "rc");
+    const broker = serverBroker({ namespace, operationTimeout: 600 });
+    const tick = actor(function tick(_n: number) {}, { broker, queueName: "rc" });
+    await tick.send(0);
+    await admin.del(k.queue, k.msgs);
+    await server.stop();
+    await waitFor("the broker to see the server gone", () => !broker.connected);
+
+    const errors = await Promise.all([1, 2, 3].map((n) => tick.send(n).then(() => undefined, (e: unknown) => e)));
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(ConnectionClosed);
+      expect((error as ConnectionClosed).written).toBe("no");
+      expect((error as Error).message).toMatch(/^Redis was unreachable for 600 ms; enqueue on rc was not sent\./);
+    }
+    await server.start();
+    admin.disconnect();
+    admin = server.client();
+    await waitFor("the broker to reconnect", () => tick.send(4).then(() => true, () => false), { timeout: 10_000 });
+    await sleep(300);
+    expect(await admin.llen(k.queue)).toBe(1); // only n=4
+    expect(await admin.hlen(k.msgs)).toBe(1);
+  });
+
+  it("a send on the wire when Redis stops answering fails after operationTimeout with written: 'maybe', and did run", async () => {
+    const namespace = freshNamespace();
+    const k = keysOf(namespace, "rc");
+    const broker = serverBroker({ namespace, operationTimeout: 400 });
+    const tick = actor(function tick(_n: number) {}, { broker, queueName: "rc" });
+    await tick.send(0);
+    await admin.call("CLIENT", "PAUSE", "1000", "WRITE");
+    const error = await tick.send(1).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionClosed);
+    expect((error as ConnectionClosed).written).toBe("maybe");
+    await waitFor("the paused call to run", async () => (await admin.llen(k.queue)) === 2, { timeout: 5000 });
+  });
+
+  it("a producer sending at full speed into a stopped Redis for 60 s stays within its offlineQueueBytes: the rest fail at once, and every send that resolved is in Redis exactly once", async () => {
+    const v8 = await import("node:v8");
+    const vm = await import("node:vm");
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    const heap = () => {
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const namespace = freshNamespace();
+    const k = keysOf(namespace, "rc");
+    const LIMIT = 8 * 1024 * 1024;
+    // Sends wait up to operationTimeout; 45 s leaves the last ones still waiting when Redis returns.
+    const broker = serverBroker({ namespace, offlineQueueBytes: LIMIT, operationTimeout: 45_000 });
+    const tick = actor(function tick(_n: number) {}, { broker, queueName: "rc" });
+    await tick.send(-1);
+    await admin.del(k.queue, k.msgs);
+    await server.stop();
+    await waitFor("the broker to see the server gone", () => !broker.connected);
+
+    const before = heap();
+    let sent = 0;
+    let resolved = 0;
+    let notWritten = 0;
+    const other: unknown[] = [];
+    let peak = 0;
+    const pending = new Set<Promise<unknown>>();
+    const until = Date.now() + 60_000;
+    let lastSample = 0;
+    while (Date.now() < until) {
+      for (let i = 0; i < 200; i++) {
+        const p: Promise<unknown> = tick.send(sent++).then(
+          () => resolved++,
+          (e: unknown) => (e instanceof ConnectionClosed && e.written === "no" ? notWritten++ : other.push(e)),
+        );
+        pending.add(p);
+        void p.finally(() => pending.delete(p));
+      }
+      await new Promise((r) => setImmediate(r));
+      if (Date.now() - lastSample > 2000) {
+        lastSample = Date.now();
+        peak = Math.max(peak, heap() - before);
+      }
+    }
+    peak = Math.max(peak, heap() - before);
+    await server.start();
+    admin.disconnect();
+    admin = server.client();
+    await Promise.all(pending);
+
+    console.log(`outage run: ${sent} sends in 60 s, ${notWritten} failed at once, ${resolved} waited and were written; heap growth peak ${(peak / 2 ** 20).toFixed(1)} MiB (bound ${LIMIT / 2 ** 20} MiB)`);
+    expect(other).toEqual([]);
+    expect(resolved + notWritten).toBe(sent);
+    expect(resolved).toBeGreaterThan(0); // those waiting when Redis came back
+    expect(notWritten).toBeGreaterThan(sent / 2);
+    expect(await admin.llen(k.queue)).toBe(resolved);
+    expect(await admin.hlen(k.msgs)).toBe(resolved);
+    // The gate counts a waiting send as its bytes plus 4 KiB (about what one costs); the
+    // heap also holds this test's own promises and the errors of the latest batches.
+    expect(peak).toBeLessThan(3 * LIMIT);
+  }, 120_000);
+
   it("a send fails with ConnectionClosed after operationTimeout", async () => {
     const broker = serverBroker({ operationTimeout: 500 });
     const tick = actor(function tick() {}, { broker, queueName: "rc" });

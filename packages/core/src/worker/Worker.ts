@@ -50,7 +50,8 @@ interface WorkItem {
 
 /** Upper bound for requeueing and closing consumers once a stop's timeout is spent. */
 const CLOSE_GRACE_MS = 5_000;
-const ACK_RETRY_MS = 5_000;
+const ACK_RETRY_FIRST_MS = 250;
+const ACK_RETRY_MAX_MS = 5_000;
 
 /**
  * Processes messages: one consumer per declared queue and delay queue, `concurrency`
@@ -325,6 +326,10 @@ export class Worker implements ConsumerLoopHost {
     const failed = message.failed;
     const beforeSettle = this.broker.emitBefore(failed ? "beforeNack" : "beforeAck", message);
     if (beforeSettle) await beforeSettle;
+    // Retried without a limit, in its concurrency slot: while the broker is unreachable no
+    // other message could be fetched or acked either, and giving up would run it again.
+    // A stop ends the retries at its deadline (the message is then requeued).
+    let retryIn = ACK_RETRY_FIRST_MS;
     for (;;) {
       try {
         await (failed ? consumer.nack(message) : consumer.ack(message));
@@ -334,8 +339,9 @@ export class Worker implements ConsumerLoopHost {
           this.logger.error({ err: error }, `Failed to ${failed ? "nack" : "ack"} message ${message.messageId}; the broker will redeliver it.`);
           return;
         }
-        this.logger.warn(`Failed to ${failed ? "nack" : "ack"} message ${message.messageId} (connection error); retrying in ${ACK_RETRY_MS / 1000} s.`);
-        await sleep(ACK_RETRY_MS);
+        this.logger.warn(`Failed to ${failed ? "nack" : "ack"} message ${message.messageId} (connection error); retrying in ${(retryIn / 1000).toFixed(2)} s.`);
+        await sleep(retryIn);
+        retryIn = Math.min(2 * retryIn, ACK_RETRY_MAX_MS);
       }
     }
     const afterSettle = this.broker.emitAfter(failed ? "afterNack" : "afterAck", message);
