@@ -1,6 +1,8 @@
 import type { Broker } from "../broker/Broker";
+import { assertJsonSafe } from "../encoding/assertJsonSafe";
 import { errorTypeName } from "../errors/errorTypeName";
 import { childLogger } from "../logging/childLogger";
+import { Message } from "../message/Message";
 import type { MessageProxy } from "../message/MessageProxy";
 import { readOption } from "../options/readOption";
 import { Middleware, type ProcessOutcome } from "./Middleware";
@@ -32,7 +34,11 @@ export class Callbacks extends Middleware {
       return;
     }
     const payload = failed ? { type: errorTypeName(exception), message: errorMessage(exception) } : (result ?? null);
-    await broker.enqueue(callback.messageWithOptions({ args: [message.toDict(), payload] } as never));
+    // The result is the actor's value and is checked as a send checks it; the message dict
+    // came off the wire, and may hold what only Python writes (NaN, Infinity): the encoder
+    // writes those back as Python's tokens.
+    assertJsonSafe(payload, "result");
+    await broker.enqueue(new Message({ queueName: callback.queueName, actorName: callback.actorName, args: [message.toDict(), payload] }));
   }
 }
 

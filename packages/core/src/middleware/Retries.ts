@@ -3,6 +3,7 @@ import { isExpectedError } from "../actor/isExpectedError";
 import type { Broker } from "../broker/Broker";
 import { Retry } from "../errors/Retry";
 import { childLogger } from "../logging/childLogger";
+import { Message } from "../message/Message";
 import type { MessageProxy } from "../message/MessageProxy";
 import { readOption } from "../options/readOption";
 import { Middleware, type ProcessOutcome } from "./Middleware";
@@ -115,7 +116,9 @@ export class Retries extends Middleware {
       this.logger(broker).error(`onRetryExhausted names ${JSON.stringify(target)}, which is not a declared actor.`);
       return;
     }
-    await broker.enqueue(actor.messageWithOptions({ args: [message.toDict(), info] } as never));
+    // Not messageWithOptions, which checks arguments as a TypeScript send does: the dict
+    // came off the wire and may hold Python's NaN or Infinity, which the encoder writes back.
+    await broker.enqueue(new Message({ queueName: actor.queueName, actorName: actor.actorName, args: [message.toDict(), info] }));
   }
 
   private logger(broker: Broker) {
