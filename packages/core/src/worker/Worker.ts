@@ -183,7 +183,9 @@ export class Worker implements ConsumerLoopHost {
   submit(message: MessageProxy, consumer: Consumer): void {
     const actor = this.broker.actors.get(message.actorName);
     if (!actor) {
-      this.logger.error(`Received message for undefined actor '${message.actorName}'. Moving it to the DLQ.`);
+      this.logger.error(
+        `Received message ${message.messageId} on ${message.deliveryQueue} for undefined actor '${message.actorName}'. Moving it to the DLQ.`,
+      );
       message.fail();
       message.stuffException(new ActorNotFound(`Actor ${message.actorName} not found.`));
       this.track(message, this.settle({ message, actor: undefined as never, consumer }));
