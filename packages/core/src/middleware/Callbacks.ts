@@ -4,7 +4,7 @@ import { errorTypeName } from "../errors/errorTypeName";
 import { childLogger } from "../logging/childLogger";
 import { Message } from "../message/Message";
 import type { MessageProxy } from "../message/MessageProxy";
-import { readOption } from "../options/readOption";
+import { messageOption } from "../options/messageOption";
 import { Middleware, type ProcessOutcome } from "./Middleware";
 
 /**
@@ -22,7 +22,8 @@ export class Callbacks extends Middleware {
   // Synchronous when there is nothing to send: most messages have no callback.
   override afterProcessMessage(broker: Broker, message: MessageProxy, outcome: ProcessOutcome): void | Promise<void> {
     const actor = broker.actors.get(message.actorName);
-    const target = readOption<string | null>(message.options, actor, outcome.exception !== undefined ? "onFailure" : "onSuccess", null);
+    const name = outcome.exception !== undefined ? "onFailure" : "onSuccess";
+    const target = messageOption<string | null>(broker, "q.middleware.callbacks.Callbacks", message, actor, name, null);
     if (target) return this.send(broker, target, message, outcome);
   }
 
