@@ -270,7 +270,8 @@ export class RabbitmqConsumer implements Consumer {
       }
       if (this.isDelayQueue) {
         const eta = message.options.eta;
-        if (typeof eta === "number" && eta - Date.now() > this.host.maxDelayHold) {
+        // A non-finite eta is invalid: the worker warns and runs it now, so it is never bucketed.
+        if (typeof eta === "number" && Number.isFinite(eta) && eta - Date.now() > this.host.maxDelayHold) {
           this.moveToBucket(delivery, message, eta);
           continue;
         }

@@ -1,6 +1,7 @@
 import type { Actor } from "./actor/Actor";
 import type { ActorOptions } from "./actor/ActorOptions";
 import type { SendOptions } from "./actor/SendOptions";
+import { parameterRange } from "./actor/parameterRange";
 import type { Broker } from "./broker/Broker";
 import { getBroker } from "./broker/globalBroker";
 import { QUEUE_NAME_PATTERN } from "./broker/queueNames";
@@ -113,9 +114,15 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
   const acceptKwargs = options.acceptKwargs === true;
   const logger = broker.rootLogger.child({ name: `${queueName}.${actorName}` });
 
+  const arity = Object.freeze(parameterRange(fn));
+  // Where the kwargs object goes: the last parameter, as the worker places it.
+  const kwargsAt = acceptKwargs && arity.max !== Infinity ? Math.max(arity.max - 1, 0) : 0;
+
   const inline = function (this: unknown, ...args: unknown[]) {
     logger.debug(`Received args=${safeStringify(args)} kwargs={}.`);
-    return acceptKwargs ? fn(...args, {}) : fn(...args);
+    if (!acceptKwargs) return fn(...args);
+    while (args.length < kwargsAt) args.push(undefined);
+    return fn(...args, {});
   };
 
   const messageWithOptions = (send: SendOptions<any[], any>): Message => {
@@ -174,6 +181,7 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
     options: { value: Object.freeze(middlewareOptions), enumerable: true },
     acceptKwargs: { value: acceptKwargs, enumerable: true },
     fn: { value: fn },
+    arity: { value: arity },
     logger: { value: logger },
     message: { value: (...args: unknown[]) => plainMessage(args) },
     messageWithOptions: { value: (send: SendOptions<any[], any>) => messageWithOptions(send) },

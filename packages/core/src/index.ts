@@ -6,6 +6,7 @@ export { actor } from "./actor";
 export type { Actor } from "./actor/Actor";
 export type { ActorOptions, ErrorClass } from "./actor/ActorOptions";
 export type { SendOptions } from "./actor/SendOptions";
+export type { ParameterRange } from "./actor/parameterRange";
 
 export { Broker, type BrokerOptions, type JoinOptions } from "./broker/Broker";
 export type { Consumer, ConsumeOptions } from "./broker/Consumer";

@@ -42,17 +42,17 @@ test("a failure is logged with its stack, then each retry, then the final give-u
   expect(find(WARN, "Retries exceeded for message").map((l) => l.msg)).toEqual([`Retries exceeded for message '${sent.messageId}'.`]);
 });
 
-test("a message for an undefined actor is logged as it is dead-lettered", async () => {
+test("a message for an undefined actor is logged, with its id and queue, as it is dead-lettered", async () => {
   const { broker, find } = capturingBroker();
   broker.declareQueue("default");
   await startWorker(broker);
 
-  await broker.enqueue(new Message({ queueName: "default", actorName: "ghost" }));
+  const sent = await broker.enqueue(new Message({ queueName: "default", actorName: "ghost" }));
   await broker.join("default", { timeout: 5000, failFast: false });
 
-  const lines = find(ERROR, "Received message for undefined actor");
-  expect(lines).toHaveLength(1);
-  expect(lines[0]!.msg).toMatch(/^Received message for undefined actor .*ghost.*\. Moving it to the DLQ\.$/);
+  const lines = find(ERROR, "for undefined actor");
+  expect(lines.map((l) => l.msg)).toEqual([`Received message ${sent.messageId} on default for undefined actor 'ghost'. Moving it to the DLQ.`]);
+  expect(broker.deadLetters.map((m) => m.messageId)).toEqual([sent.messageId]);
 });
 
 test("an invalid eta is logged as a warning", async () => {

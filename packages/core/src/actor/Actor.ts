@@ -2,6 +2,7 @@ import type { Broker } from "../broker/Broker";
 import type { Logger } from "../logging/Logger";
 import type { Message } from "../message/Message";
 import type { ActorOptions } from "./ActorOptions";
+import type { ParameterRange } from "./parameterRange";
 import type { SendOptions } from "./SendOptions";
 
 /**
@@ -26,6 +27,13 @@ export interface Actor<Args extends unknown[], R, Kwargs = never> {
   readonly acceptKwargs: boolean;
   /** The function itself. */
   readonly fn: (...args: any[]) => unknown;
+  /**
+   * How many arguments `fn` takes (kwargs parameter included), read once from its
+   * parameter list at declaration; `max` is `Infinity` when there is no upper bound
+   * (a rest parameter, `arguments`, a bound function). The worker fails a message
+   * whose argument count does not fit.
+   */
+  readonly arity: ParameterRange;
   /** The actor's logger (named `<queue>.<actor>`). */
   readonly logger: Logger;
   /** Enqueues a message with these arguments; resolves to the message as enqueued. */

@@ -51,6 +51,18 @@ describe("JSONEncoder.encode", () => {
     expect(text([0, -1, 1.5, 1e21, 1e-7, 2 ** 53])).toBe("[0,-1,1.5,1e+21,1e-7,9007199254740992]");
   });
 
+  it("writes NaN, Infinity and -Infinity as Python's json.dumps does, not as null", () => {
+    expect(text({ args: [NaN, Infinity, -Infinity, null], options: { time_limit: Infinity } })).toBe(
+      '{"args":[NaN,Infinity,-Infinity,null],"options":{"time_limit":Infinity}}',
+    );
+    expect(encoder.encodeText([NaN, "é"])).toBe(String.raw`[NaN,"\u00e9"]`);
+  });
+
+  it("writes back exactly the Python bytes it read", () => {
+    const python = String.raw`{"args":[NaN,Infinity,-Infinity,"\u00e9",1.5,null],"options":{"time_limit":Infinity}}`;
+    expect(text(encoder.decode(Buffer.from(python)))).toBe(python);
+  });
+
   it("throws on a value JSON cannot encode at all", () => {
     expect(() => encoder.encode(undefined)).toThrow(TypeError);
     expect(() => encoder.encode(() => 1)).toThrow(TypeError);

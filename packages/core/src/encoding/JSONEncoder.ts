@@ -1,5 +1,6 @@
 import type { Encoder } from "./Encoder";
 import { parsePythonJson } from "./parsePythonJson";
+import { stringifyPython } from "./stringifyPython";
 
 const NON_ASCII = /[\u007f-\uffff]/g;
 
@@ -9,8 +10,9 @@ function escapeNonAscii(char: string): string {
 
 /**
  * The default encoder. Writes compact UTF-8 JSON with every non-ASCII character
- * escaped as `\uXXXX`, the bytes Python's `json.dumps` writes (Dramatiq's format);
- * reads standard JSON plus the `NaN`/`Infinity` tokens Python may write.
+ * escaped as `\uXXXX`, the bytes Python's `json.dumps` writes (Dramatiq's format).
+ * Reads standard JSON plus the `NaN`/`Infinity`/`-Infinity` tokens Python writes, and
+ * writes such values back as those tokens (not `null`, as `JSON.stringify` would).
  *
  * @example
  * new JSONEncoder().encode({ s: "é" }).toString() // '{"s":"\\u00e9"}'
@@ -22,7 +24,7 @@ export class JSONEncoder implements Encoder {
 
   /** The encoded text; pure ASCII, so its UTF-8 and Latin-1 bytes are the same. */
   encodeText(data: unknown): string {
-    const text = JSON.stringify(data);
+    const text = stringifyPython(data);
     if (text === undefined) throw new TypeError("value is not JSON-encodable");
     // Python's ensure_ascii escapes everything outside space..tilde, DEL included.
     return text.replace(NON_ASCII, escapeNonAscii);

@@ -1,7 +1,9 @@
 import { QError } from "./QError";
 
 /**
- * A message's arguments do not fit its actor, e.g. keyword arguments from a Python
- * producer sent to an actor declared without `acceptKwargs`. Never retried: it is dead-lettered.
+ * A message's arguments do not fit its actor. Keyword arguments from a Python producer
+ * sent to an actor declared without `acceptKwargs` are dead-lettered at once, never
+ * retried. Too many or too few positional arguments fail the attempt, which is retried
+ * per the retry policy and then dead-lettered, as Dramatiq handles Python's TypeError.
  */
 export class ArgumentError extends QError {}

@@ -163,6 +163,20 @@ describe("Message.decode", () => {
     expect(m.kwargs.k).toBe(-Infinity);
   });
 
+  it("re-encodes a Python message's NaN, Infinity and -Infinity as Python's tokens, also in a copy", () => {
+    const text =
+      '{"queue_name":"default.DQ","actor_name":"f","args":[NaN,Infinity,-Infinity,null],' +
+      '"kwargs":{"k":-Infinity},"options":{"time_limit":Infinity,"eta":5},"message_id":"m","message_timestamp":1}';
+    const m = Message.decode(Buffer.from(text));
+    expect(m.encode().toString()).toBe(text);
+    expect(m.encodeText()).toBe(text);
+    const moved = m.copy({ queueName: "default", replaceOptions: { time_limit: m.options.time_limit, retries: 1 } });
+    expect(moved.encode().toString()).toBe(
+      '{"queue_name":"default","actor_name":"f","args":[NaN,Infinity,-Infinity,null],' +
+        '"kwargs":{"k":-Infinity},"options":{"time_limit":Infinity,"retries":1},"message_id":"m","message_timestamp":1}',
+    );
+  });
+
   it("leaves the words NaN and Infinity inside strings as strings", () => {
     const onlyStrings = Message.decode(wire({ args: ["NaN", "Infinity", "-Infinity"] }));
     expect(onlyStrings.args).toEqual(["NaN", "Infinity", "-Infinity"]);

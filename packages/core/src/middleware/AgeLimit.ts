@@ -2,8 +2,10 @@ import type { Broker } from "../broker/Broker";
 import { SkipMessage } from "../errors/SkipMessage";
 import { childLogger } from "../logging/childLogger";
 import type { MessageProxy } from "../message/MessageProxy";
-import { readOption } from "../options/readOption";
+import { messageOption } from "../options/messageOption";
 import { Middleware } from "./Middleware";
+
+const LOGGER = "q.middleware.age_limit.AgeLimit";
 
 /**
  * Dead-letters messages older than `maxAge` ms (counted from the message's creation,
@@ -26,10 +28,10 @@ export class AgeLimit extends Middleware {
 
   override beforeProcessMessage(broker: Broker, message: MessageProxy): void {
     const actor = broker.actors.get(message.actorName);
-    const maxAge = readOption<number | null | undefined>(message.options, actor, "maxAge", this.options.maxAge);
+    const maxAge = messageOption<number | null | undefined>(broker, LOGGER, message, actor, "maxAge", this.options.maxAge);
     if (!maxAge) return;
     if (Date.now() - message.messageTimestamp >= maxAge) {
-      childLogger(broker, "q.middleware.age_limit.AgeLimit").warn(`Message '${message.messageId}' has exceeded its age limit.`);
+      childLogger(broker, LOGGER).warn(`Message '${message.messageId}' has exceeded its age limit.`);
       message.fail();
       throw new SkipMessage("Message age limit exceeded");
     }

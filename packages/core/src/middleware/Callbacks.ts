@@ -1,8 +1,10 @@
 import type { Broker } from "../broker/Broker";
+import { assertJsonSafe } from "../encoding/assertJsonSafe";
 import { errorTypeName } from "../errors/errorTypeName";
 import { childLogger } from "../logging/childLogger";
+import { Message } from "../message/Message";
 import type { MessageProxy } from "../message/MessageProxy";
-import { readOption } from "../options/readOption";
+import { messageOption } from "../options/messageOption";
 import { Middleware, type ProcessOutcome } from "./Middleware";
 
 /**
@@ -20,7 +22,8 @@ export class Callbacks extends Middleware {
   // Synchronous when there is nothing to send: most messages have no callback.
   override afterProcessMessage(broker: Broker, message: MessageProxy, outcome: ProcessOutcome): void | Promise<void> {
     const actor = broker.actors.get(message.actorName);
-    const target = readOption<string | null>(message.options, actor, outcome.exception !== undefined ? "onFailure" : "onSuccess", null);
+    const name = outcome.exception !== undefined ? "onFailure" : "onSuccess";
+    const target = messageOption<string | null>(broker, "q.middleware.callbacks.Callbacks", message, actor, name, null);
     if (target) return this.send(broker, target, message, outcome);
   }
 
@@ -32,7 +35,11 @@ export class Callbacks extends Middleware {
       return;
     }
     const payload = failed ? { type: errorTypeName(exception), message: errorMessage(exception) } : (result ?? null);
-    await broker.enqueue(callback.messageWithOptions({ args: [message.toDict(), payload] } as never));
+    // The result is the actor's value and is checked as a send checks it; the message dict
+    // came off the wire, and may hold what only Python writes (NaN, Infinity): the encoder
+    // writes those back as Python's tokens.
+    assertJsonSafe(payload, "result");
+    await broker.enqueue(new Message({ queueName: callback.queueName, actorName: callback.actorName, args: [message.toDict(), payload] }));
   }
 }
 

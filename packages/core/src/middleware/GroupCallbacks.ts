@@ -1,9 +1,12 @@
 import type { Broker } from "../broker/Broker";
 import { Message } from "../message/Message";
 import type { MessageProxy } from "../message/MessageProxy";
+import { warnInvalid } from "../options/messageOption";
 import { Barrier } from "../ratelimits/Barrier";
 import type { RateLimiterBackend } from "../ratelimits/RateLimiterBackend";
 import { Middleware, type ProcessOutcome } from "./Middleware";
+
+const LOGGER = "q.middleware.group_callbacks.GroupCallbacks";
 
 /**
  * Fires a group's completion callbacks once every member has succeeded, counting
@@ -31,14 +34,32 @@ export class GroupCallbacks extends Middleware {
     if (exception !== undefined || message.failed) return;
     const uuid = message.options.group_completion_uuid;
     const callbacks = message.options.group_completion_callbacks;
-    if (typeof uuid !== "string" || !Array.isArray(callbacks) || callbacks.length === 0) return;
-    return this.arrive(broker, uuid, callbacks);
+    if (uuid === undefined && callbacks === undefined) return;
+    if (typeof uuid !== "string") {
+      if (callbacks !== undefined) warnInvalid(broker, LOGGER, message, "group_completion_uuid", uuid, "expected a string; the group's completion callbacks are not sent");
+      return;
+    }
+    if (!Array.isArray(callbacks)) {
+      warnInvalid(broker, LOGGER, message, "group_completion_callbacks", callbacks, "expected a list of messages; no completion callbacks are sent");
+      return;
+    }
+    if (callbacks.length === 0) return;
+    return this.arrive(broker, message, uuid, callbacks);
   }
 
-  private async arrive(broker: Broker, uuid: string, callbacks: unknown[]): Promise<void> {
+  private async arrive(broker: Broker, message: MessageProxy, uuid: string, callbacks: unknown[]): Promise<void> {
+    // Read the callbacks first: one that is not a message is left out, the others still go.
+    const messages: Message[] = [];
+    for (const [i, callback] of callbacks.entries()) {
+      try {
+        messages.push(Message.fromDict(callback));
+      } catch (error) {
+        warnInvalid(broker, LOGGER, message, `group_completion_callbacks[${i}]`, callback, `${(error as Error).message}; that callback is not sent`);
+      }
+    }
     const barrier = new Barrier(this.backend, uuid, { ttl: this.barrierTtl });
     if (await barrier.wait({ block: false })) {
-      for (const callback of callbacks) await broker.enqueue(Message.fromDict(callback));
+      for (const next of messages) await broker.enqueue(next);
     }
   }
 }

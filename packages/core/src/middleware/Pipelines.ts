@@ -1,7 +1,10 @@
 import type { Broker } from "../broker/Broker";
 import { Message } from "../message/Message";
 import type { MessageProxy } from "../message/MessageProxy";
+import { warnInvalid } from "../options/messageOption";
 import { Middleware, type ProcessOutcome } from "./Middleware";
+
+const LOGGER = "q.middleware.pipelines.Pipelines";
 
 /**
  * Runs pipelines: after a message with a `pipe_target` succeeds, enqueues the target
@@ -11,6 +14,9 @@ import { Middleware, type ProcessOutcome } from "./Middleware";
  * `pipeIgnore` is read from the next message's options, then from the *receiving*
  * actor (Dramatiq reads the finishing actor's option; @q reads the one that would
  * receive the value, which is what the option describes).
+ *
+ * A `pipe_target` that is not a message stops the chain; a `pipe_ignore` that is not a
+ * boolean or a `delay` that is not a non-negative number is ignored; each with a warning.
  *
  * @example
  * await pipeline([fetchPage.message(url), countWords.message(), store.messageWithOptions({ pipeIgnore: true })]).run();
@@ -22,15 +28,29 @@ export class Pipelines extends Middleware {
     if (exception !== undefined || message.failed) return;
     const target = message.options.pipe_target;
     if (target === undefined || target === null) return;
-    return this.next(broker, target, result);
+    return this.next(broker, message, target, result);
   }
 
-  private async next(broker: Broker, target: unknown, result: unknown): Promise<void> {
-    let next = Message.fromDict(target);
+  private async next(broker: Broker, message: MessageProxy, target: unknown, result: unknown): Promise<void> {
+    let next: Message;
+    try {
+      next = Message.fromDict(target);
+    } catch (error) {
+      warnInvalid(broker, LOGGER, message, "pipe_target", target, `${(error as Error).message}; the pipeline stops here`);
+      return;
+    }
     const receiver = broker.actors.get(next.actorName);
-    const ignore = next.options.pipe_ignore ?? receiver?.options.pipeIgnore ?? false;
-    if (!ignore) next = next.copy({ args: [...next.args, result === undefined ? null : result] });
-    const delay = next.options.delay;
+    let ignore = next.options.pipe_ignore;
+    if (ignore !== undefined && ignore !== null && typeof ignore !== "boolean") {
+      warnInvalid(broker, LOGGER, message, "pipe_target.options.pipe_ignore", ignore, "expected true, false or null; using the receiving actor's pipeIgnore");
+      ignore = undefined;
+    }
+    if (!(ignore ?? receiver?.options.pipeIgnore ?? false)) next = next.copy({ args: [...next.args, result === undefined ? null : result] });
+    let delay = next.options.delay;
+    if (delay !== undefined && delay !== null && !(typeof delay === "number" && Number.isFinite(delay) && delay >= 0)) {
+      warnInvalid(broker, LOGGER, message, "pipe_target.options.delay", delay, "expected a non-negative number of milliseconds; sending the next step now");
+      delay = undefined;
+    }
     await broker.enqueue(next, { delay: typeof delay === "number" ? delay : undefined });
   }
 }

@@ -3,11 +3,13 @@ import { isExpectedError } from "../actor/isExpectedError";
 import type { Broker } from "../broker/Broker";
 import { Retry } from "../errors/Retry";
 import { childLogger } from "../logging/childLogger";
+import { Message } from "../message/Message";
 import type { MessageProxy } from "../message/MessageProxy";
-import { readOption } from "../options/readOption";
+import { messageOption, warnInvalid } from "../options/messageOption";
 import { Middleware, type ProcessOutcome } from "./Middleware";
 import { computeBackoff } from "./computeBackoff";
 
+const LOGGER = "q.middleware.retries.Retries";
 const DEFAULT_MAX_RETRIES = 20;
 const DEFAULT_MIN_BACKOFF = 15_000;
 const DEFAULT_MAX_BACKOFF = 7 * 24 * 60 * 60 * 1000;
@@ -79,18 +81,18 @@ export class Retries extends Middleware {
       return;
     }
 
-    const retries = typeof message.options.retries === "number" ? message.options.retries : 0;
+    const retries = this.retriesSoFar(broker, message);
     message.options.retries = retries + 1;
     message.options.traceback = formatTraceback(exception);
     message.options.requeue_timestamp = Date.now();
 
-    const maxRetries = readOption<number | null>(message.options, actor, "maxRetries", this.maxRetries);
+    const maxRetries = messageOption<number | null>(broker, LOGGER, message, actor, "maxRetries", this.maxRetries);
     const retryWhen = (actor?.options.retryWhen as RetriesOptions["retryWhen"]) ?? this.retryWhen;
     const giveUp = retryWhen ? !retryWhen(retries, exception) : maxRetries !== null && retries >= maxRetries;
     if (giveUp) {
       this.logger(broker).warn(`Retries exceeded for message '${message.messageId}'.`);
       message.fail();
-      const target = readOption<string | null>(message.options, actor, "onRetryExhausted", null);
+      const target = messageOption<string | null>(broker, LOGGER, message, actor, "onRetryExhausted", null);
       if (target) {
         await this.notifyExhausted(broker, target, message, { retries, max_retries: maxRetries });
       }
@@ -101,12 +103,21 @@ export class Retries extends Middleware {
     if (exception instanceof Retry && exception.delay !== undefined) {
       delay = exception.delay;
     } else {
-      const minBackoff = readOption<number>(message.options, actor, "minBackoff", this.minBackoff);
-      const maxBackoff = Math.min(readOption<number>(message.options, actor, "maxBackoff", this.maxBackoff), DEFAULT_MAX_BACKOFF);
+      const minBackoff = messageOption<number>(broker, LOGGER, message, actor, "minBackoff", this.minBackoff);
+      const maxBackoff = Math.min(messageOption<number>(broker, LOGGER, message, actor, "maxBackoff", this.maxBackoff), DEFAULT_MAX_BACKOFF);
       delay = computeBackoff(retries, { factor: minBackoff, maxBackoff });
     }
     this.logger(broker).info(`Retrying message '${message.messageId}' in ${delay} milliseconds.`);
     await broker.enqueue(message.toMessage(), { delay });
+  }
+
+  /** The failed attempts before this one: the `retries` option, which any producer may have written. */
+  private retriesSoFar(broker: Broker, message: MessageProxy): number {
+    const retries = message.options.retries;
+    if (retries === undefined) return 0;
+    if (Number.isInteger(retries) && (retries as number) >= 0) return retries as number;
+    warnInvalid(broker, LOGGER, message, "retries", retries, "expected a non-negative integer; counting from 0");
+    return 0;
   }
 
   private async notifyExhausted(broker: Broker, target: string, message: MessageProxy, info: Record<string, unknown>): Promise<void> {
@@ -115,11 +126,13 @@ export class Retries extends Middleware {
       this.logger(broker).error(`onRetryExhausted names ${JSON.stringify(target)}, which is not a declared actor.`);
       return;
     }
-    await broker.enqueue(actor.messageWithOptions({ args: [message.toDict(), info] } as never));
+    // Not messageWithOptions, which checks arguments as a TypeScript send does: the dict
+    // came off the wire and may hold Python's NaN or Infinity, which the encoder writes back.
+    await broker.enqueue(new Message({ queueName: actor.queueName, actorName: actor.actorName, args: [message.toDict(), info] }));
   }
 
   private logger(broker: Broker) {
-    return childLogger(broker, "q.middleware.retries.Retries");
+    return childLogger(broker, LOGGER);
   }
 }
 

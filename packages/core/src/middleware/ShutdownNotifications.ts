@@ -2,7 +2,7 @@ import type { Broker } from "../broker/Broker";
 import { Shutdown } from "../errors/Shutdown";
 import { childLogger } from "../logging/childLogger";
 import type { MessageProxy } from "../message/MessageProxy";
-import { readOption } from "../options/readOption";
+import { messageOption } from "../options/messageOption";
 import { Middleware } from "./Middleware";
 
 /**
@@ -26,7 +26,8 @@ export class ShutdownNotifications extends Middleware {
 
   override beforeProcessMessage(broker: Broker, message: MessageProxy): void {
     const actor = broker.actors.get(message.actorName);
-    if (readOption(message.options, actor, "notifyShutdown", this.options.notifyShutdown ?? false)) this.running.add(message);
+    const notify = messageOption(broker, "q.middleware.shutdown.ShutdownNotifications", message, actor, "notifyShutdown", this.options.notifyShutdown ?? false);
+    if (notify) this.running.add(message);
   }
 
   override afterProcessMessage(_broker: Broker, message: MessageProxy): void {

@@ -2,9 +2,10 @@ import type { Broker } from "../broker/Broker";
 import { TimeLimitExceeded } from "../errors/TimeLimitExceeded";
 import { childLogger } from "../logging/childLogger";
 import type { MessageProxy } from "../message/MessageProxy";
-import { readOption } from "../options/readOption";
+import { messageOption } from "../options/messageOption";
 import { Middleware } from "./Middleware";
 
+const LOGGER = "q.middleware.time_limit.TimeLimit";
 const DEFAULT_TIME_LIMIT = 600_000;
 
 /**
@@ -42,7 +43,7 @@ export class TimeLimit extends Middleware {
    */
   limitFor(broker: Broker, message: MessageProxy): number | undefined {
     const actor = broker.actors.get(message.actorName);
-    const limit = readOption<number | null>(message.options, actor, "timeLimit", this.options.timeLimit ?? DEFAULT_TIME_LIMIT);
+    const limit = messageOption<number | null>(broker, LOGGER, message, actor, "timeLimit", this.options.timeLimit ?? DEFAULT_TIME_LIMIT);
     if (limit === null || typeof limit !== "number" || !Number.isFinite(limit) || limit <= 0) return undefined;
     // Timers past 2^31-1 ms would fire at once; such limits are effectively none.
     if (limit > 2 ** 31 - 1) return undefined;
@@ -54,7 +55,7 @@ export class TimeLimit extends Middleware {
     if (limit === undefined) return;
     const timer = setTimeout(() => {
       this.timers.delete(message);
-      childLogger(broker, "q.middleware.time_limit.TimeLimit").warn(
+      childLogger(broker, LOGGER).warn(
         `Time limit exceeded. Interrupting message '${message.messageId}' after ${limit} ms.`,
       );
       message.interrupt(new TimeLimitExceeded(`Message ${message.messageId} exceeded its time limit of ${limit} ms.`));

@@ -1,6 +1,7 @@
 import type { Broker } from "../broker/Broker";
 import type { Consumer } from "../broker/Consumer";
 import { qName } from "../broker/queueNames";
+import { stringifyPython } from "../encoding/stringifyPython";
 import { ConnectionError } from "../errors/ConnectionError";
 import type { Logger } from "../logging/Logger";
 import type { MessageProxy } from "../message/MessageProxy";
@@ -157,7 +158,7 @@ export class ConsumerLoop {
         delete message.options.eta;
       } else {
         if (typeof eta !== "number" || !Number.isFinite(eta)) {
-          this.logger.warn(`Invalid eta value ${JSON.stringify(eta)} for message ${message.messageId}; treating it as due now.`);
+          this.logger.warn(`Invalid eta value ${stringifyPython(eta)} for message ${message.messageId}; treating it as due now.`);
           eta = Date.now();
           message.options.eta = eta;
         }

@@ -18,6 +18,7 @@ import { Middleware } from "../middleware/Middleware";
 import { readOption } from "../options/readOption";
 import { ConsumerLoop, type ConsumerLoopHost } from "./ConsumerLoop";
 import { PriorityQueue } from "./PriorityQueue";
+import { actorArguments } from "./actorArguments";
 import { messageContext } from "./messageContext";
 import { settleWithin } from "./settleWithin";
 import { sleep } from "./sleep";
@@ -184,7 +185,9 @@ export class Worker implements ConsumerLoopHost {
   submit(message: MessageProxy, consumer: Consumer): void {
     const actor = this.broker.actors.get(message.actorName);
     if (!actor) {
-      this.logger.error(`Received message for undefined actor '${message.actorName}'. Moving it to the DLQ.`);
+      this.logger.error(
+        `Received message ${message.messageId} on ${message.deliveryQueue} for undefined actor '${message.actorName}'. Moving it to the DLQ.`,
+      );
       message.fail();
       message.stuffException(new ActorNotFound(`Actor ${message.actorName} not found.`));
       const item: WorkItem = { message, actor: undefined as never, consumer };
@@ -278,7 +281,7 @@ export class Worker implements ConsumerLoopHost {
         `${actor.actorName} got keyword arguments (${Object.keys(kwargs).join(", ")}) but takes none; declare it with { acceptKwargs: true }.`,
       );
     }
-    const args = actor.acceptKwargs ? [...message.args, { ...kwargs }] : message.args;
+    const args = actorArguments(actor, message);
     const debug = actor.logger.isLevelEnabled("debug");
     if (debug) actor.logger.debug(`Received args=${JSON.stringify(message.args)} kwargs=${JSON.stringify(kwargs)}.`);
     const started = debug ? performance.now() : 0;
@@ -314,6 +317,8 @@ export class Worker implements ConsumerLoopHost {
       this.logger.debug({ err: error }, `Failed to process message ${message} with expected exception RateLimitExceeded.`);
     } else if (isExpectedError(actor, error)) {
       this.logger.info(`Failed to process message ${message} with expected exception ${errorTypeName(error)}.`);
+    } else if (error instanceof ArgumentError) {
+      this.logger.error({ err: error }, `Failed to process message ${message} with ArgumentError: ${error.message}`);
     } else {
       this.logger.error({ err: error }, `Failed to process message ${message} with unhandled exception.`);
     }
