@@ -6,6 +6,7 @@ import type { Broker } from "./broker/Broker";
 import { getBroker } from "./broker/globalBroker";
 import { QUEUE_NAME_PATTERN } from "./broker/queueNames";
 import { assertJsonSafe } from "./encoding/assertJsonSafe";
+import { argumentCountError, positionalBounds } from "./worker/actorArguments";
 import { ActorDefinitionError } from "./errors/ActorDefinitionError";
 import { ArgumentError } from "./errors/ArgumentError";
 import { Message } from "./message/Message";
@@ -115,6 +116,13 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
   const logger = broker.rootLogger.child({ name: `${queueName}.${actorName}` });
 
   const arity = Object.freeze(parameterRange(fn));
+  // A send that the worker would fail fails here instead, where the mistake is made: in
+  // TypeScript, mostly an optional parameter (`b?: T`), which is required at run time.
+  const bounds = positionalBounds(arity, acceptKwargs);
+  const checkCount = (args: readonly unknown[]): void => {
+    const n = args.length;
+    if (n < bounds.least || n > bounds.most) throw argumentCountError(actorName, `was sent ${n}`, n, bounds);
+  };
   // Where the kwargs object goes: the last parameter, as the worker places it.
   const kwargsAt = acceptKwargs && arity.max !== Infinity ? Math.max(arity.max - 1, 0) : 0;
 
@@ -186,13 +194,19 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
     message: { value: (...args: unknown[]) => plainMessage(args) },
     messageWithOptions: { value: (send: SendOptions<any[], any>) => messageWithOptions(send) },
     // async: a bad argument rejects the returned promise rather than throwing.
-    send: { value: async (...args: unknown[]) => broker.enqueue(plainMessage(args)) },
+    send: {
+      value: async (...args: unknown[]) => {
+        checkCount(args);
+        return broker.enqueue(plainMessage(args));
+      },
+    },
     sendWithOptions: {
       value: async (send: SendOptions<any[], any>) => {
         const { delay, ...rest } = send;
         if (delay !== undefined && (typeof delay !== "number" || !Number.isFinite(delay) || delay < 0)) {
           throw new ArgumentError(`${actorName}: delay must be a non-negative number of milliseconds, got ${String(delay)}.`);
         }
+        checkCount(Array.isArray(rest.args) ? rest.args : []);
         return broker.enqueue(messageWithOptions(rest), { delay });
       },
     },

@@ -149,3 +149,30 @@ test("acceptKwargs: the kwargs object takes the last parameter's place, so defau
   greet("Gus");
   expect(ran).toEqual([["Gus", "Hello", {}]]);
 });
+
+test("a send with a count the worker would refuse rejects at once with ArgumentError and enqueues nothing (a TypeScript optional parameter is required at run time)", async () => {
+  const broker = newBroker();
+  const enqueued: string[] = [];
+  broker.addMiddleware(new (class extends Middleware {
+    override afterEnqueue(_broker: Broker, m: Message): void {
+      enqueued.push(m.actorName);
+    }
+  })());
+  const greet = actor(function greet(_name: string, _greeting?: string) {}, { broker });
+  const withDefault = actor(function withDefault(_name: string, _greeting: string | undefined = undefined) {}, { broker });
+
+  const error = await greet.send("ada").then(() => undefined, (e: unknown) => e);
+  expect(error).toBeInstanceOf(ArgumentError);
+  expect((error as Error).message).toBe(
+    "Actor 'greet' takes 2 positional arguments but was sent 1. (A TypeScript optional parameter `b?: T` is a required one at run time; give it a default, `b: T | undefined = undefined`, to make it optional.)",
+  );
+  await expect(greet.sendWithOptions({ args: ["ada"] as never })).rejects.toBeInstanceOf(ArgumentError);
+  await expect(greet.sendWithOptions({ args: ["ada", "hi", "extra"] as never })).rejects.toThrow("Actor 'greet' takes 2 positional arguments but was sent 3.");
+  expect(enqueued).toEqual([]);
+
+  await withDefault.send("ada");
+  await greet.send("ada", "hi");
+  expect(enqueued).toEqual(["withDefault", "greet"]);
+  // message() builds a prefix for pipelines (the previous result comes last): not checked.
+  expect(greet.message("ada").args).toEqual(["ada"]);
+});

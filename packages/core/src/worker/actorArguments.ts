@@ -1,4 +1,5 @@
 import type { Actor } from "../actor/Actor";
+import type { ParameterRange } from "../actor/parameterRange";
 import { ArgumentError } from "../errors/ArgumentError";
 import type { MessageProxy } from "../message/MessageProxy";
 
@@ -11,37 +12,37 @@ import type { MessageProxy } from "../message/MessageProxy";
  * for each defaulted positional parameter the message leaves out (so the defaults apply).
  */
 export function actorArguments(actor: Actor<any, any>, message: MessageProxy): readonly unknown[] {
-  const { min, max } = actor.arity;
   const args = message.args;
+  const bounds = positionalBounds(actor.arity, actor.acceptKwargs);
   const n = args.length;
-  if (!actor.acceptKwargs) {
-    if (n < min || n > max) throw mismatch(actor, message, min, max);
-    return args;
-  }
+  if (n < bounds.least || n > bounds.most) throw argumentCountError(actor.actorName, `message ${message.messageId} has ${n}`, n, bounds);
+  if (!actor.acceptKwargs) return args;
   const kwargs = { ...message.kwargs };
-  if (max === Infinity) {
-    // No parameter list to place the kwargs in: they go last, as given.
-    const least = Math.max(min - 1, 0);
-    if (n < least) throw mismatch(actor, message, least, Infinity);
-    return [...args, kwargs];
-  }
-  const positional = Math.max(max - 1, 0);
-  const least = Math.min(min, positional);
-  if (n < least || n > positional) throw mismatch(actor, message, least, positional);
+  if (bounds.most === Infinity) return [...args, kwargs]; // no parameter list to place them in: last, as given
   const call: unknown[] = [...args];
-  while (call.length < positional) call.push(undefined);
+  while (call.length < bounds.most) call.push(undefined);
   call.push(kwargs);
   return call;
 }
 
-function mismatch(actor: Actor<any, any>, message: MessageProxy, least: number, most: number): ArgumentError {
-  const n = message.args.length;
+/** How many positional arguments a message for the actor may carry. */
+export function positionalBounds(arity: ParameterRange, acceptKwargs: boolean): { least: number; most: number } {
+  if (!acceptKwargs) return { least: arity.min, most: arity.max };
+  // The kwargs object takes the last parameter.
+  if (arity.max === Infinity) return { least: Math.max(arity.min - 1, 0), most: Infinity };
+  const most = Math.max(arity.max - 1, 0);
+  return { least: Math.min(arity.min, most), most };
+}
+
+/** The ArgumentError for a call with `n` positional arguments outside `bounds`; `what` says whose call. */
+export function argumentCountError(actorName: string, what: string, n: number, bounds: { least: number; most: number }): ArgumentError {
+  const { least, most } = bounds;
   const expected = least === most ? `${least}` : most === Infinity ? `at least ${least}` : `${least} to ${most}`;
   const hint =
     n < least
       ? " (A TypeScript optional parameter `b?: T` is a required one at run time; give it a default, `b: T | undefined = undefined`, to make it optional.)"
       : "";
   return new ArgumentError(
-    `Actor '${actor.actorName}' takes ${expected} positional argument${least === 1 && (most === 1 || most === Infinity) ? "" : "s"} but message ${message.messageId} has ${n}.${hint}`,
+    `Actor '${actorName}' takes ${expected} positional argument${least === 1 && (most === 1 || most === Infinity) ? "" : "s"} but ${what}.${hint}`,
   );
 }
