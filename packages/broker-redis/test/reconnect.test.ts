@@ -200,6 +200,39 @@ describe("a consumer replaced after an error", () => {
   });
 });
 
+describe("a retry enqueued while Redis is down", () => {
+  it("is enqueued once Redis is back (the failed message is not acked away): it runs again, once, and nothing is left", async () => {
+    const namespace = freshNamespace();
+    const capture = captureLogger("info");
+    const broker = serverBroker({ namespace, operationTimeout: 500, logger: capture.logger });
+    const attempts: number[] = [];
+    const flaky = actor(
+      async function flaky(n: number) {
+        attempts.push(n);
+        if (attempts.length === 1) {
+          await server.stop(); // the retry's enqueue then fails with ConnectionClosed
+          throw new Error("first attempt fails");
+        }
+      },
+      { broker, queueName: "rc", minBackoff: 10, maxBackoff: 20 },
+    );
+    await h.worker(broker, { restartDelay: 100 });
+    await flaky.send(1);
+    await waitFor("the retry's enqueue to fail", () => capture.find(LEVEL.warn, /^Could not enqueue the retry of message '.*' \(.*\); trying again in/).length > 0, { timeout: 10_000 });
+    await sleep(1000);
+    await server.start();
+    admin.disconnect();
+    admin = server.client();
+    await waitFor("the retry to run", () => attempts.length === 2, { timeout: 15_000 });
+    await sleep(1000);
+    expect(attempts).toEqual([1, 1]);
+    await waitFor("the queue and ack sets to empty", async () => {
+      const left = await leftovers(namespace, "rc");
+      return left.listed + left.stored + left.inAckSets + left.dead === 0;
+    }, { timeout: 10_000 });
+  });
+});
+
 describe("while the server is down", () => {
   it("a send rejected while Redis is down says it was not written (written: 'no'), and is not written when Redis returns", async () => {
     const namespace = freshNamespace();

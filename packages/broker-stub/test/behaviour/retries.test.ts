@@ -1,8 +1,8 @@
 /**
  * Dramatiq tests/middleware/test_retries.py, spec 17.1 items 30–34.
  */
-import { type MessageData, Retries, Retry, actor } from "@q/core";
-import { EnqueueRecorder, capturingBroker, newBroker, startWorker, stopStartedWorkers } from "./harness";
+import { type Broker, type Message, type MessageData, Middleware, MiddlewareError, Retries, Retry, actor } from "@q/core";
+import { EnqueueRecorder, capturingBroker, newBroker, sleep, startWorker, stopStartedWorkers } from "./harness";
 
 afterEach(stopStartedWorkers);
 
@@ -279,4 +279,52 @@ test("maxRetries null retries until it works", async () => {
   await work.send();
   await broker.join(work.queueName, { timeout: 10_000 });
   expect(attempts).toBe(25);
+});
+
+/** Refuses (MiddlewareError, so the enqueue fails) the enqueues that `refuse` picks. */
+class RefuseEnqueue extends Middleware {
+  constructor(private readonly refuse: (message: Message, delay: number | undefined) => boolean) {
+    super();
+  }
+  override beforeEnqueue(_broker: Broker, message: Message, delay: number | undefined): void {
+    if (this.refuse(message, delay)) throw new MiddlewareError(`refused ${message.messageId}`);
+  }
+}
+
+test("a retry that cannot be enqueued (not a connection error) dead-letters the message instead of acking it away", async () => {
+  const { broker, find } = capturingBroker();
+  broker.addMiddleware(new RefuseEnqueue((m) => m.options.retries !== undefined));
+  let attempts = 0;
+  const work = actor(function work() {
+    attempts++;
+    throw new Error("failure");
+  }, { broker, maxRetries: 3, ...fast });
+  await startWorker(broker);
+
+  const sent = await work.send();
+  await expect(broker.join(work.queueName, { timeout: 5000 })).rejects.toThrow("failure");
+  expect(attempts).toBe(1);
+  expect(broker.deadLetters.map((m) => m.messageId)).toEqual([sent.messageId]);
+  expect(find(50, `Could not enqueue the retry of message '${sent.messageId}'; moving it to the dead letters instead.`)).toHaveLength(1);
+});
+
+test("a delayed message whose move to its queue fails for good is dead-lettered once, not retried every second", async () => {
+  const { broker, find } = capturingBroker();
+  // The send (with a delay) goes through; the move of the due message (no delay) does not.
+  broker.addMiddleware(new RefuseEnqueue((m, delay) => m.args[0] === "refused" && delay === undefined));
+  const ran: string[] = [];
+  const work = actor(function work(what: string) {
+    ran.push(what);
+  }, { broker });
+  await startWorker(broker);
+
+  const refused = await work.sendWithOptions({ args: ["refused"], delay: 50 });
+  await work.sendWithOptions({ args: ["fine"], delay: 50 });
+  await broker.join(work.queueName, { timeout: 5000 }).catch(() => undefined);
+  await sleep(1500); // a retry loop would log again every second
+
+  expect(ran).toEqual(["fine"]);
+  expect(broker.deadLetters.map((m) => m.messageId)).toEqual([refused.messageId]);
+  expect(find(50, `Could not move delayed message ${refused.messageId} to default; moving it to the dead letters.`)).toHaveLength(1);
+  expect(find(50, `Failed to move delayed message ${refused.messageId}`)).toHaveLength(0);
 });

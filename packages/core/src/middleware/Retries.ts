@@ -1,6 +1,7 @@
 import type { Actor } from "../actor/Actor";
 import { isExpectedError } from "../actor/isExpectedError";
 import type { Broker } from "../broker/Broker";
+import { ConnectionError } from "../errors/ConnectionError";
 import { Retry } from "../errors/Retry";
 import { childLogger } from "../logging/childLogger";
 import { Message } from "../message/Message";
@@ -108,7 +109,34 @@ export class Retries extends Middleware {
       delay = computeBackoff(retries, { factor: minBackoff, maxBackoff });
     }
     this.logger(broker).info(`Retrying message '${message.messageId}' in ${delay} milliseconds.`);
-    await broker.enqueue(message.toMessage(), { delay });
+    await this.enqueueRetry(broker, message, delay);
+  }
+
+  /**
+   * The message is acked once this returns, so the retry must be on the broker by then, or
+   * the message is lost. A connection error is retried (as the worker retries acks) until
+   * it goes through or the worker abandons the message at a stop (it is then requeued, not
+   * acked). Any other failure cannot heal by waiting: the message is dead-lettered instead.
+   */
+  private async enqueueRetry(broker: Broker, message: MessageProxy, delay: number): Promise<void> {
+    let wait = 250;
+    for (;;) {
+      try {
+        await broker.enqueue(message.toMessage(), { delay });
+        return;
+      } catch (error) {
+        if (!(error instanceof ConnectionError)) {
+          this.logger(broker).error({ err: error }, `Could not enqueue the retry of message '${message.messageId}'; moving it to the dead letters instead.`);
+          message.fail();
+          return;
+        }
+        if (message.interrupted) return;
+        this.logger(broker).warn(`Could not enqueue the retry of message '${message.messageId}' (${error.message}); trying again in ${(wait / 1000).toFixed(2)} s.`);
+        await new Promise((resolve) => setTimeout(resolve, wait));
+        if (message.interrupted) return;
+        wait = Math.min(2 * wait, 5000);
+      }
+    }
   }
 
   /** The failed attempts before this one: the `retries` option, which any producer may have written. */

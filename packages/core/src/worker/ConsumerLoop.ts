@@ -192,6 +192,12 @@ export class ConsumerLoop {
       try {
         await this.host.broker.enqueue(message.message.copy({ queueName: qName(message.queueName), replaceOptions: options }));
       } catch (err) {
+        if (!(err instanceof ConnectionError)) {
+          // Waiting cannot fix it (e.g. a priority this broker refuses): dead-letter, never loop.
+          this.logger.error({ err }, `Could not move delayed message ${message.messageId} to ${qName(message.queueName)}; moving it to the dead letters.`);
+          await consumer.nack(message).catch((error: unknown) => this.logger.error({ err: error }, `Could not dead-letter delayed message ${message.messageId}.`));
+          continue;
+        }
         this.logger.error({ err }, `Failed to move delayed message ${message.messageId} to ${qName(message.queueName)}; retrying in 1 s.`);
         this.parked.push(Date.now() + 1000, message);
         break;
