@@ -369,8 +369,17 @@ describe("actor.sendWithOptions", () => {
 
   it("skips options given as undefined and keeps null", async () => {
     const f = actor(function f() {}, { broker });
-    const sent = await f.sendWithOptions({ maxRetries: undefined, timeLimit: null });
-    expect(sent.options).toEqual({ time_limit: null });
+    const sent = await f.sendWithOptions({ maxRetries: undefined, maxAge: null });
+    expect(sent.options).toEqual({ max_age: null });
+  });
+
+  it("writes 'no time limit' (timeLimit null or Infinity) as Python's Infinity, which a Python worker also reads as no limit (null would mean its default, 10 minutes)", async () => {
+    const f = actor(function f() {}, { broker });
+    for (const timeLimit of [null, Infinity]) {
+      const sent = await f.sendWithOptions({ timeLimit });
+      expect(sent.options).toEqual({ time_limit: Infinity });
+      expect(sent.encode().toString()).toContain('"options":{"time_limit":Infinity}');
+    }
   });
 
   it("turns an actor given as onSuccess or onFailure into its name", async () => {

@@ -161,7 +161,12 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
         const problems = m.validateActorOptions?.(rest) ?? [];
         if (problems.length) throw new ArgumentError(`${actorName}: ${problems.join("; ")}.`);
       }
+      // "No time limit" travels as Infinity (written as Python's token): a Python worker reads
+      // a null time_limit as "the default", 10 minutes.
+      const noTimeLimit = "time_limit" in wireOptions && (wireOptions.time_limit === null || wireOptions.time_limit === Infinity);
+      if (noTimeLimit) delete wireOptions.time_limit;
       assertJsonSafe(wireOptions, "options");
+      if (noTimeLimit) wireOptions.time_limit = Infinity;
     }
     return new Message({
       queueName,
