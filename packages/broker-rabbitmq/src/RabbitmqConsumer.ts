@@ -74,6 +74,15 @@ export class RabbitmqConsumer implements Consumer {
     await settleWithin(channel.checkQueue(this.queueName), 2000);
   }
 
+  /**
+   * Connects, declares and subscribes; resolves once subscribed (or closed). Rejects with
+   * ConnectionFailed when the broker never reached any node within `connectTimeout`;
+   * after a loss it waits for the reconnection instead (bounded by `close()`).
+   */
+  async connect(): Promise<void> {
+    while (!this.subscribed && !this.closed && !this.lost) await this.start(Date.now() + this.timeout);
+  }
+
   async next(): Promise<MessageProxy | null> {
     if (this.closed) throw new ConnectionClosed(`The consumer of ${this.queueName} is closed.`);
     const deadline = Date.now() + this.timeout;
@@ -170,15 +179,17 @@ export class RabbitmqConsumer implements Consumer {
   private async trySubscribe(deadline: number): Promise<boolean> {
     let channel = this.channel;
     if (!channel) {
+      const connections = this.host.connections;
+      // A server never reached in connectTimeout is a configuration problem worth reporting (the
+      // q CLI exits 3 on it; a Worker starts a new consumer later). After a loss: keep waiting.
+      const untilNeverConnected = connections.untilNeverConnected();
+      const lastChance = untilNeverConnected <= deadline - Date.now();
       let connection: amqp.ChannelModel;
       try {
-        connection = await this.host.connections.connection(Math.max(1, deadline - Date.now()));
+        connection = await connections.connection(Math.max(1, Math.min(deadline - Date.now(), untilNeverConnected)));
       } catch (error) {
         if (!(error instanceof ConnectionFailed)) throw error;
-        // A server never reached in connectTimeout is a configuration problem worth reporting (the
-        // q CLI exits 3 on it; a Worker starts a new consumer later). After a loss: keep waiting.
-        const connections = this.host.connections;
-        if (connections.neverConnectedFor() >= connections.connectTimeout) throw error;
+        if (lastChance) throw connections.neverConnectedError();
         return false;
       }
       channel = await connection.createChannel();
