@@ -67,6 +67,7 @@ export { DecodeError } from "./errors/DecodeError";
 export { EncodeError } from "./errors/EncodeError";
 export { ActorDefinitionError } from "./errors/ActorDefinitionError";
 export { ArgumentError } from "./errors/ArgumentError";
+export { OptionError } from "./errors/OptionError";
 export { MiddlewareError } from "./errors/MiddlewareError";
 export { SkipMessage } from "./errors/SkipMessage";
 export { Interrupt } from "./errors/Interrupt";
