@@ -2,12 +2,12 @@ import {
   ArgumentError,
   Broker,
   type BrokerOptions,
+  ConfigurationError,
   ConnectionClosed,
   type ConsumeOptions,
   type Consumer,
   type JoinOptions,
   type Message,
-  OptionError,
   QueueJoinTimeout,
   TimeLimit,
   dqName,
@@ -109,22 +109,22 @@ export class RabbitmqBroker extends Broker {
     super(options);
     const heartbeat = options.heartbeat;
     if (heartbeat !== undefined && !(Number.isInteger(heartbeat) && heartbeat >= 0)) {
-      throw new OptionError(`heartbeat must be a whole number of seconds (0 turns it off), got ${shown(heartbeat)}.`);
+      throw new ConfigurationError(`heartbeat must be a whole number of seconds (0 turns it off), got ${shown(heartbeat)}.`);
     }
     this.urls = parseUrls(options.url).map((url) => withHeartbeat(url, heartbeat));
     if (options.maxPriority !== undefined && !(Number.isInteger(options.maxPriority) && options.maxPriority >= 1 && options.maxPriority <= 255)) {
-      throw new OptionError(`maxPriority must be an integer from 1 to 255, got ${shown(options.maxPriority)}.`);
+      throw new ConfigurationError(`maxPriority must be an integer from 1 to 255, got ${shown(options.maxPriority)}.`);
     }
     this.maxPriority = options.maxPriority;
     this.confirmDelivery = options.confirmDelivery ?? false;
     this.deadMessageTtl = positive(options.deadMessageTtl ?? envTtl() ?? SEVEN_DAYS, "deadMessageTtl");
     this.maxDelayHold = positive(options.maxDelayHold ?? 300_000, "maxDelayHold");
-    if (this.maxDelayHold < 1000) throw new OptionError(`maxDelayHold must be at least 1000 ms, got ${this.maxDelayHold}.`);
+    if (this.maxDelayHold < 1000) throw new ConfigurationError(`maxDelayHold must be at least 1000 ms, got ${this.maxDelayHold}.`);
     this.publishTimeout = positive(options.publishTimeout ?? 30_000, "publishTimeout");
     const connectTimeout = positive(options.connectTimeout ?? 10_000, "connectTimeout");
     const consumerTimeout = options.consumerTimeout ?? DEFAULT_CONSUMER_TIMEOUT;
     if (consumerTimeout !== Infinity && !(typeof consumerTimeout === "number" && Number.isFinite(consumerTimeout) && consumerTimeout > 0)) {
-      throw new OptionError(`consumerTimeout must be a positive number of milliseconds (Infinity when the server's is off), got ${shown(consumerTimeout)}.`);
+      throw new ConfigurationError(`consumerTimeout must be a positive number of milliseconds (Infinity when the server's is off), got ${shown(consumerTimeout)}.`);
     }
     this.consumerTimeout = consumerTimeout;
     const name = options.connectionName ?? `q-${process.pid}`;
@@ -284,7 +284,7 @@ function brokerPriority(message: Message): number | undefined {
 }
 
 function positive(value: number, name: string): number {
-  if (!(typeof value === "number" && Number.isFinite(value) && value > 0)) throw new OptionError(`${name} must be a positive number of milliseconds, got ${shown(value)}.`);
+  if (!(typeof value === "number" && Number.isFinite(value) && value > 0)) throw new ConfigurationError(`${name} must be a positive number of milliseconds, got ${shown(value)}.`);
   return value;
 }
 
@@ -292,7 +292,7 @@ function envTtl(): number | undefined {
   const raw = process.env.dramatiq_dead_message_ttl;
   if (raw === undefined || raw === "") return undefined;
   const ttl = Number(raw);
-  if (!Number.isInteger(ttl) || ttl <= 0) throw new OptionError(`dramatiq_dead_message_ttl must be a positive integer (ms), got ${JSON.stringify(raw)}.`);
+  if (!Number.isInteger(ttl) || ttl <= 0) throw new ConfigurationError(`dramatiq_dead_message_ttl must be a positive integer (ms), got ${JSON.stringify(raw)}.`);
   return ttl;
 }
 

@@ -1,4 +1,4 @@
-import { OptionError } from "@q/core";
+import { ConfigurationError } from "@q/core";
 
 /** RabbitMQ's default URL (the `guest` user only works over loopback). */
 export const DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672";
@@ -7,28 +7,28 @@ export const DEFAULT_URL = "amqp://guest:guest@127.0.0.1:5672";
  * Internal: the `url` option as a list of connection URLs, tried in order (failover):
  * a string may hold several separated by `;` (as Dramatiq accepts). Each must be
  * amqp:// or amqps://; the vhost is the URL's path (`/` when empty, `%2F` for `/`).
- * Throws OptionError, whose message never holds a password.
+ * Throws ConfigurationError, whose message never holds a password.
  */
 export function parseUrls(url: string | readonly string[] | undefined): string[] {
   if (url === undefined) return [DEFAULT_URL];
   const given = typeof url === "string" ? url.split(";") : Array.isArray(url) ? url : undefined;
-  if (!given) throw new OptionError(`url must be a string or an array of strings, got ${typeof url}.`);
+  if (!given) throw new ConfigurationError(`url must be a string or an array of strings, got ${typeof url}.`);
   const urls = given.map((u) => {
-    if (typeof u !== "string") throw new OptionError(`Every url must be a string, got ${typeof u}.`);
+    if (typeof u !== "string") throw new ConfigurationError(`Every url must be a string, got ${typeof u}.`);
     return u.trim();
   });
   const list = urls.filter((u) => u.length > 0);
-  if (list.length === 0) throw new OptionError("url must name at least one amqp:// or amqps:// URL.");
+  if (list.length === 0) throw new ConfigurationError("url must name at least one amqp:// or amqps:// URL.");
   for (const u of list) {
     // Node's error is not kept as the cause: it carries the whole URL, password included.
     if (!URL.canParse(u)) {
-      throw new OptionError(
+      throw new ConfigurationError(
         `Not a valid URL: ${redactUrl(u)} (percent-encode reserved characters in the user name and password, e.g. %40 for @, %2F for /, %3B for ;).`,
       );
     }
     const protocol = new URL(u).protocol;
     if (protocol !== "amqp:" && protocol !== "amqps:") {
-      throw new OptionError(`Expected an amqp:// or amqps:// URL, got ${redactUrl(u)}.`);
+      throw new ConfigurationError(`Expected an amqp:// or amqps:// URL, got ${redactUrl(u)}.`);
     }
   }
   return list;

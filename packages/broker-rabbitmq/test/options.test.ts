@@ -3,7 +3,7 @@
  * URL, heartbeat, bounded failures when no node answers, and option validation. Runs
  * on a dedicated node (vhosts are created there, not on the shared server).
  */
-import { ArgumentError, ConnectionError, ConnectionFailed, Message, OptionError, actor } from "@q/core";
+import { ArgumentError, ConfigurationError, ConnectionError, ConnectionFailed, Message, actor } from "@q/core";
 import { RabbitmqBroker } from "../src";
 import { useHarness } from "./harness";
 import { PythonSide } from "./pythonSide";
@@ -128,10 +128,10 @@ test("bad options are refused with clear errors", () => {
   const make = (options: ConstructorParameters<typeof RabbitmqBroker>[0]) => () => new RabbitmqBroker({ logger: silentLogger(), ...options });
   expect(make({ url: "redis://127.0.0.1" })).toThrow("Expected an amqp:// or amqps:// URL, got redis://127.0.0.1.");
   expect(make({ url: "amqp://user:secret@" })).toThrow(/Not a valid URL: amqp:\/\/user:\*\*\*@/);
-  expect(make({ url: " ; " })).toThrow(OptionError);
+  expect(make({ url: " ; " })).toThrow(ConfigurationError);
   expect(make({ maxPriority: 0 })).toThrow("maxPriority must be an integer from 1 to 255, got 0.");
-  expect(make({ maxPriority: 256 })).toThrow(OptionError);
-  expect(make({ heartbeat: -1 })).toThrow(OptionError);
+  expect(make({ maxPriority: 256 })).toThrow(ConfigurationError);
+  expect(make({ heartbeat: -1 })).toThrow(ConfigurationError);
   expect(make({ maxDelayHold: 10 })).toThrow("maxDelayHold must be at least 1000 ms, got 10.");
   expect(make({ url: "amqps://guest:guest@rabbit.example:5671/prod;amqp://127.0.0.1" })).not.toThrow();
 });

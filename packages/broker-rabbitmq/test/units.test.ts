@@ -1,5 +1,5 @@
 // The pure pieces: pika-typed integers, the delay buckets, URL lists, option checks.
-import { OptionError, QError } from "@q/core";
+import { ConfigurationError, QError } from "@q/core";
 import { silentLogger } from "@q/test-support";
 import { RabbitmqBroker, type RabbitmqBrokerOptions } from "../src";
 import { BUCKET_SECONDS, bucketFor, bucketQueueName } from "../src/delayBuckets";
@@ -90,19 +90,19 @@ describe("URLs", () => {
     ["amqp://user:s3cr;et@host", "Not a valid URL: amqp://user:*** (percent-encode"],
     ["rabbitmq://user:s3cret@host", "Expected an amqp:// or amqps:// URL, got rabbitmq://user:***@host."],
     ["amqp//user:s3cret@host", "Not a valid URL: amqp//user:***@host (percent-encode"],
-  ])("parseUrls(%j) throws an OptionError without the password", (url, message) => {
+  ])("parseUrls(%j) throws a ConfigurationError without the password", (url, message) => {
     const error = catchError(() => parseUrls(url));
-    expect(error).toBeInstanceOf(OptionError);
+    expect(error).toBeInstanceOf(ConfigurationError);
     expect(error).toBeInstanceOf(QError);
     expect((error as Error).message).toContain(message);
     expect(JSON.stringify(error, Object.getOwnPropertyNames(error))).not.toContain("s3");
     expect((error as Error).cause).toBeUndefined();
   });
 
-  test("a url that is neither a string nor a list of strings, or names no URL: OptionError", () => {
-    expectOptionError(() => parseUrls(5 as never), "url must be a string or an array of strings, got number.");
-    expectOptionError(() => parseUrls([5] as never), "Every url must be a string, got number.");
-    expectOptionError(() => parseUrls(" ; "), "url must name at least one amqp:// or amqps:// URL.");
+  test("a url that is neither a string nor a list of strings, or names no URL: ConfigurationError", () => {
+    expectConfigurationError(() => parseUrls(5 as never), "url must be a string or an array of strings, got number.");
+    expectConfigurationError(() => parseUrls([5] as never), "Every url must be a string, got number.");
+    expectConfigurationError(() => parseUrls(" ; "), "url must name at least one amqp:// or amqps:// URL.");
   });
 });
 
@@ -120,16 +120,16 @@ describe("broker options", () => {
     [{ connectTimeout: -5 }, "connectTimeout must be a positive number of milliseconds, got -5."],
     [{ consumerTimeout: 0 }, "consumerTimeout must be a positive number of milliseconds (Infinity when the server's is off), got 0."],
     [{ url: "amqp://u:s3cret@host:notaport" }, "Not a valid URL: amqp://u:***@host:notaport (percent-encode"],
-  ])("%j is refused with an OptionError: %s", (options, message) => {
+  ])("%j is refused with a ConfigurationError: %s", (options, message) => {
     const error = catchError(make(options));
-    expect(error).toBeInstanceOf(OptionError);
+    expect(error).toBeInstanceOf(ConfigurationError);
     expect((error as Error).message).toContain(message);
   });
 
-  test("a bad dramatiq_dead_message_ttl in the environment is refused with an OptionError", () => {
+  test("a bad dramatiq_dead_message_ttl in the environment is refused with a ConfigurationError", () => {
     process.env.dramatiq_dead_message_ttl = "soon";
     try {
-      expectOptionError(make({}), 'dramatiq_dead_message_ttl must be a positive integer (ms), got "soon".');
+      expectConfigurationError(make({}), 'dramatiq_dead_message_ttl must be a positive integer (ms), got "soon".');
     } finally {
       delete process.env.dramatiq_dead_message_ttl;
     }
@@ -145,8 +145,8 @@ function catchError(fn: () => unknown): unknown {
   throw new Error("expected an error");
 }
 
-function expectOptionError(fn: () => unknown, message: string): void {
+function expectConfigurationError(fn: () => unknown, message: string): void {
   const error = catchError(fn);
-  expect(error).toBeInstanceOf(OptionError);
+  expect(error).toBeInstanceOf(ConfigurationError);
   expect((error as Error).message).toBe(message);
 }

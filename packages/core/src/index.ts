@@ -50,6 +50,7 @@ export type { Logger } from "./logging/Logger";
 export { defaultLogger, setDefaultLogger } from "./logging/defaultLogger";
 
 export { QError } from "./errors/QError";
+export { ConfigurationError } from "./errors/ConfigurationError";
 export { BrokerError } from "./errors/BrokerError";
 export { ActorNotFound } from "./errors/ActorNotFound";
 export { QueueNotFound } from "./errors/QueueNotFound";
@@ -67,7 +68,6 @@ export { DecodeError } from "./errors/DecodeError";
 export { EncodeError } from "./errors/EncodeError";
 export { ActorDefinitionError } from "./errors/ActorDefinitionError";
 export { ArgumentError } from "./errors/ArgumentError";
-export { OptionError } from "./errors/OptionError";
 export { MiddlewareError } from "./errors/MiddlewareError";
 export { SkipMessage } from "./errors/SkipMessage";
 export { Interrupt } from "./errors/Interrupt";
