@@ -43,19 +43,26 @@ export class TimeLimit extends Middleware {
    */
   limitFor(broker: Broker, message: MessageProxy): number | undefined {
     const actor = broker.actors.get(message.actorName);
-    return usable(readOption<number | null>(message.options, actor, "timeLimit", this.options.timeLimit ?? DEFAULT_TIME_LIMIT));
+    const limit = readOption<number | null>(message.options, actor, "timeLimit", this.options.timeLimit ?? DEFAULT_TIME_LIMIT);
+    if (limit === null || typeof limit !== "number" || !Number.isFinite(limit) || limit <= 0) return undefined;
+    // Timers past 2^31-1 ms would fire at once; such limits are effectively none.
+    if (limit > 2 ** 31 - 1) return undefined;
+    return limit;
   }
 
   /**
    * The time limit in ms of `actor`'s messages that set none of their own (the actor's
-   * option, then this middleware's default), or undefined for none. Brokers use it to
-   * warn about limits longer than what their server allows a delivery.
+   * option, then this middleware's default), or undefined for none, as `limitFor` reads
+   * it. Brokers use it to warn about limits longer than their server allows a delivery.
    *
    * @example
    * timeLimit.limitForActor(broker.getActor("crawl")); // e.g. 600000
    */
   limitForActor(actor: Actor<any, any>): number | undefined {
-    return usable(readOption<number | null>({}, actor, "timeLimit", this.options.timeLimit ?? DEFAULT_TIME_LIMIT));
+    const own = actor.options.timeLimit;
+    const limit: unknown = own !== undefined ? own : (this.options.timeLimit ?? DEFAULT_TIME_LIMIT);
+    if (limit === null || typeof limit !== "number" || !Number.isFinite(limit) || limit <= 0 || limit > 2 ** 31 - 1) return undefined;
+    return limit;
   }
 
   override beforeProcessMessage(broker: Broker, message: MessageProxy): void {
@@ -95,12 +102,4 @@ export class TimeLimit extends Middleware {
       this.timers.delete(message);
     }
   }
-}
-
-/** A limit a timer can enforce, or undefined for none (null, Infinity, not positive). */
-function usable(limit: unknown): number | undefined {
-  if (limit === null || typeof limit !== "number" || !Number.isFinite(limit) || limit <= 0) return undefined;
-  // Timers past 2^31-1 ms would fire at once; such limits are effectively none.
-  if (limit > 2 ** 31 - 1) return undefined;
-  return limit;
 }
