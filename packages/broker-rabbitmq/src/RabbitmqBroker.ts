@@ -48,8 +48,10 @@ export interface RabbitmqBrokerOptions extends BrokerOptions {
   publishTimeout?: number;
   /**
    * Milliseconds one connection attempt may take; default 10000. Also how long consumers wait
-   * for the very first connection: a broker that never reached any node then fails its
-   * consumers' `next()` with ConnectionFailed (so `q` exits 3), instead of waiting forever.
+   * for the very first connection, counted from the first attempt: a broker that reached
+   * no node in that time (none answers, the login or the vhost is refused) fails its
+   * consumers' `connect()` and `next()` with ConnectionFailed (so `q` exits 3) instead
+   * of waiting forever. After a connection was lost, consumers wait for the reconnect.
    */
   connectTimeout?: number;
   /**
