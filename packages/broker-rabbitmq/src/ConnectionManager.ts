@@ -95,15 +95,22 @@ export class ConnectionManager {
     if (connection) await closeWithin(connection, 1000);
   }
 
-  /** Milliseconds one connection attempt may take. */
-  get connectTimeout(): number {
-    return this.options.connectTimeout;
+  /**
+   * Milliseconds left until `connectTimeout` has passed since the first connection
+   * attempt without any connection (the whole `connectTimeout` before the first
+   * attempt); Infinity once a connection was made: after a loss, callers keep waiting.
+   */
+  untilNeverConnected(): number {
+    if (this.connectedOnce) return Infinity;
+    if (this.firstAttemptAt === undefined) return this.options.connectTimeout;
+    return this.firstAttemptAt + this.options.connectTimeout - Date.now();
   }
 
-  /** How long this manager has been trying without ever having had a connection (0 once it had one). */
-  neverConnectedFor(): number {
-    if (this.connectedOnce || this.firstAttemptAt === undefined) return 0;
-    return Date.now() - this.firstAttemptAt;
+  /** The error for a broker that never reached any node within `connectTimeout`. */
+  neverConnectedError(): ConnectionFailed {
+    return new ConnectionFailed(`Could not connect to RabbitMQ within ${this.options.connectTimeout} ms (${this.describeFailure()}).`, {
+      cause: this.lastError,
+    });
   }
 
   private startConnecting(): void {
@@ -129,8 +136,9 @@ export class ConnectionManager {
             clientProperties: { connection_name: this.options.name },
           });
         } catch (error) {
-          this.lastError = error;
-          this.warnThrottled(`Could not connect to RabbitMQ at ${redactUrl(urls[index]!)}: ${(error as Error).message}`);
+          const why = explainConnectFailure(error, urls[index]!);
+          this.lastError = why;
+          this.warnThrottled(`Could not connect to RabbitMQ at ${redactUrl(urls[index]!)}: ${why.message}`);
           continue;
         }
         if (this.closed) {
@@ -202,4 +210,27 @@ export class ConnectionManager {
 /** Closes a connection, giving up (and dropping the socket) after `ms`. */
 async function closeWithin(connection: amqp.ChannelModel, ms: number): Promise<void> {
   if (!(await settleWithin(connection.close(), ms))) (connection.connection as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+}
+
+/**
+ * amqplib's error for a failed connection attempt, with a clear message where
+ * amqplib's is not: when RabbitMQ accepts the login but refuses the vhost (it does not
+ * exist, or the user has no permission on it) amqplib only reports
+ * `Expected ConnectionOpenOk; got <ConnectionClose channel:0>`, the server's reason lost.
+ */
+function explainConnectFailure(error: unknown, url: string): Error {
+  const message = (error as { message?: unknown } | undefined)?.message;
+  if (typeof message !== "string") return new Error(String(error));
+  if (!message.startsWith("Expected ConnectionOpenOk; got <ConnectionClose")) return error as Error;
+  const { vhost, user } = vhostAndUser(url);
+  return new Error(`RabbitMQ refused access to vhost ${JSON.stringify(vhost)}: it does not exist, or user ${JSON.stringify(user)} has no permissions on it`, {
+    cause: error,
+  });
+}
+
+/** The vhost (`/` when the URL has no path) and user a connection URL names. */
+function vhostAndUser(url: string): { vhost: string; user: string } {
+  const parsed = new URL(url);
+  const path = parsed.pathname.replace(/^\//, "");
+  return { vhost: path === "" ? "/" : decodeURIComponent(path), user: decodeURIComponent(parsed.username) || "guest" };
 }

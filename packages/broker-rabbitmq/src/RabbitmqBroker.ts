@@ -2,12 +2,14 @@ import {
   ArgumentError,
   Broker,
   type BrokerOptions,
+  ConfigurationError,
   ConnectionClosed,
   type ConsumeOptions,
   type Consumer,
   type JoinOptions,
   type Message,
   QueueJoinTimeout,
+  TimeLimit,
   dqName,
   qName,
   xqName,
@@ -46,10 +48,20 @@ export interface RabbitmqBrokerOptions extends BrokerOptions {
   publishTimeout?: number;
   /**
    * Milliseconds one connection attempt may take; default 10000. Also how long consumers wait
-   * for the very first connection: a broker that never reached any node then fails its
-   * consumers' `next()` with ConnectionFailed (so `q` exits 3), instead of waiting forever.
+   * for the very first connection, counted from the first attempt: a broker that reached
+   * no node in that time (none answers, the login or the vhost is refused) fails its
+   * consumers' `connect()` and `next()` with ConnectionFailed (so `q` exits 3) instead
+   * of waiting forever. After a connection was lost, consumers wait for the reconnect.
    */
   connectTimeout?: number;
+  /**
+   * The server's `consumer_timeout` in ms, when it is not RabbitMQ's default (30 minutes);
+   * Infinity when it is turned off. Used only to warn when a worker starts consuming:
+   * an actor whose time limit is longer (or that has none) can hold a delivery past it,
+   * and then RabbitMQ closes the worker's channel and delivers every unacked message on
+   * it again. It does not change the server's setting. Default 1800000.
+   */
+  consumerTimeout?: number;
   /** Socket options for amqplib (e.g. `ca`, `cert`, `key` for amqps://). */
   socketOptions?: Record<string, unknown>;
   /** The connections' name in RabbitMQ's management UI; default `q-<pid>`. */
@@ -57,6 +69,8 @@ export interface RabbitmqBrokerOptions extends BrokerOptions {
 }
 
 const SEVEN_DAYS = 7 * 24 * 60 * 60 * 1000;
+/** RabbitMQ's default `consumer_timeout` (since 3.8.15). */
+const DEFAULT_CONSUMER_TIMEOUT = 30 * 60 * 1000;
 const BUCKET_NAME = /^(.*)\.DQ\.wait\.(\d+)$/;
 
 /**
@@ -80,6 +94,8 @@ export class RabbitmqBroker extends Broker {
   readonly deadMessageTtl: number;
   readonly maxDelayHold: number;
   readonly publishTimeout: number;
+  /** The server's `consumer_timeout` as given (only for the long-actor warning). */
+  readonly consumerTimeout: number;
   /** @internal The consumers' connection. */
   readonly connections: ConnectionManager;
   private readonly producerConnection: ConnectionManager;
@@ -87,25 +103,32 @@ export class RabbitmqBroker extends Broker {
   private readonly consumers = new Set<RabbitmqConsumer>();
   private readonly buckets = new Map<string, Set<number>>();
   private readonly queueSets = new Map<string, QueueSet>();
+  /** Actors already checked against consumerTimeout (each is warned about once). */
+  private readonly checkedActors = new Set<string>();
   private closed = false;
 
   constructor(options: RabbitmqBrokerOptions = {}) {
     super(options);
     const heartbeat = options.heartbeat;
     if (heartbeat !== undefined && !(Number.isInteger(heartbeat) && heartbeat >= 0)) {
-      throw new RangeError(`heartbeat must be a whole number of seconds (0 turns it off), got ${heartbeat}.`);
+      throw new ConfigurationError(`heartbeat must be a whole number of seconds (0 turns it off), got ${shown(heartbeat)}.`);
     }
     this.urls = parseUrls(options.url).map((url) => withHeartbeat(url, heartbeat));
     if (options.maxPriority !== undefined && !(Number.isInteger(options.maxPriority) && options.maxPriority >= 1 && options.maxPriority <= 255)) {
-      throw new RangeError(`maxPriority must be an integer from 1 to 255, got ${options.maxPriority}.`);
+      throw new ConfigurationError(`maxPriority must be an integer from 1 to 255, got ${shown(options.maxPriority)}.`);
     }
     this.maxPriority = options.maxPriority;
     this.confirmDelivery = options.confirmDelivery ?? false;
     this.deadMessageTtl = positive(options.deadMessageTtl ?? envTtl() ?? SEVEN_DAYS, "deadMessageTtl");
     this.maxDelayHold = positive(options.maxDelayHold ?? 300_000, "maxDelayHold");
-    if (this.maxDelayHold < 1000) throw new RangeError(`maxDelayHold must be at least 1000 ms, got ${this.maxDelayHold}.`);
+    if (this.maxDelayHold < 1000) throw new ConfigurationError(`maxDelayHold must be at least 1000 ms, got ${this.maxDelayHold}.`);
     this.publishTimeout = positive(options.publishTimeout ?? 30_000, "publishTimeout");
     const connectTimeout = positive(options.connectTimeout ?? 10_000, "connectTimeout");
+    const consumerTimeout = options.consumerTimeout ?? DEFAULT_CONSUMER_TIMEOUT;
+    if (consumerTimeout !== Infinity && !(typeof consumerTimeout === "number" && Number.isFinite(consumerTimeout) && consumerTimeout > 0)) {
+      throw new ConfigurationError(`consumerTimeout must be a positive number of milliseconds (Infinity when the server's is off), got ${shown(consumerTimeout)}.`);
+    }
+    this.consumerTimeout = consumerTimeout;
     const name = options.connectionName ?? `q-${process.pid}`;
     const common = { urls: this.urls, socketOptions: options.socketOptions ?? {}, connectTimeout, maxReconnectDelay: 2000 };
     this.producerConnection = new ConnectionManager({ ...common, name: `${name} (producer)`, logger: this.logger });
@@ -116,6 +139,7 @@ export class RabbitmqBroker extends Broker {
   override consume(queueName: string, options: ConsumeOptions = {}): Consumer {
     if (this.closed) throw new ConnectionClosed(`The broker is closed; cannot consume ${queueName}.`);
     if (!this.queues.has(qName(queueName))) this.declareQueue(qName(queueName));
+    this.warnAboutLongActors(qName(queueName));
     const consumer = new RabbitmqConsumer(this, queueName, options.prefetch ?? 1, options.timeout ?? 5000, () =>
       this.consumers.delete(consumer),
     );
@@ -187,6 +211,27 @@ export class RabbitmqBroker extends Broker {
     await Promise.all([this.producerConnection.close(), this.connections.close()]);
   }
 
+  /**
+   * Warns once per actor of `queue` whose time limit (or lack of one) is longer than the
+   * server's consumer_timeout: RabbitMQ would close the channel under its message.
+   */
+  private warnAboutLongActors(queue: string): void {
+    const timeLimit = this.middleware.find((m): m is TimeLimit => m instanceof TimeLimit);
+    for (const actor of this.actors.values()) {
+      if (actor.queueName !== queue || this.checkedActors.has(actor.actorName)) continue;
+      this.checkedActors.add(actor.actorName);
+      const limit = timeLimit?.limitForActor(actor) ?? Infinity;
+      if (limit <= this.consumerTimeout) continue;
+      const server = `RabbitMQ's consumer_timeout (${duration(this.consumerTimeout)}${this.consumerTimeout === DEFAULT_CONSUMER_TIMEOUT ? ", the server's default" : ""})`;
+      this.logger.warn(
+        `Actor '${actor.actorName}' ${limit === Infinity ? "has no time limit" : `has a time limit of ${duration(limit)}`}, longer than ${server}: ` +
+          "a message of it that runs that long gets its channel closed by RabbitMQ, which then delivers every unacked message " +
+          "of that channel again, the running one included. Raise consumer_timeout on the server and pass the same value " +
+          "as the broker's consumerTimeout option, or give the actor a shorter timeLimit.",
+      );
+    }
+  }
+
   /** @internal The queues declared with `queue`, with their arguments. */
   queueSet(queue: string): QueueSet {
     let set = this.queueSets.get(queue);
@@ -241,7 +286,7 @@ function brokerPriority(message: Message): number | undefined {
 }
 
 function positive(value: number, name: string): number {
-  if (!(typeof value === "number" && Number.isFinite(value) && value > 0)) throw new RangeError(`${name} must be a positive number of milliseconds, got ${value}.`);
+  if (!(typeof value === "number" && Number.isFinite(value) && value > 0)) throw new ConfigurationError(`${name} must be a positive number of milliseconds, got ${shown(value)}.`);
   return value;
 }
 
@@ -249,6 +294,17 @@ function envTtl(): number | undefined {
   const raw = process.env.dramatiq_dead_message_ttl;
   if (raw === undefined || raw === "") return undefined;
   const ttl = Number(raw);
-  if (!Number.isInteger(ttl) || ttl <= 0) throw new RangeError(`dramatiq_dead_message_ttl must be a positive integer (ms), got ${JSON.stringify(raw)}.`);
+  if (!Number.isInteger(ttl) || ttl <= 0) throw new ConfigurationError(`dramatiq_dead_message_ttl must be a positive integer (ms), got ${JSON.stringify(raw)}.`);
   return ttl;
+}
+
+/** A bad option's value as the error message shows it (a string quoted, so "5" differs from 5). */
+function shown(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
+/** Milliseconds as "1860000 ms (31 min)" or "3000 ms (3 s)". */
+function duration(ms: number): string {
+  const [value, unit] = ms >= 60_000 ? [ms / 60_000, "min"] : [ms / 1000, "s"];
+  return `${ms} ms (${Number.isInteger(value) ? value : value.toFixed(1)} ${unit})`;
 }

@@ -36,8 +36,11 @@ export class RabbitmqConsumer implements Consumer {
   private head = 0;
   private readonly outstanding = new Map<MessageProxy, number>();
   private readonly orphans = new WeakSet<MessageProxy>();
-  /** Delivery tags not acked or nacked yet, in delivery order (tags only grow on a channel). */
-  private readonly unsettled = new Set<number>();
+  /**
+   * Delivery tags not acked or nacked yet, in delivery order (tags only grow on a
+   * channel), with the message id once decoded (for log lines).
+   */
+  private readonly unsettled = new Map<number, string | undefined>();
   private acks: number[] = [];
   private flushScheduled = false;
   private readonly moves = new Set<Promise<void>>();
@@ -72,6 +75,15 @@ export class RabbitmqConsumer implements Consumer {
     const channel = this.channel;
     if (!channel || !this.subscribed) return;
     await settleWithin(channel.checkQueue(this.queueName), 2000);
+  }
+
+  /**
+   * Connects, declares and subscribes; resolves once subscribed (or closed). Rejects with
+   * ConnectionFailed when the broker never reached any node within `connectTimeout`;
+   * after a loss it waits for the reconnection instead (bounded by `close()`).
+   */
+  async connect(): Promise<void> {
+    while (!this.subscribed && !this.closed && !this.lost) await this.start(Date.now() + this.timeout);
   }
 
   async next(): Promise<MessageProxy | null> {
@@ -170,15 +182,17 @@ export class RabbitmqConsumer implements Consumer {
   private async trySubscribe(deadline: number): Promise<boolean> {
     let channel = this.channel;
     if (!channel) {
+      const connections = this.host.connections;
+      // A server never reached in connectTimeout is a configuration problem worth reporting (the
+      // q CLI exits 3 on it; a Worker starts a new consumer later). After a loss: keep waiting.
+      const untilNeverConnected = connections.untilNeverConnected();
+      const lastChance = untilNeverConnected <= deadline - Date.now();
       let connection: amqp.ChannelModel;
       try {
-        connection = await this.host.connections.connection(Math.max(1, deadline - Date.now()));
+        connection = await connections.connection(Math.max(1, Math.min(deadline - Date.now(), untilNeverConnected)));
       } catch (error) {
         if (!(error instanceof ConnectionFailed)) throw error;
-        // A server never reached in connectTimeout is a configuration problem worth reporting (the
-        // q CLI exits 3 on it; a Worker starts a new consumer later). After a loss: keep waiting.
-        const connections = this.host.connections;
-        if (connections.neverConnectedFor() >= connections.connectTimeout) throw error;
+        if (lastChance) throw connections.neverConnectedError();
         return false;
       }
       channel = await connection.createChannel();
@@ -219,13 +233,15 @@ export class RabbitmqConsumer implements Consumer {
       this.wakeup.notify();
       return;
     }
-    this.unsettled.add(delivery.fields.deliveryTag);
+    this.unsettled.set(delivery.fields.deliveryTag, undefined);
     this.buffer.push(delivery);
     this.wakeup.notify();
   }
 
   private channelClosed(channel: amqp.Channel): void {
     if (channel !== this.channel) return;
+    // Acks the worker gave that were still waiting for this turn's flush never reach RabbitMQ.
+    if (this.acks.length > 0) this.settleFailed("ack", this.acks, "the channel closed before the ack was sent");
     this.channel = undefined;
     this.subscribed = false;
     this.buffer = [];
@@ -260,6 +276,7 @@ export class RabbitmqConsumer implements Consumer {
       let message: Message;
       try {
         message = Message.decode(delivery.content);
+        if (this.unsettled.has(tag)) this.unsettled.set(tag, message.messageId);
       } catch (error) {
         this.host.logger.error(
           { err: error },
@@ -320,29 +337,55 @@ export class RabbitmqConsumer implements Consumer {
     if (tags.length === 0) return;
     this.acks = [];
     const channel = this.channel;
-    if (!channel) return; // the channel is gone: RabbitMQ redelivers these
+    if (!channel) return this.settleFailed("ack", tags, "its channel is closed");
     if (tags.length > 1) tags.sort((a, b) => a - b);
+    const ids = tags.map((tag) => this.unsettled.get(tag));
     for (const tag of tags) this.unsettled.delete(tag);
-    const oldest = this.unsettled.size ? this.unsettled.values().next().value! : Infinity;
+    const oldest = this.unsettled.size ? this.unsettled.keys().next().value! : Infinity;
     let prefix = 0;
     while (prefix < tags.length && tags[prefix]! < oldest) prefix++;
     try {
       if (prefix > 0) channel.ack(delivery(tags[prefix - 1]!), true);
       for (let i = prefix; i < tags.length; i++) channel.ack(delivery(tags[i]!), false);
     } catch (err) {
-      this.host.logger.debug({ err }, `Could not ack on the channel of ${this.queueName}; RabbitMQ redelivers.`);
+      this.settleFailed("ack", tags, (err as Error).message, err, ids);
     }
   };
 
   private reject(tag: number, requeue: boolean): void {
     const channel = this.channel;
+    const id = this.unsettled.get(tag);
     this.unsettled.delete(tag);
-    if (!channel) return;
+    // A requeue that does not reach RabbitMQ has the same outcome: the message is delivered again.
+    if (!channel) {
+      if (!requeue) this.settleFailed("dead-letter", [tag], "its channel is closed", undefined, [id]);
+      return;
+    }
     try {
       channel.nack(delivery(tag), false, requeue);
     } catch (err) {
-      this.host.logger.debug({ err }, `Could not nack on the channel of ${this.queueName}; RabbitMQ redelivers.`);
+      if (!requeue) this.settleFailed("dead-letter", [tag], (err as Error).message, err, [id]);
     }
+  }
+
+  /**
+   * Acks or dead-letters that never reached RabbitMQ: it delivers those messages again
+   * (an acked one runs twice, a dead-lettered one is retried), so it is worth a warning.
+   */
+  private settleFailed(
+    what: "ack" | "dead-letter",
+    tags: readonly number[],
+    reason: string,
+    err?: unknown,
+    ids: readonly (string | undefined)[] = tags.map((tag) => this.unsettled.get(tag)),
+  ): void {
+    const named = ids.map((id, i) => id ?? `delivery ${tags[i]}`);
+    const list = named.length > 10 ? `${named.slice(0, 10).join(", ")} and ${named.length - 10} more` : named.join(", ");
+    const messages = named.length === 1 ? `message ${list}` : `${named.length} messages (${list})`;
+    this.host.logger.warn(
+      err === undefined ? {} : { err },
+      `Could not ${what} ${messages} on the channel of ${this.queueName}: ${reason}; RabbitMQ delivers ${named.length === 1 ? "it" : "them"} again.`,
+    );
   }
 }
 

@@ -4,7 +4,7 @@
  * URL. Producers and workers reconnect by themselves, nothing is lost, and stop/close
  * stay bounded while the server is away.
  */
-import { ConnectionError, actor } from "@q/core";
+import { ConnectionError, Message, actor } from "@q/core";
 import { RabbitmqBroker } from "../src";
 import { useHarness } from "./harness";
 import { PythonSide } from "./pythonSide";
@@ -81,6 +81,30 @@ test("after rabbitmqctl close_connection, producers and workers reconnect and ca
   for (let i = 20; i < 40; i++) await send.send(i);
   await waitFor("the next 20", () => seen.size === 40, { timeout: 15_000 });
   expect(find(LEVEL.info, /Connected to RabbitMQ/).length).toBeGreaterThanOrEqual(4);
+});
+
+test.each([
+  ["an ack", "ack", "Could not ack message"],
+  ["a nack", "nack", "Could not dead-letter message"],
+] as const)("%s that cannot be sent (the connection is closing) is a warning naming the message; RabbitMQ delivers it again", async (_title, what, text) => {
+  const queue = h.queue("unsent");
+  const { logger, find } = captureLogger("debug");
+  const broker = h.broker({ logger });
+  const consumer = broker.consume(queue, { timeout: 100 });
+  await consumer.connect!();
+  await h.python.publish(queue, new Message({ queueName: queue, actorName: "x", args: [1] }).encode());
+  const message = (await consumer.next())!;
+  // A close we start ourselves: until RabbitMQ answers it, amqplib refuses to send on its channels.
+  const closing = broker.connections.live!.close();
+  await consumer[what](message);
+  await waitFor("the warning", () => find(LEVEL.warn, text).length > 0);
+  expect(find(LEVEL.warn, text).map((l) => l.msg)).toEqual([
+    `${text} ${message.messageId} on the channel of ${queue}: Connection closing; RabbitMQ delivers it again.`,
+  ]);
+  await closing;
+  // Neither the ack nor the dead-lettering happened: the message is back on its queue.
+  await waitFor("the message back on its queue", async () => (await h.python.count(queue)) === 1);
+  expect(await h.python.count(`${queue}.XQ`)).toBe(0);
 });
 
 describe("while the server is down", () => {

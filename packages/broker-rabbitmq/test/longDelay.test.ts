@@ -27,6 +27,66 @@ test("the test server closes a channel that holds a delivery past consumer_timeo
   expect(Date.now() - started).toBeLessThan(6000);
 });
 
+describe("an actor that runs longer than consumer_timeout", () => {
+  test("gets its channel closed: every unacked delivery on it is delivered again, the running one included", async () => {
+    const queue = h.queue("overrun");
+    const { logger, lines } = captureLogger("info");
+    // consumerTimeout tells @q the server's value (it only decides the boot warning).
+    const broker = h.broker({ logger, consumerTimeout: 3000 });
+    const runs: string[] = [];
+    let slowRuns = 0;
+    const job = actor(
+      async function overrun(tag: string) {
+        runs.push(tag);
+        // The first run holds its delivery past the server's 3 s (checked every second).
+        if (tag === "slow" && ++slowRuns === 1) await new Promise((resolve) => setTimeout(resolve, 7000));
+      },
+      { broker, queueName: queue },
+    );
+    await h.worker(broker, { concurrency: 1 }); // prefetch 2: "queued" waits, unacked, behind "slow"
+    await job.send("slow");
+    await waitFor("the slow message to start", () => runs.length === 1);
+    await job.send("queued");
+    await waitFor("both messages to have run after the redelivery", () => runs.length === 3, { timeout: 30_000, interval: 50 });
+    await broker.join(queue, { timeout: 10_000 });
+    expect(runs).toEqual(["slow", "slow", "queued"]);
+    const warned = lines.filter((l) => l.level >= LEVEL.warn).map((l) => l.msg);
+    expect(warned).toEqual([
+      expect.stringMatching(/^Actor 'overrun' has a time limit of 600000 ms \(10 min\), longer than RabbitMQ's consumer_timeout \(3000 ms \(3 s\)\): /),
+      expect.stringMatching(new RegExp(`^RabbitMQ closed the channel of ${queue}: .*PRECONDITION_FAILED - delivery acknowledgement on channel \\d+ timed out`)),
+      `Consumer encountered a connection error: The channel of ${queue} closed with 2 message(s) handed out; RabbitMQ delivers them again.`,
+      expect.stringMatching(/^Could not ack message [0-9a-f-]{36}: the channel it came on is closed, so RabbitMQ delivers it again\.$/),
+    ]);
+  });
+
+  test.each<[string, number | null, number | undefined, boolean]>([
+    ["31 min, with the server's default consumer_timeout: warned about", 31 * 60_000, undefined, true],
+    ["29 min, with the server's default: not warned about", 29 * 60_000, undefined, false],
+    ["31 min, with consumerTimeout set to the server's 60 min: not warned about", 31 * 60_000, 60 * 60_000, false],
+    ["none (Infinity), with the server's default: warned about", Infinity, undefined, true],
+    ["none, with consumerTimeout Infinity (the server's is off): not warned about", Infinity, Infinity, false],
+  ])("a time limit of %s (checked once, when a worker starts consuming)", async (_title, timeLimit, consumerTimeout, warned) => {
+    const queue = h.queue("limits");
+    const { logger, lines } = captureLogger("info");
+    const broker = h.broker({ logger, consumerTimeout });
+    actor(async function long_report() {}, { broker, queueName: queue, timeLimit: timeLimit as number });
+    actor(async function quick_report() {}, { broker, queueName: queue }); // the default 10 min: never
+    const worker = await h.worker(broker);
+    await worker.whenConnected();
+    const limit = timeLimit === Infinity ? "has no time limit" : `has a time limit of ${timeLimit} ms (${timeLimit! / 60_000} min)`;
+    expect(lines.filter((l) => l.level >= LEVEL.warn).map((l) => l.msg)).toEqual(
+      warned
+        ? [
+            `Actor 'long_report' ${limit}, longer than RabbitMQ's consumer_timeout (1800000 ms (30 min), the server's default): ` +
+              "a message of it that runs that long gets its channel closed by RabbitMQ, which then delivers every unacked message " +
+              "of that channel again, the running one included. Raise consumer_timeout on the server and pass the same value " +
+              "as the broker's consumerTimeout option, or give the actor a shorter timeLimit.",
+          ]
+        : [],
+    );
+  });
+});
+
 test("a delay far past consumer_timeout runs at its eta without the server closing the worker's channel", async () => {
   const queue = h.queue("late");
   const { logger, lines } = captureLogger();

@@ -3,7 +3,7 @@
  * URL, heartbeat, bounded failures when no node answers, and option validation. Runs
  * on a dedicated node (vhosts are created there, not on the shared server).
  */
-import { ArgumentError, ConnectionError, ConnectionFailed, Message, actor } from "@q/core";
+import { ArgumentError, ConfigurationError, ConnectionError, ConnectionFailed, Message, actor } from "@q/core";
 import { RabbitmqBroker } from "../src";
 import { useHarness } from "./harness";
 import { PythonSide } from "./pythonSide";
@@ -92,14 +92,46 @@ test("a consumer of a broker that never reached any node fails with ConnectionFa
   await broker.close();
 });
 
+test("a vhost that does not exist: connect() fails with ConnectionFailed after connectTimeout, saying so", async () => {
+  const { logger, find } = captureLogger("info");
+  const broker = new RabbitmqBroker({ url: server().url("no-such-vhost"), connectTimeout: 1000, logger });
+  const consumer = broker.consume(h.queue("novhost"), { timeout: 100 });
+  const explained = 'RabbitMQ refused access to vhost "no-such-vhost": it does not exist, or user "guest" has no permissions on it';
+  try {
+    const error = await consumer.connect!().then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionFailed);
+    expect((error as Error).message).toBe(
+      `Could not connect to RabbitMQ within 1000 ms (tried amqp://guest:***@127.0.0.1:${server().port}/no-such-vhost; last error: ${explained}).`,
+    );
+    expect(find(LEVEL.warn, "Could not connect to RabbitMQ at").map((l) => l.msg)).toEqual([
+      `Could not connect to RabbitMQ at amqp://guest:***@127.0.0.1:${server().port}/no-such-vhost: ${explained}`,
+    ]);
+  } finally {
+    await broker.close();
+  }
+});
+
+test("connect() resolves once the consumer is subscribed: a message published then is delivered to it", async () => {
+  const queue = h.queue("connect");
+  const broker = h.broker();
+  const consumer = broker.consume(queue, { timeout: 100 });
+  await consumer.connect!();
+  expect((await (await h.python.channel()).checkQueue(queue)).consumerCount).toBe(1);
+  await h.python.publish(queue, new Message({ queueName: queue, actorName: "x", args: [1] }).encode());
+  const message = await consumer.next();
+  expect(message?.args).toEqual([1]);
+  await consumer.ack(message!);
+  await consumer.close();
+});
+
 test("bad options are refused with clear errors", () => {
   const make = (options: ConstructorParameters<typeof RabbitmqBroker>[0]) => () => new RabbitmqBroker({ logger: silentLogger(), ...options });
   expect(make({ url: "redis://127.0.0.1" })).toThrow("Expected an amqp:// or amqps:// URL, got redis://127.0.0.1.");
   expect(make({ url: "amqp://user:secret@" })).toThrow(/Not a valid URL: amqp:\/\/user:\*\*\*@/);
-  expect(make({ url: " ; " })).toThrow(RangeError);
+  expect(make({ url: " ; " })).toThrow(ConfigurationError);
   expect(make({ maxPriority: 0 })).toThrow("maxPriority must be an integer from 1 to 255, got 0.");
-  expect(make({ maxPriority: 256 })).toThrow(RangeError);
-  expect(make({ heartbeat: -1 })).toThrow(RangeError);
+  expect(make({ maxPriority: 256 })).toThrow(ConfigurationError);
+  expect(make({ heartbeat: -1 })).toThrow(ConfigurationError);
   expect(make({ maxDelayHold: 10 })).toThrow("maxDelayHold must be at least 1000 ms, got 10.");
   expect(make({ url: "amqps://guest:guest@rabbit.example:5671/prod;amqp://127.0.0.1" })).not.toThrow();
 });

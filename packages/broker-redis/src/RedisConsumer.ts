@@ -49,6 +49,14 @@ export class RedisConsumer implements Consumer {
     this.maintenanceTimer = setInterval(() => void this.maintain(), broker.maintenanceInterval);
   }
 
+  /**
+   * Reaches Redis: the first fetch, whose messages wait in the cache for `next()`. Rejects
+   * like any command does (ConnectionFailed when Redis is never reached in connectTimeout).
+   */
+  async connect(): Promise<void> {
+    await this.fetch(this.prefetch);
+  }
+
   async next(): Promise<MessageProxy | null> {
     // Returning null at once would make a caller's fetch loop spin (broker closed under a running worker).
     if (this.closed) throw new ConnectionClosed(`The consumer of ${this.queueName} is closed.`);

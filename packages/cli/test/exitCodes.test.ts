@@ -2,7 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { waitFor } from "@q/test-support";
-import { FIXTURES, waitReady } from "./support/runQ";
+import { FIXTURES, READY, waitReady } from "./support/runQ";
 import { useQ } from "./support/useQ";
 
 const t = useQ();
@@ -62,12 +62,22 @@ test.each([
   expect(q.matching(/\[CRITICAL\]/)).toEqual([expect.stringMatching(new RegExp(`\\[q\\.MainProcess\\] \\[CRITICAL\\] ${escape(message)}$`))]);
 });
 
-test("a broker that cannot reach its server at boot: exit 3", async () => {
-  // Nothing listens on port 1; the broker gives up on a call after 500 ms.
-  const q = t.q(["broker.js", "tasks.js", "-p", "2"], { env: { REDIS_URL: "redis://127.0.0.1:1", Q_OPERATION_TIMEOUT: "500" } });
-  expect(await q.exitCode(18_000)).toBe(3);
-  expect(q.matching(/\[q\.MainProcess\] \[CRITICAL\] Broker connection failed: /)).toHaveLength(1);
-}, 20_000); // the other worker's graceful stop waits out its consumers' close grace (5 s) with Redis gone
+test("a Redis that cannot be reached at boot (default timeouts): exit 3 after connectTimeout, no process ready, no line twice", async () => {
+  // Nothing listens on port 1. The RedisBroker's default connectTimeout is 5 s.
+  const started = Date.now();
+  const q = t.q(["broker.js", "tasks.js", "-p", "2"], { env: { REDIS_URL: "redis://127.0.0.1:1" } });
+  expect(await q.exitCode(40_000)).toBe(3);
+  expect(Date.now() - started).toBeGreaterThanOrEqual(5000);
+  expect(q.matching(READY)).toEqual([]);
+  expect(q.matching(/\[q\.MainProcess\] \[CRITICAL\]/)).toEqual([
+    expect.stringContaining("[CRITICAL] Broker connection failed: Could not connect to Redis within 5000 ms: connect ECONNREFUSED 127.0.0.1:1."),
+  ]);
+  // Each process's consumers (default, default.DQ) log their error at most once each; the
+  // process that failed first logs both (the other may be stopped before its consumers fail).
+  const errors = q.matching(/Consumer encountered a connection error/).map((l) => /\[PID (\d+)\].*\[(q\.worker\.ConsumerThread\([^)]*\))\]/.exec(l)!.slice(1).join(" "));
+  expect(new Set(errors).size).toBe(errors.length);
+  expect(errors.length).toBeGreaterThanOrEqual(2);
+}, 45_000);
 
 describe("--pid-file", () => {
   test("is written with the supervisor's PID (mode 0644) and removed at exit", async () => {

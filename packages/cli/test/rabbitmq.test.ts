@@ -8,7 +8,7 @@ import { Message } from "@q/core";
 import { silentLogger, waitFor } from "@q/test-support";
 import { AMQP_URL, freshQueue, requireRabbit } from "@q/test-support/rabbitmq";
 import * as amqp from "amqplib";
-import { killAllQ, runQ, waitReady } from "./support/runQ";
+import { READY, killAllQ, runQ, waitReady } from "./support/runQ";
 
 jest.setTimeout(60_000);
 
@@ -74,9 +74,59 @@ test("TERM on RabbitMQ lets the running message finish and returns the prefetche
   }
 });
 
-test("a RabbitMQ that cannot be reached at boot: one line and exit 3", async () => {
+/** The broker's default connectTimeout. */
+const CONNECT_TIMEOUT = 10_000;
+const MISSING_VHOST = "q-no-such-vhost";
+
+describe.each([
   // Port 1 on loopback refuses connections at once.
-  const run = q(["-p", "1"], { AMQP_URL: "amqp://guest:guest@127.0.0.1:1", Q_CONNECT_TIMEOUT: "1000", Q_PUBLISH_TIMEOUT: "1500" });
-  expect(await run.exitCode(30_000)).toBe(3);
-  expect(run.matching(/\[CRITICAL\]/).length).toBeGreaterThanOrEqual(1);
+  ["cannot be reached", () => "amqp://guest:guest@127.0.0.1:1", "connect ECONNREFUSED 127.0.0.1:1"],
+  ["refuses the credentials (guest with a wrong password)", () => withPassword(AMQP_URL, "wrong"), "403 (ACCESS-REFUSED)"],
+  [
+    "has no such vhost",
+    () => `${AMQP_URL.replace(/\/$/, "")}/${MISSING_VHOST}`,
+    `RabbitMQ refused access to vhost "${MISSING_VHOST}": it does not exist, or user "guest" has no permissions on it`,
+  ],
+])("a RabbitMQ that %s at boot (default connectTimeout)", (_title, url, reason) => {
+  test("exits 3 after connectTimeout, never says it is ready, and logs each consumer's error once", async () => {
+    const started = Date.now();
+    const run = q(["-p", "1"], { AMQP_URL: url() });
+    expect(await run.exitCode(CONNECT_TIMEOUT + 30_000)).toBe(3);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(CONNECT_TIMEOUT);
+    expect(run.matching(READY)).toEqual([]);
+    const failed = `Could not connect to RabbitMQ within ${CONNECT_TIMEOUT} ms`;
+    const supervisor = run.matching(/\[q\.MainProcess\] \[CRITICAL\]/);
+    expect(supervisor).toEqual([expect.stringContaining(`Broker connection failed: ${failed}`)]);
+    expect(supervisor[0]).toContain(reason);
+    // One line per consumer (the queue and its delay queue), none twice.
+    const errors = run.matching(/Consumer encountered a connection error/).map((l) => /\[(q\.worker\.ConsumerThread\([^)]*\))\] \[CRITICAL\] (.*)$/.exec(l)!.slice(1));
+    expect(errors.sort()).toEqual(
+      [`q.worker.ConsumerThread(${queue})`, `q.worker.ConsumerThread(${queue}.DQ)`].map((thread) => [
+        thread,
+        expect.stringMatching(new RegExp(`^Consumer encountered a connection error: ${failed} \\(.*${escape(reason)}`)),
+      ]),
+    );
+    expect(run.lines.join("\n")).not.toContain("wrong@");
+  }, CONNECT_TIMEOUT + 40_000);
 });
+
+test("TERM while the worker is still connecting to an unreachable RabbitMQ: exit 0 at once, never ready", async () => {
+  const run = q(["-p", "1"], { AMQP_URL: "amqp://guest:guest@127.0.0.1:1" });
+  await run.line(/Could not connect to RabbitMQ at amqp:\/\/guest:\*\*\*@127\.0\.0\.1:1/);
+  const signalled = Date.now();
+  run.proc.kill("SIGTERM");
+  expect(await run.exitCode()).toBe(0);
+  expect(Date.now() - signalled).toBeLessThan(CONNECT_TIMEOUT); // it did not wait for connectTimeout
+  expect(run.matching(READY)).toEqual([]);
+  expect(run.matching(/\[CRITICAL\]/)).toEqual([]);
+});
+
+function withPassword(url: string, password: string): string {
+  const parsed = new URL(url);
+  parsed.password = password;
+  return parsed.toString();
+}
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

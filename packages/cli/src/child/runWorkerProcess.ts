@@ -29,7 +29,8 @@ export async function runWorkerProcess(config: Extract<ChildConfig, { kind: "wor
     if (killed.size > MAX_KILLED_IDS) killed.delete(killed.values().next().value!);
   });
 
-  let state = "booting" as "booting" | "running" | "stopping";
+  // booting: importing modules; connecting: the worker runs, waiting for its broker to answer.
+  let state = "booting" as "booting" | "connecting" | "running" | "stopping";
   let running: { worker: Worker; broker: Broker } | undefined;
   const stop = async () => {
     if (!running) return process.exit(ExitCode.OK);
@@ -74,12 +75,20 @@ export async function runWorkerProcess(config: Extract<ChildConfig, { kind: "wor
     broker.addMiddleware(createInFlightReporter(core, killed, log));
     await worker.start();
     running = { worker, broker };
-    worker.whenConnected().catch((error: unknown) => failBoot(error));
   } catch (error) {
     return failBoot(error);
   }
 
   if (state === "stopping") return void stop();
+  state = "connecting";
+  try {
+    // Ready only once every consumer has reached the broker; one that cannot exits 3.
+    await running.worker.whenConnected();
+  } catch (error) {
+    if (state === "connecting") failBoot(error);
+    return;
+  }
+  if (state !== "connecting") return; // a signal came while connecting: stopping
   state = "running";
   log.info("Worker process is ready for action.");
   sendToSupervisor({ type: "ready" });

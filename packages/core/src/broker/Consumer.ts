@@ -13,6 +13,16 @@ import type { MessageProxy } from "../message/MessageProxy";
  */
 export interface Consumer {
   readonly queueName: string;
+  /**
+   * Optional: reaches the broker (connects, declares, subscribes) before the first
+   * `next()`. Resolves once this consumer can receive messages, or early once `close()`
+   * is called; rejects with a ConnectionError when the broker cannot be reached at all
+   * (e.g. never within the broker's `connectTimeout`). A worker awaits it on every new
+   * consumer and counts the consumer as connected (`Worker.whenConnected()`) when it
+   * resolves. Without it, the first `next()` that resolves counts, so a consumer whose
+   * `next()` may return `null` before it has reached the broker must implement this.
+   */
+  connect?(): Promise<void>;
   /** The next message, or `null` after waiting up to the consumer's timeout. `close()` ends the wait early. */
   next(): Promise<MessageProxy | null>;
   /** Done: remove the message from the broker. */

@@ -20,6 +20,18 @@ test("limitFor reads the message option, then the actor option, then the middlew
   expect(new TimeLimit().limitFor(broker, proxy("plain"))).toBe(600_000);
 });
 
+test("limitForActor reads the actor option, then the middleware default; undefined for none", () => {
+  const timeLimit = new TimeLimit({ timeLimit: 5_000 });
+  const broker = new RecordingBroker({ middleware: [timeLimit] });
+  const limited = actor(function limited() {}, { broker, timeLimit: 2_000 });
+  const plain = actor(function plain() {}, { broker });
+  const unlimited = actor(function unlimited() {}, { broker, timeLimit: Infinity });
+  expect(timeLimit.limitForActor(broker.getActor(limited.actorName))).toBe(2_000);
+  expect(timeLimit.limitForActor(broker.getActor(plain.actorName))).toBe(5_000);
+  expect(timeLimit.limitForActor(broker.getActor(unlimited.actorName))).toBeUndefined();
+  expect(new TimeLimit().limitForActor(broker.getActor(plain.actorName))).toBe(600_000);
+});
+
 test("limitFor is undefined when there is no limit (null, Infinity, beyond a timer's range)", () => {
   const timeLimit = new TimeLimit();
   const broker = new RecordingBroker({ middleware: [timeLimit] });

@@ -1,3 +1,4 @@
+import type { Actor } from "../actor/Actor";
 import type { Broker } from "../broker/Broker";
 import { TimeLimitExceeded } from "../errors/TimeLimitExceeded";
 import { childLogger } from "../logging/childLogger";
@@ -47,6 +48,21 @@ export class TimeLimit extends Middleware {
     if (limit === null || typeof limit !== "number" || !Number.isFinite(limit) || limit <= 0) return undefined;
     // Timers past 2^31-1 ms would fire at once; such limits are effectively none.
     if (limit > 2 ** 31 - 1) return undefined;
+    return limit;
+  }
+
+  /**
+   * The time limit in ms of `actor`'s messages that set none of their own (the actor's
+   * option, then this middleware's default), or undefined for none, as `limitFor` reads
+   * it. Brokers use it to warn about limits longer than their server allows a delivery.
+   *
+   * @example
+   * timeLimit.limitForActor(broker.getActor("crawl")); // e.g. 600000
+   */
+  limitForActor(actor: Actor<any, any>): number | undefined {
+    const own = actor.options.timeLimit;
+    const limit: unknown = own !== undefined ? own : (this.options.timeLimit ?? DEFAULT_TIME_LIMIT);
+    if (limit === null || typeof limit !== "number" || !Number.isFinite(limit) || limit <= 0 || limit > 2 ** 31 - 1) return undefined;
     return limit;
   }
 

@@ -41,7 +41,8 @@ export class ConsumerLoop {
   private firstFetchDone: ((error: ConnectionError | undefined) => void) | undefined;
   /**
    * Settles when the first fetch does: undefined once the consumer has reached the
-   * broker (a message or an empty poll), or the ConnectionError it failed with first.
+   * broker (its `connect()` resolved; without one, a message or an empty poll), or the
+   * ConnectionError it failed with first.
    */
   readonly firstFetch = new Promise<ConnectionError | undefined>((resolve) => (this.firstFetchDone = resolve));
 
@@ -60,6 +61,8 @@ export class ConsumerLoop {
   }
 
   start(): void {
+    // Once: a second fetch loop on the same consumer would fetch (and log) everything twice.
+    if (this.running) return;
     this.running = true;
     this.done = this.run();
   }
@@ -99,6 +102,10 @@ export class ConsumerLoop {
         if (!this.consumer) {
           this.consumer = this.host.broker.consume(this.queueName, { prefetch: this.prefetch, timeout: this.timeout });
           await this.host.broker.emitAfter("afterConsumerThreadBoot", this.queueName);
+          if (this.consumer.connect) {
+            await this.consumer.connect();
+            this.settleFirstFetch(undefined);
+          }
         }
         const consumer = this.consumer;
         while (this.running) {
@@ -113,6 +120,9 @@ export class ConsumerLoop {
           this.settleFirstFetch(error);
           this.logger.fatal({ err: error }, `Consumer encountered a connection error: ${(error as Error).message}`);
         } else {
+          // Not a connection problem (the broker refused a declaration, or a bug): the
+          // worker has not failed to reach its broker; the loop keeps retrying and logging.
+          this.settleFirstFetch(undefined);
           this.logger.fatal({ err: error }, "Consumer encountered an unexpected error.");
         }
         await this.dropConsumer();

@@ -145,23 +145,21 @@ export class Worker implements ConsumerLoopHost {
   }
 
   /**
-   * Resolves once every consumer has fetched from the broker at least once (a message
-   * or an empty poll); rejects with the ConnectionError of the first consumer that
-   * failed before it ever fetched. Consumers keep retrying either way; the `q` command
-   * line uses this to exit 3 when a worker process cannot reach its broker at boot.
+   * Settles once every consumer has either reached the broker (its `connect()`
+   * resolved; for consumers without one, a message or an empty poll) or failed with a
+   * ConnectionError before it ever did: resolves if all reached it, else rejects with
+   * the first such error. Consumers keep retrying either way; the `q` command line
+   * uses this to exit 3 when a worker process cannot reach its broker at boot.
    *
    * @example
    * await worker.start();
-   * await worker.whenConnected(); // throws ConnectionClosed if the broker is down
+   * await worker.whenConnected(); // throws ConnectionFailed if the broker is down
    */
-  whenConnected(): Promise<void> {
-    return Promise.all(
-      [...this.loops.values()].map((loop) =>
-        loop.firstFetch.then((error) => {
-          if (error) throw error;
-        }),
-      ),
-    ).then(() => undefined);
+  async whenConnected(): Promise<void> {
+    // All of them, not the first failure: every consumer's error is logged before a caller exits.
+    const errors = await Promise.all([...this.loops.values()].map((loop) => loop.firstFetch));
+    const failure = errors.find((error) => error !== undefined);
+    if (failure) throw failure;
   }
 
   /** Called by the worker's middleware for each declared queue and delay queue. */
