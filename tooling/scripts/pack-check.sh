@@ -87,6 +87,24 @@ for tgz in "${TGZ[@]}"; do
     }
     console.log(`${js.length} modules`);
   ' "$tgz"
+  # On npm a README's relative link leads nowhere: links are absolute, into this repository.
+  check "README links in $name" node -e '
+    const { execFileSync } = require("node:child_process");
+    const fs = require("node:fs");
+    const [tgz, root] = process.argv.slice(1);
+    const repo = JSON.parse(fs.readFileSync(`${root}/package.json`, "utf8")).repository.url.replace(/^git\+/, "").replace(/\.git$/, "");
+    const readme = execFileSync("tar", ["xzf", tgz, "-O", "package/README.md"], { encoding: "utf8" });
+    const links = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]);
+    const bad = [];
+    for (const link of links) {
+      if (link.startsWith("#")) continue;
+      if (!/^[a-z]+:/.test(link)) { bad.push(`${link} is relative`); continue; }
+      const inRepo = link.startsWith(`${repo}/`) && /^\/(?:blob|tree)\/main\/([^#?]+)/.exec(link.slice(repo.length));
+      if (inRepo && !fs.existsSync(`${root}/${inRepo[1]}`)) bad.push(`${link} names ${inRepo[1]}, which is not in the repository`);
+    }
+    if (bad.length) { console.error(bad.join("\n")); process.exit(1); }
+    console.log(`${links.length} links`);
+  ' "$tgz" "$ROOT"
 done
 
 # The scratch project: the fixture plus a package.json naming every tarball.

@@ -66,6 +66,14 @@ if (unreleased) {
   problems.push(`the pending release must move every package to one version: ${[...releases.values()].map((r) => `${r.name}@${r.newVersion}`).join(", ")}`);
 }
 
+// Changesets bumps a peer dependent to major when its peer leaves the range: on 0.x a minor
+// changeset for @q/core (0.1 -> 0.2 leaves ^0.1.0) would make every package 1.0.0.
+const declaredMajor = plan.changesets.some((c) => c.releases.some((r) => r.type === "major"));
+const computedMajor = [...releases.values()].filter((r) => r.type === "major");
+if (computedMajor.length && !declaredMajor) {
+  problems.push(`the release would be a major (${computedMajor.map((r) => `${r.name}@${r.newVersion}`).join(", ")}) though no changeset asks for one: a "minor" of a peer on 0.x leaves the peer range; use "patch" until 1.0`);
+}
+
 // One fixed group holding exactly the public packages.
 const groups = (config.fixed ?? []).map((g) => [...g].sort());
 const group = groups.find((g) => g.some((n) => names.includes(n)));
