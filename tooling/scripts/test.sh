@@ -2,7 +2,8 @@
 # test.sh - THE test command (`pnpm test` runs it; CI runs it via .ci/run). Works on a
 # fresh clone before pnpm exists:
 #   pnpm 10.34.9 -> pnpm install --frozen-lockfile -> services.sh (Redis, RabbitMQ, memcached)
-#   -> turbo build typecheck lint -> turbo test, one package at a time
+#   -> turbo build typecheck lint -> release-check.sh -> turbo test, one package at a time
+#   -> pack-check.sh (the published tarballs, installed with npm into a scratch project)
 # and ends with the grand total of every jest run on its own line: `N passed, N failed`.
 # Exit status is non-zero if any step failed, any test failed, or no test ran at all.
 #
@@ -84,5 +85,8 @@ if [ -n "${CI+set}" ]; then export CI; fi
 # a failure, and tests still run when typecheck/lint fail (the failure is recorded and fails
 # the script in finish()). Tasks whose own dependencies failed are skipped.
 step "build typecheck lint" pnpm turbo run build typecheck lint --continue=dependencies-successful
+step "release plan" bash tooling/scripts/release-check.sh
 # Sequential: 2 cores, and integration suites share the same Redis/RabbitMQ/memcached.
 step "test" pnpm turbo run test --concurrency=1 --continue=dependencies-successful
+# Its checks join the totals (one line in $JEST_JSON_DIR/summary.jsonl), and a failure fails the step.
+step "pack check" bash tooling/scripts/pack-check.sh

@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { waitFor } from "@q/test-support";
+import { version as VERSION } from "../src/version";
 import { FIXTURES, READY, waitReady } from "./support/runQ";
 import { useQ } from "./support/useQ";
 
@@ -23,7 +24,7 @@ test("--help prints the usage and exits 0; --version prints the version", async 
   expect(text).toContain("Exit codes: 0 stopped gracefully, 1 killed");
   const version = t.q(["--version"]);
   expect(await version.exitCode()).toBe(0);
-  expect(version.stdout[0]).toMatch(/^\d+\.\d+\.\d+$/);
+  expect(version.stdout[0]).toBe(VERSION);
 });
 
 test.each([

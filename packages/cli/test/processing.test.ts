@@ -2,6 +2,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { waitFor } from "@q/test-support";
+import { version as VERSION } from "../src/version";
 import { FIXTURES, waitReady } from "./support/runQ";
 import { useQ } from "./support/useQ";
 
@@ -20,7 +21,9 @@ test("q boots N worker processes that process messages, and stops with exit 0 on
   // Dramatiq's lines, in Dramatiq's format.
   const line = /^\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\] \[PID \d+\] \[MainThread\] \[[^\]]+\] \[(DEBUG|INFO|WARNING|ERROR|CRITICAL)\] /;
   expect(q.lines.filter(Boolean).every((l) => line.test(l))).toBe(true);
-  expect(q.matching(/\[q\.MainProcess\] \[INFO\] q '\d+\.\d+\.\d+' is booting up\.$/)).toHaveLength(1);
+  // This package's version, prerelease included (0.1.0-0 until the first release).
+  const booting = new RegExp(`\\[q\\.MainProcess\\] \\[INFO\\] q '${VERSION.replaceAll(".", "\\.")}' is booting up\\.$`);
+  expect(q.matching(booting)).toHaveLength(1);
   expect(q.matching(/\[q\.MainProcess\] \[INFO\] Sending signal 'SIGTERM' to subprocesses\.\.\.$/)).toHaveLength(1);
   expect(q.matching(/\[q\.WorkerProcess\(\d\)\] \[INFO\] Stopping worker process\.\.\.$/)).toHaveLength(2);
   expect(q.matching(/\[q\.worker\.Worker\] \[INFO\] Worker has been shut down\.$/)).toHaveLength(2);

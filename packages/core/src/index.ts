@@ -50,7 +50,7 @@ export { Barrier } from "./ratelimits/Barrier";
 export type { Logger } from "./logging/Logger";
 export { defaultLogger, setDefaultLogger } from "./logging/defaultLogger";
 
-export { QError } from "./errors/QError";
+export { QError, isQError } from "./errors/QError";
 export { ConfigurationError } from "./errors/ConfigurationError";
 export { BrokerError } from "./errors/BrokerError";
 export { ActorNotFound } from "./errors/ActorNotFound";

@@ -1,0 +1,72 @@
+// TypeScript consumer, compiled under node16, bundler and node10 module resolution: the
+// declarations resolve (subpaths included), and one @q/core means a StubBroker is the Broker
+// that setBroker() takes.
+import { actor, type Broker, ConnectionClosed, isQError, setBroker, Worker } from "@q/core";
+import { MemoryRateLimiterBackend, runBrokerConformance, type TestFramework } from "@q/core/testing";
+import { StubBroker } from "@q/broker-stub";
+import { RedisBroker } from "@q/broker-redis";
+import { RabbitmqBroker } from "@q/broker-rabbitmq";
+import { ExitCode, parseArgs } from "@q/cli";
+
+setBroker(new StubBroker()); // with two copies of @q/core this line is a type error
+const broker: Broker = new StubBroker();
+
+const add = actor(async function add(a: number, b: number): Promise<number> {
+  return a + b;
+});
+// @ts-expect-error: b is missing
+void add.send(1);
+
+/** Not called: the server-backed brokers only need to type as Brokers of the same @q/core. */
+export function brokers(): Broker[] {
+  return [broker, new RedisBroker({ url: "redis://127.0.0.1:1" }), new RabbitmqBroker({ url: "amqp://127.0.0.1:1" })];
+}
+export const codes: string[] = [new ConnectionClosed("x").code];
+export function written(e: unknown): "no" | "maybe" | undefined {
+  return isQError<ConnectionClosed>(e, "Q_CONNECTION_CLOSED") ? e.written : undefined;
+}
+export function conformance(framework: TestFramework): void {
+  runBrokerConformance({
+    name: "StubBroker",
+    makeBroker: (logger) => new StubBroker({ logger }),
+    injectRaw: async (b, queue, data) => b.enqueueRaw(queue, data),
+    deadLetters: async (b, queue) => (b.deadLettersByQueue.get(queue) ?? []).map((m) => ({ messageId: m.messageId })),
+    framework,
+  });
+}
+export const limiter = new MemoryRateLimiterBackend();
+export const usage = ExitCode.IMPORT_OR_USAGE;
+export const args = parseArgs;
+
+export async function run(): Promise<number[]> {
+  const sums: number[] = [];
+  const stub = new StubBroker();
+  const sum = actor(
+    async function sum(a: number, b: number) {
+      sums.push(a + b);
+    },
+    { broker: stub },
+  );
+  const worker = new Worker(stub, { timeout: 50 });
+  await worker.start();
+  try {
+    await sum.send(2, 3);
+    await stub.join(sum.queueName);
+  } finally {
+    await worker.stop();
+  }
+  return sums;
+}
+
+if (require.main === module) {
+  run().then(
+    (sums) => {
+      if (JSON.stringify(sums) !== "[5]") throw new Error(`expected [5], got ${JSON.stringify(sums)}`);
+      console.log("ts (node16, compiled): sent and processed 1 message");
+    },
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,54 @@
+// CommonJS consumer of the installed tarballs: every entry point loads, there is one
+// @q/core on disk, and a message is sent and processed on the stub broker.
+const assert = require("node:assert/strict");
+const path = require("node:path");
+
+const core = require("@q/core");
+const testing = require("@q/core/testing");
+const { StubBroker } = require("@q/broker-stub");
+const { RedisBroker } = require("@q/broker-redis");
+const { RabbitmqBroker } = require("@q/broker-rabbitmq");
+const cli = require("@q/cli");
+
+for (const name of ["actor", "Worker", "setBroker", "Broker", "QError", "isQError", "ConnectionClosed"]) assert.ok(core[name], `@q/core exports ${name}`);
+assert.equal(typeof testing.runBrokerConformance, "function");
+assert.equal(typeof RedisBroker, "function");
+assert.equal(typeof RabbitmqBroker, "function");
+assert.equal(typeof cli.main, "function");
+
+// One copy of @q/core: every package resolves the same one, so instanceof holds across them.
+const corePkg = require.resolve("@q/core/package.json");
+for (const pkg of ["@q/broker-stub", "@q/broker-redis", "@q/broker-rabbitmq", "@q/cli"]) {
+  const from = path.dirname(require.resolve(`${pkg}/package.json`));
+  assert.equal(require.resolve("@q/core/package.json", { paths: [from] }), corePkg, `${pkg} sees the app's @q/core`);
+}
+
+async function main() {
+  const broker = new StubBroker();
+  assert.ok(broker instanceof core.Broker, "a StubBroker is a Broker of the app's @q/core");
+  core.setBroker(broker);
+  const sums = [];
+  const add = core.actor(function add(a, b) {
+    sums.push(a + b);
+  });
+  const worker = new core.Worker(broker, { timeout: 50 });
+  await worker.start();
+  try {
+    await add.send(1, 2);
+    await add.send(3, 4);
+    await broker.join(add.queueName);
+  } finally {
+    await worker.stop();
+  }
+  assert.deepEqual(sums.sort(), [3, 7]);
+
+  const error = await broker.join("nope", { timeout: 1 }).then(() => undefined, (e) => e);
+  assert.ok(core.isQError(error), `join of an unknown queue rejects with a QError, got ${error}`);
+  assert.ok(error instanceof core.QError);
+  console.log(`cjs: sent and processed ${sums.length} messages; ${error.code} from the stub broker`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
