@@ -235,6 +235,10 @@ export class RedisBroker extends Broker {
         continue;
       }
       try {
+        if (sent && command === "enqueue") {
+          // Written once if the first one ran, unless its messages were already processed.
+          this.logger.debug(`Sending enqueue of ${args.length / 2} message(s) on ${queueName} again: the connection dropped before Redis answered.`);
+        }
         const call = this.script.run(keys, argv);
         sent = true;
         return await this.watchdog.watch(

@@ -116,12 +116,14 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
   const logger = broker.rootLogger.child({ name: `${queueName}.${actorName}` });
 
   const arity = Object.freeze(parameterRange(fn));
-  // A send that the worker would fail fails here instead, where the mistake is made: in
-  // TypeScript, mostly an optional parameter (`b?: T`), which is required at run time.
+  // Too few arguments, which the worker would refuse, fail here instead, where the mistake
+  // is made: in TypeScript, mostly an optional parameter (`b?: T`), which is required at run
+  // time. Too many are not checked at send: a producer may declare the actor with a stand-in
+  // that takes fewer parameters than the worker's function (TypeScript allows that).
   const bounds = positionalBounds(arity, acceptKwargs);
   const checkCount = (args: readonly unknown[]): void => {
     const n = args.length;
-    if (n < bounds.least || n > bounds.most) throw argumentCountError(actorName, `was sent ${n}`, n, bounds);
+    if (n < bounds.least) throw argumentCountError(actorName, `was sent ${n}`, n, bounds);
   };
   // Where the kwargs object goes: the last parameter, as the worker places it.
   const kwargsAt = acceptKwargs && arity.max !== Infinity ? Math.max(arity.max - 1, 0) : 0;
