@@ -32,6 +32,8 @@ class Session {
 }
 
 const DONE = Promise.resolve();
+/** What a waiting publish costs besides its body (its message, promises, closures): a measured guess. */
+const WAITER_BYTES = 4096;
 
 /**
  * Internal: the producer side of the broker on its own connection. Declares a queue's
@@ -47,12 +49,15 @@ export class Publisher {
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
+  /** Bytes of publishes that started while no connection was live and have not settled. */
+  private waitingBytes = 0;
 
   constructor(
     private readonly manager: ConnectionManager,
     private readonly queueSet: (queue: string) => QueueSet,
     private readonly publishTimeout: number,
     private readonly logger: Logger,
+    private readonly offlineQueueBytes: number,
   ) {}
 
   /**
@@ -72,7 +77,7 @@ export class Publisher {
           // the channel closed under us: the slow path reconnects
         }
       }
-      return this.track(this.publishPlain(queue, fields, body));
+      return this.track(this.whileOffline(queue, body, () => this.publishPlain(queue, fields, body)));
     }
     // Fast path: one promise per message, settled from the confirm callback.
     const s = this.session;
@@ -100,7 +105,27 @@ export class Publisher {
         }
       });
     }
-    return this.track(this.publishWithConfirm(queue, fields, body, 0));
+    return this.track(this.whileOffline(queue, body, () => this.publishWithConfirm(queue, fields, body, 0)));
+  }
+
+  /**
+   * While no connection is live, publishes wait for one (up to publishTimeout), bounded in
+   * bytes like the Redis broker's calls: past `offlineQueueBytes` a publish fails at once,
+   * never sent, so a producer sending into a stopped RabbitMQ does not grow without bound.
+   */
+  private whileOffline(queue: string, body: Buffer, publish: () => Promise<void>): Promise<void> {
+    if (this.manager.live) return publish();
+    const bytes = body.length + WAITER_BYTES;
+    if (this.waitingBytes > 0 && this.waitingBytes + bytes > this.offlineQueueBytes) {
+      return Promise.reject(
+        new ConnectionClosed(
+          `RabbitMQ is unreachable and ${this.waitingBytes} bytes of publishes already wait for it (offlineQueueBytes); the message to ${queue} was not sent.`,
+          { written: "no" },
+        ),
+      );
+    }
+    this.waitingBytes += bytes;
+    return publish().finally(() => (this.waitingBytes -= bytes));
   }
 
   /**
@@ -176,15 +201,26 @@ export class Publisher {
         return;
       } catch (error) {
         if (error instanceof BrokerError) throw error;
-        if (Date.now() >= deadline) throw new ConnectionClosed(`Could not publish to ${queue}: ${(error as Error).message}`, { cause: error });
+        if (Date.now() >= deadline) throw new ConnectionClosed(`Could not publish to ${queue}: ${(error as Error).message}`, { cause: error, written: "maybe" });
       }
     }
   }
 
   private async publishWithConfirm(queue: string, fields: PublishFields, body: Buffer, returns: number): Promise<void> {
     const deadline = Date.now() + this.publishTimeout;
+    let published = returns > 0; // a returned message was published (and not routed)
     for (;;) {
-      const channel = (await this.channelFor("confirm", queue, deadline)) as amqp.ConfirmChannel;
+      let channel: amqp.ConfirmChannel;
+      try {
+        channel = (await this.channelFor("confirm", queue, deadline)) as amqp.ConfirmChannel;
+      } catch (error) {
+        // An earlier attempt that lost its confirm may have landed.
+        if (published && (error instanceof ConnectionFailed || (error instanceof ConnectionClosed && error.written === "no"))) {
+          throw new ConnectionClosed(`${error.message} An earlier attempt was published but not confirmed; it may have been enqueued.`, { cause: error.cause, written: "maybe" });
+        }
+        throw error;
+      }
+      published = true;
       const session = this.session!;
       const pending: Pending = { queue, body, returned: false };
       session.pending.add(pending);
@@ -203,7 +239,7 @@ export class Publisher {
       if (!error) return;
       // Lost with its channel or refused (nack): send it again; it may arrive twice (at-least-once).
       if (this.closed || Date.now() >= deadline) {
-        throw new ConnectionClosed(`RabbitMQ did not confirm a message to ${queue}: ${error.message}`, { cause: error });
+        throw new ConnectionClosed(`RabbitMQ did not confirm a message to ${queue}: ${error.message}`, { cause: error, written: "maybe" });
       }
       this.logger.warn(`RabbitMQ did not confirm a message to ${queue} (${error.message}); publishing it again.`);
     }
@@ -212,7 +248,7 @@ export class Publisher {
   /** A channel of `kind` on a live connection with `queue`'s set declared; retries through reconnects until `deadline`. */
   private async channelFor(kind: ChannelKind, queue: string, deadline: number): Promise<amqp.Channel> {
     for (;;) {
-      if (this.closed) throw new ConnectionClosed(`The RabbitMQ broker is closed; cannot use queue ${queue}.`);
+      if (this.closed) throw new ConnectionClosed(`The RabbitMQ broker is closed; cannot use queue ${queue}.`, { written: "no" });
       let session: Session;
       try {
         session = await this.sessionFor(deadline);
@@ -227,7 +263,7 @@ export class Publisher {
       } catch (error) {
         if (error instanceof BrokerError && !(error instanceof ConnectionError)) throw error;
         if (Date.now() >= deadline) {
-          throw new ConnectionClosed(`Could not use queue ${queue}: ${(error as Error).message}`, { cause: error });
+          throw new ConnectionClosed(`Could not use queue ${queue}: ${(error as Error).message}`, { cause: error, written: "no" });
         }
         await sleep(50);
       }

@@ -4,7 +4,7 @@
  * URL. Producers and workers reconnect by themselves, nothing is lost, and stop/close
  * stay bounded while the server is away.
  */
-import { ConnectionError, Message, actor } from "@q/core";
+import { ConnectionClosed, ConnectionError, Message, actor } from "@q/core";
 import { RabbitmqBroker } from "../src";
 import { useHarness } from "./harness";
 import { PythonSide } from "./pythonSide";
@@ -144,6 +144,68 @@ describe("while the server is down", () => {
     await server().start();
     await pending;
     await waitFor("the message sent during the outage", () => seen.has(2), { timeout: 15_000 });
+  });
+
+  test.each([false, true])("a producer sending at full speed into a stopped RabbitMQ (confirms %s) stays within offlineQueueBytes: the rest fail at once, never sent, and every send that resolved runs exactly once", async (confirmDelivery) => {
+    const v8 = await import("node:v8");
+    const vm = await import("node:vm");
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    const heap = () => {
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    const queue = h.queue("flood");
+    const LIMIT = 8 * 1024 * 1024;
+    const producer = h.broker({ confirmDelivery, offlineQueueBytes: LIMIT }); // default publishTimeout, 30 s
+    const consumer = h.broker();
+    const runs = new Map<number, number>();
+    const send = actor(function flood_job(_n: number) {}, { broker: producer, queueName: queue });
+    actor(function flood_job(n: number) {
+      runs.set(n, (runs.get(n) ?? 0) + 1);
+    }, { broker: consumer, queueName: queue });
+    await send.send(-1); // connected and declared
+    await server().stop();
+    await waitFor("the producer to see the node gone", () => !producer.connected, { timeout: 10_000 });
+
+    const before = heap();
+    let sent = 0;
+    let resolved = 0;
+    let notSent = 0;
+    const other: unknown[] = [];
+    let peak = 0;
+    const pending = new Set<Promise<unknown>>();
+    const until = Date.now() + 20_000;
+    let lastSample = 0;
+    while (Date.now() < until) {
+      for (let i = 0; i < 200; i++) {
+        const p: Promise<unknown> = send.send(sent++).then(
+          () => resolved++,
+          (e: unknown) => (e instanceof ConnectionClosed && e.written === "no" ? notSent++ : other.push(e)),
+        );
+        pending.add(p);
+        void p.finally(() => pending.delete(p));
+      }
+      await new Promise((r) => setImmediate(r));
+      if (Date.now() - lastSample > 2000) {
+        lastSample = Date.now();
+        peak = Math.max(peak, heap() - before);
+      }
+    }
+    peak = Math.max(peak, heap() - before);
+    await server().start();
+    await Promise.all(pending);
+    await h.worker(consumer, { concurrency: 50 });
+    await waitFor(`the ${resolved} resolved sends to run`, () => runs.size === resolved + 1, { timeout: 60_000 });
+    await sleep(500);
+    console.log(`rabbitmq outage (confirms ${confirmDelivery}): ${sent} sends in 20 s, ${notSent} failed at once, ${resolved} waited and were published; heap growth peak ${(peak / 2 ** 20).toFixed(1)} MiB (bound ${LIMIT / 2 ** 20} MiB)`);
+    expect(other).toEqual([]);
+    expect(resolved + notSent).toBe(sent);
+    expect(resolved).toBeGreaterThan(0);
+    expect(notSent).toBeGreaterThan(sent / 2);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    expect(runs.size).toBe(resolved + 1); // nothing that failed was published
+    expect(peak).toBeLessThan(3 * LIMIT);
   });
 
   test("worker.stop() and broker.close() resolve while RabbitMQ is unreachable", async () => {
