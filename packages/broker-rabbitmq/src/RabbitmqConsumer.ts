@@ -150,13 +150,15 @@ export class RabbitmqConsumer implements Consumer {
     if (channel) await settleWithin(channel.close(), 2000);
   }
 
+  /** An ack that would do nothing must not count as one: the worker then logs it and skips `afterAck`. */
   private unknown(message: MessageProxy, what: string): Promise<void> {
-    if (this.orphans.has(message)) {
-      this.host.logger.warn(
-        `Could not ${what} message ${message.messageId}: the channel it came on is closed, so RabbitMQ delivers it again.`,
-      );
-    }
-    return DONE;
+    return Promise.reject(
+      new BrokerError(
+        this.orphans.has(message)
+          ? `Could not ${what} message ${message.messageId}: the channel it came on is closed, so RabbitMQ delivers it again.`
+          : `Cannot ${what} message ${message.messageId}: the consumer of ${this.queueName} does not hold it.`,
+      ),
+    );
   }
 
   /** Opens the channel (if needed), declares, subscribes. False if RabbitMQ was not reachable by `deadline`. */
