@@ -8,3 +8,4 @@ export { waitFor, type WaitForOptions } from "./waitFor";
 export { deferred, type Deferred } from "./deferred";
 export { captureLogger, silentLogger, LEVEL, type LogLine, type CapturedLogs } from "./captureLogger";
 export { pythonBytes, type PythonMessageFields } from "./pythonBytes";
+export { flood, type Flood } from "./flood";
