@@ -40,6 +40,7 @@ export { readOption } from "./options/readOption";
 export { toWireKey } from "./options/toWireKey";
 
 export { Worker, type WorkerOptions } from "./worker/Worker";
+export { currentSignal } from "./worker/currentSignal";
 
 export { Pipeline, pipeline } from "./composition/Pipeline";
 export { Group, group } from "./composition/Group";
