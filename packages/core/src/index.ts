@@ -50,6 +50,8 @@ export { Barrier } from "./ratelimits/Barrier";
 
 export type { Logger } from "./logging/Logger";
 export { defaultLogger, setDefaultLogger } from "./logging/defaultLogger";
+export { createLogger, type LogSettings } from "./logging/createLogger";
+export { formatLine } from "./logging/formatLine";
 
 export { QError, isQError } from "./errors/QError";
 export { ConfigurationError } from "./errors/ConfigurationError";
