@@ -7,10 +7,10 @@
  * demo only uses the `Broker` base class from @q/core, so nothing else has to change.
  */
 import { StubBroker } from "@q/broker-stub";
-import { type Broker, CurrentMessage, defaultMiddleware, type Logger } from "@q/core";
+import { type Broker, type Logger } from "@q/core";
 
 export interface CreateBrokerOptions {
-  /** Where log lines go; default: @q's pino logger (stderr, level from `LOG_LEVEL`). */
+  /** Where log lines go; default: @q's default logger (stderr, `warn` unless `LOG_LEVEL` says otherwise). */
   logger?: Logger;
 }
 
@@ -22,6 +22,5 @@ export interface CreateBrokerOptions {
  * const worker = new Worker(broker);
  */
 export function createBroker(options: CreateBrokerOptions = {}): Broker {
-  // CurrentMessage: countWords hands its message's AbortSignal to the read (time limit).
-  return new StubBroker({ logger: options.logger, middleware: [...defaultMiddleware(), new CurrentMessage()] });
+  return new StubBroker({ logger: options.logger });
 }

@@ -8,7 +8,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { actor, CurrentMessage, type Broker, type MessageData } from "@q/core";
+import { actor, currentSignal, type Broker, type MessageData } from "@q/core";
 
 /**
  * Reads the text at `url`. `file:` URLs are read from disk; `http:` and `https:` URLs are
@@ -84,8 +84,8 @@ export function declareActors(broker: Broker, sink: WordCountSink) {
 
   const countWords = actor(
     async function countWords(url: string): Promise<void> {
-      // Inside a worker, the message's signal aborts when its time limit runs out.
-      const signal = CurrentMessage.getCurrentMessage()?.signal;
+      // The message's signal, which aborts when its time limit runs out (read before any await).
+      const signal = currentSignal();
       const words = countWordsIn(await readText(url, signal));
       log.info(`There are ${words} words at ${url}.`);
       sink.counted(url, words);

@@ -42,7 +42,7 @@ export function defaultPlan(): PlannedMessage[] {
 export interface DemoOptions {
   /** URLs to count, all sent at once; default: {@link defaultPlan}. */
   urls?: readonly string[];
-  /** Where log lines go; default: @q's pino logger (stderr, level from `LOG_LEVEL`). */
+  /** Where log lines go; default: @q's default logger (stderr, `warn` unless `LOG_LEVEL` says otherwise). */
   logger?: Logger;
 }
 
@@ -123,8 +123,8 @@ function label(url: string): string {
 
 if (require.main === module) {
   const urls = process.argv.slice(2);
-  // Like @q's default logger (JSON lines on stderr, level from LOG_LEVEL), but writing
-  // synchronously, so that every log line is out before the summary is printed.
+  // JSON lines on stderr at info (LOG_LEVEL), written synchronously so that every log line is
+  // out before the summary is printed: the demo shows what the worker does.
   const logger = pino({ level: process.env.LOG_LEVEL ?? "info" }, pino.destination({ dest: 2, sync: true }));
   main(urls.length > 0 ? { urls, logger } : { logger }).then(
     (summary) => console.log(formatSummary(summary)),

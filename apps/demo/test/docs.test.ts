@@ -1,15 +1,20 @@
 // Keeps the documentation honest: every ```ts block in the READMEs and docs/ must compile
-// against the current @q packages, and the README's unit-test sample must be the code that
-// test/quickstart.test.ts runs.
+// against the current @q packages, the README's unit-test sample must be the code that
+// test/quickstart.test.ts runs, and a block marked with RUN_MARKER (an HTML comment on the
+// line before it, invisible on GitHub) must run and print the ```text block that follows it.
 //
 // Each block is compiled as its own module (so it needs its own imports), with the demo's
 // test compiler options, as if it were a file in this directory. Blocks fenced as ```text,
 // ```json, ```sh or anything other than ```ts are not checked.
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import ts from "typescript";
 
 const REPO = path.resolve(__dirname, "../../..");
+const DEMO = path.resolve(__dirname, "..");
+/** The comment that marks a sample to run; its output is the next ```text block. */
+const RUN_MARKER = "<!-- This sample runs in CI (apps/demo/test/docs.test.ts) and must print the text block below it. -->";
 const DOC_FILES = [
   "README.md",
   ...fs
@@ -94,3 +99,51 @@ test("the README's unit test is what test/quickstart.test.ts runs", () => {
     expect(tested).toContain(normalize(body));
   }
 });
+
+/** The samples marked to run, each with the output the docs show for it. */
+function runnableSnippetsOf(file: string): (Snippet & { output: string })[] {
+  const text = fs.readFileSync(path.join(REPO, file), "utf8");
+  const out: (Snippet & { output: string })[] = [];
+  for (let at = text.indexOf(RUN_MARKER); at !== -1; at = text.indexOf(RUN_MARKER, at + 1)) {
+    const rest = text.slice(at + RUN_MARKER.length);
+    const where = `${file}:${text.slice(0, at).split("\n").length}`;
+    const m = /^\n```ts\n([\s\S]*?)^```\n(?:(?!^```)[\s\S])*?^```text\n([\s\S]*?)^```$/m.exec(rest);
+    if (!m || m.index !== 0) throw new Error(`${where}: the run marker must be followed by a \`\`\`ts block, then a \`\`\`text block`);
+    out.push({ where, code: m[1]!, output: m[2]! });
+  }
+  return out;
+}
+
+/** Runs a sample's JavaScript with node in the demo's folder (so `@q/*` resolve), no log variables set. */
+function runSample(js: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env.LOG_LEVEL;
+  delete env.Q_LOG_FORMAT;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["-e", js], { cwd: DEMO, env, stdio: ["ignore", "pipe", "pipe"] });
+    const killer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(killer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+test("the samples marked to run print what the docs show", async () => {
+  const runnable = DOC_FILES.flatMap(runnableSnippetsOf);
+  // docs/workers.md's "Handling time limits" at least; a marker lost in an edit fails here.
+  expect(runnable.map((s) => s.where.split(":")[0])).toContain("docs/workers.md");
+  for (const snippet of runnable) {
+    const { outputText } = ts.transpileModule(snippet.code, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2023, esModuleInterop: true },
+      fileName: "sample.ts",
+    });
+    const run = await runSample(outputText);
+    expect({ where: snippet.where, code: run.code, stdout: run.stdout }).toEqual({ where: snippet.where, code: 0, stdout: snippet.output });
+  }
+}, 60_000);

@@ -1,4 +1,4 @@
-import type { LogSettings } from "./logging/createLogger";
+import type { LogSettings } from "@q/core";
 
 /** A module named on the command line, with the export to use (`module:a.b`). */
 export interface ModuleRef {
@@ -38,7 +38,8 @@ export interface CliOptions {
   pidFile?: string;
   logFile?: string;
   skipLogging: boolean;
-  log: LogSettings;
+  /** How the q processes write their log lines. */
+  log: Required<LogSettings>;
   /** Verbose: include stacks in error lines. */
   verbose: boolean;
   workerShutdownTimeout: number;

@@ -12,4 +12,5 @@ export { UsageError } from "./errors/UsageError";
 export { ImportFailure } from "./errors/ImportFailure";
 export { PidFileError } from "./errors/PidFileError";
 export { isBrokerLike } from "./modules/isBrokerLike";
-export { formatLine } from "./logging/formatLine";
+// Moved to @q/core (the default logger writes the same lines); still exported here.
+export { formatLine } from "@q/core";

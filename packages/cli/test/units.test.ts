@@ -2,7 +2,7 @@
 import path from "node:path";
 import { RedisBroker } from "@q/broker-redis";
 import pino from "pino";
-import { formatLine } from "../src/logging/formatLine";
+import { formatLine } from "../src";
 import { isBrokerLike } from "../src/modules/isBrokerLike";
 import { resolveModuleFile } from "../src/modules/resolveModuleFile";
 import { parseArgs } from "../src/parseArgs";

@@ -7,6 +7,7 @@ import { getBroker } from "./broker/globalBroker";
 import { QUEUE_NAME_PATTERN } from "./broker/queueNames";
 import { assertJsonSafe } from "./encoding/assertJsonSafe";
 import { argumentCountError, positionalBounds } from "./worker/actorArguments";
+import { startingRun } from "./worker/startingRun";
 import { ActorDefinitionError } from "./errors/ActorDefinitionError";
 import { ArgumentError } from "./errors/ArgumentError";
 import { Message } from "./message/Message";
@@ -130,9 +131,16 @@ export function actor(fn: (...args: any[]) => any, options: ActorOptions = {}): 
 
   const inline = function (this: unknown, ...args: unknown[]) {
     logger.debug(`Received args=${safeStringify(args)} kwargs={}.`);
-    if (!acceptKwargs) return fn(...args);
-    while (args.length < kwargsAt) args.push(undefined);
-    return fn(...args, {});
+    // currentSignal() in an inline call: the signal of a run this call is part of, if any.
+    const outer = startingRun.current;
+    startingRun.current = outer ?? "inline";
+    try {
+      if (!acceptKwargs) return fn(...args);
+      while (args.length < kwargsAt) args.push(undefined);
+      return fn(...args, {});
+    } finally {
+      startingRun.current = outer;
+    }
   };
 
   const messageWithOptions = (send: SendOptions<any[], any>): Message => {

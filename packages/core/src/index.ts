@@ -40,6 +40,7 @@ export { readOption } from "./options/readOption";
 export { toWireKey } from "./options/toWireKey";
 
 export { Worker, type WorkerOptions } from "./worker/Worker";
+export { currentSignal } from "./worker/currentSignal";
 
 export { Pipeline, pipeline } from "./composition/Pipeline";
 export { Group, group } from "./composition/Group";
@@ -49,6 +50,8 @@ export { Barrier } from "./ratelimits/Barrier";
 
 export type { Logger } from "./logging/Logger";
 export { defaultLogger, setDefaultLogger } from "./logging/defaultLogger";
+export { createLogger, type LogSettings } from "./logging/createLogger";
+export { formatLine } from "./logging/formatLine";
 
 export { QError, isQError } from "./errors/QError";
 export { ConfigurationError } from "./errors/ConfigurationError";

@@ -4,7 +4,6 @@
  * producer both make it the same way, so they meet on the same queues.
  */
 import { RedisBroker } from "@q/broker-redis";
-import { CurrentMessage, defaultMiddleware } from "@q/core";
 
 /**
  * A Redis broker on the demo's server and namespace.
@@ -16,7 +15,5 @@ export function createRedisBroker(): RedisBroker {
   return new RedisBroker({
     url: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
     namespace: process.env.DEMO_NAMESPACE ?? "q-demo",
-    // CurrentMessage: countWords hands its message's AbortSignal to the read (time limit).
-    middleware: [...defaultMiddleware(), new CurrentMessage()],
   });
 }

@@ -3,7 +3,7 @@
  * configuration from the environment and runs a worker or a fork process. Log lines
  * go to stderr, which the supervisor reads and writes out whole.
  */
-import { createLogger } from "../logging/createLogger";
+import { createLogger } from "@q/core";
 import { CHILD_CONFIG_ENV, type ChildConfig } from "../protocol";
 import { runForkProcess } from "./runForkProcess";
 import { runWorkerProcess } from "./runWorkerProcess";

@@ -15,7 +15,7 @@ import { dqName } from "./queueNames";
 export interface BrokerOptions {
   /** Exactly these middleware; default: AgeLimit, TimeLimit, ShutdownNotifications, Callbacks, Pipelines, Retries. */
   middleware?: Middleware[];
-  /** Where log lines go (pino); default: pino to stderr at `LOG_LEVEL` or info. */
+  /** Where log lines go (pino); default: {@link defaultLogger} (stderr, text lines, `LOG_LEVEL` or warn). */
   logger?: Logger;
 }
 

@@ -12,7 +12,7 @@ import { Middleware } from "./Middleware";
  *
  * @example
  * const longJob = actor(async function longJob() {
- *   const { signal } = CurrentMessage.getCurrentMessage()!; // needs the CurrentMessage middleware
+ *   const signal = currentSignal(); // at the start of the function
  *   while (!signal.aborted) await step();
  * }, { notifyShutdown: true });
  */

@@ -17,8 +17,8 @@ const DEFAULT_TIME_LIMIT = 600_000;
  *
  * @example
  * const crawl = actor(async function crawl(url: string) {
- *   const { signal } = CurrentMessage.getCurrentMessage()!; // needs the CurrentMessage middleware
- *   await fetch(url, { signal });
+ *   const signal = currentSignal(); // at the start of the function
+ *   await fetch(url, { signal }); // rejects with TimeLimitExceeded after 30 s
  * }, { timeLimit: 30_000 });
  */
 export class TimeLimit extends Middleware {

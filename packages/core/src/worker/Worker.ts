@@ -22,6 +22,7 @@ import { actorArguments } from "./actorArguments";
 import { messageContext } from "./messageContext";
 import { settleWithin } from "./settleWithin";
 import { sleep } from "./sleep";
+import { startingRun } from "./startingRun";
 
 /** How a worker runs. */
 export interface WorkerOptions {
@@ -292,10 +293,15 @@ export class Worker implements ConsumerLoopHost {
         fn(value);
       };
       message.setInterruptHandler(settle(reject));
+      // currentSignal() reads the message while the function runs up to its first await.
+      const outer = startingRun.current;
+      startingRun.current = message;
       try {
         Promise.resolve(actor.fn(...args)).then(settle(resolve), settle(reject));
       } catch (error) {
         settle(reject)(error);
+      } finally {
+        startingRun.current = outer;
       }
     });
     if (debug) actor.logger.debug(`Completed after ${(performance.now() - started).toFixed(2)}ms.`);
