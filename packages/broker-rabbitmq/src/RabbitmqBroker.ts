@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   ArgumentError,
   Broker,
@@ -20,7 +21,6 @@ import { RabbitmqConsumer } from "./RabbitmqConsumer";
 import { BUCKET_SECONDS, bucketFor, bucketQueueName } from "./delayBuckets";
 import { parseUrls, withHeartbeat } from "./parseUrls";
 import { bucketArguments, deadLetterArguments, queueArguments } from "./queueArguments";
-import { sleep } from "./sleep";
 
 /** Options of {@link RabbitmqBroker}. */
 export interface RabbitmqBrokerOptions extends BrokerOptions {

@@ -1,4 +1,5 @@
 // Reloading fresh code: SIGHUP and --watch (spec 13; user guide "Code Reloading").
+import { setTimeout as sleep } from "node:timers/promises";
 import fs from "node:fs";
 import path from "node:path";
 import { waitFor } from "@q/test-support";
@@ -97,7 +98,7 @@ test("--watch-use-polling notices changes by scanning; excluded files and dotfil
   fs.writeFileSync(path.join(dir, "notes.log"), "ignored");
   fs.writeFileSync(path.join(dir, "notes.txt"), "not included");
   fs.writeFileSync(path.join(dir, ".eslintrc.js"), "module.exports = {};\n"); // *.js leaves dotfiles alone
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await sleep(1500);
   expect(q.matching(/Reloading/)).toEqual([]);
   setVersion("v2");
   await q.line(/Reloading \(tasks\.js changed\)/);
