@@ -5,9 +5,10 @@
  *
  * Started by the harness with `child_process.fork`; not meant to be run by hand.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { adapterFor } from "./adapters";
 import type { ProducerHandle, WorkerHandle } from "./adapters/Adapter";
-import { monotonicUs, now, sleep } from "./clock";
+import { monotonicUs, now } from "./clock";
 import type { FromChild, Task, ToChild } from "./protocol";
 
 /** How long an idle latency worker waits after starting before it says it is ready. */

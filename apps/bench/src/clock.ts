@@ -11,7 +11,3 @@ export function now(): number {
 export function monotonicUs(): number {
   return Number(process.hrtime.bigint() / 1000n);
 }
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

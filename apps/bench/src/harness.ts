@@ -4,6 +4,7 @@
  * The harness process itself only orchestrates (IPC) and verifies/cleans up with its
  * own Redis connection between measurements.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -269,7 +270,7 @@ async function waitForQuiet(ctx: Ctx): Promise<void> {
   for (;;) {
     const busy0 = machineBusyMs();
     const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
     const pct = (100 * (machineBusyMs() - busy0)) / ((performance.now() - t0) * os.cpus().length);
     if (pct <= NOISY_PCT) return;
     if (Date.now() >= deadline) {

@@ -1,5 +1,6 @@
 // Runs the README's two-terminal flow on the test Redis, so it cannot rot: a `q` worker
 // (the real binary, as `pnpm worker` starts it) and the producer (`pnpm produce`).
+import { setTimeout as sleep } from "node:timers/promises";
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
 import Redis from "ioredis";
@@ -42,7 +43,7 @@ async function waitForText(what: () => string, text: string, timeout = 15_000): 
   const deadline = Date.now() + timeout;
   while (!what().includes(text)) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${JSON.stringify(text)}; output so far:\n${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
 }
 

@@ -1,9 +1,9 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { BrokerError, ConnectionClosed, ConnectionError, ConnectionFailed, type Logger, settleWithin } from "@q/core";
 import type * as amqp from "amqplib";
 import type { ConnectionManager } from "./ConnectionManager";
 import { type PublishFields, publishConfirmed, publishFields, publishRaw } from "./amqpPublish";
 import { QUEUE_FLAGS } from "./queueArguments";
-import { sleep } from "./sleep";
 
 /** The queues declared together when one of them is used (the canonical three, or one delay bucket). */
 export interface QueueSet {

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   ArgumentError,
   Broker,
@@ -20,7 +21,6 @@ import { RabbitmqConsumer } from "./RabbitmqConsumer";
 import { BUCKET_SECONDS, bucketFor, bucketQueueName } from "./delayBuckets";
 import { parseUrls, withHeartbeat } from "./parseUrls";
 import { bucketArguments, deadLetterArguments, queueArguments } from "./queueArguments";
-import { sleep } from "./sleep";
 
 /** Options of {@link RabbitmqBroker}. */
 export interface RabbitmqBrokerOptions extends BrokerOptions {
@@ -32,7 +32,11 @@ export interface RabbitmqBrokerOptions extends BrokerOptions {
   url?: string | readonly string[];
   /** Heartbeat interval in seconds (0 turns heartbeats off); default: the server's (60 s on RabbitMQ). */
   heartbeat?: number;
-  /** Declare queues with `x-max-priority` (1..255) so the `broker_priority` option orders delivery. */
+  /**
+   * Declare queues with `x-max-priority` (1..255) so the `broker_priority` option orders
+   * delivery. RabbitMQ orders only what is still on the server, not what a worker has
+   * prefetched: for strict priority order, give workers `prefetch` equal to `concurrency`.
+   */
   maxPriority?: number;
   /** Publisher confirms: a send resolves only once RabbitMQ has the message. Default false (as Dramatiq). */
   confirmDelivery?: boolean;

@@ -1,9 +1,9 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { BrokerError, ConnectionClosed, ConnectionFailed, type Consumer, type Logger, Message, MessageProxy, Wakeup, qName, settleWithin } from "@q/core";
 import type * as amqp from "amqplib";
 import type { ConnectionManager } from "./ConnectionManager";
 import type { QueueSet } from "./Publisher";
 import { QUEUE_FLAGS } from "./queueArguments";
-import { sleep } from "./sleep";
 
 /** What a consumer needs from its broker. */
 export interface ConsumerHost {

@@ -4,12 +4,13 @@
  * URL. Producers and workers reconnect by themselves, nothing is lost, and stop/close
  * stay bounded while the server is away.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { ConnectionClosed, ConnectionError, ConnectionFailed, Message, actor } from "@q/core";
 import { RabbitmqBroker } from "../src";
 import { useHarness } from "./harness";
 import { PythonSide } from "./pythonSide";
 import { useRabbitServer } from "./rabbitServer";
-import { LEVEL, captureLogger, flood, silentLogger, sleep, waitFor } from "@q/test-support";
+import { LEVEL, captureLogger, flood, silentLogger, waitFor } from "@q/test-support";
 import { AMQP_URL, requireRabbit } from "@q/test-support/rabbitmq";
 
 jest.setTimeout(120_000);

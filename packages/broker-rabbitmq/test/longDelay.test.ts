@@ -4,6 +4,7 @@
  * Dramatiq's workers do with any delay past the timeout. @q holds a delayed delivery
  * at most `maxDelayHold` and parks the rest in delay buckets on the server.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { Message, actor } from "@q/core";
 import { useHarness } from "./harness";
 import { pythonBytes } from "./pythonSide";
@@ -39,7 +40,7 @@ describe("an actor that runs longer than consumer_timeout", () => {
       async function overrun(tag: string) {
         runs.push(tag);
         // The first run holds its delivery past the server's 3 s (checked every second).
-        if (tag === "slow" && ++slowRuns === 1) await new Promise((resolve) => setTimeout(resolve, 7000));
+        if (tag === "slow" && ++slowRuns === 1) await sleep(7000);
       },
       { broker, queueName: queue },
     );

@@ -4,8 +4,8 @@
  * persistent publishes with only `delivery_mode` (and `priority`), reads with
  * basic.get. Also the tests' window on what RabbitMQ holds.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import * as amqp from "amqplib";
-import { sleep } from "@q/test-support";
 import { AMQP_URL } from "@q/test-support/rabbitmq";
 
 /** A field-table integer typed as pika types it: `I` (signed 32) when it fits, `l` otherwise. */

@@ -5,6 +5,7 @@
  * data directory (a temporary directory owned by `rabbitmq`), started with Debian's
  * rabbitmq-server as for the shared node (see tooling/scripts/services.sh).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { execFile, spawn } from "node:child_process";
 import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
@@ -83,7 +84,7 @@ export class RabbitServer {
         if (Date.now() >= deadline) {
           throw new Error(`RabbitMQ node ${this.node} did not start (logs in ${this.dir}/log)`, { cause: error });
         }
-        await new Promise((r) => setTimeout(r, 300));
+        await sleep(300);
       }
     }
   }
@@ -167,7 +168,7 @@ async function waitUntilClosed(port: number, timeout: number): Promise<void> {
       socket.once("error", () => resolve(false));
     });
     if (!open) return;
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 

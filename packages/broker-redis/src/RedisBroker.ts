@@ -351,7 +351,7 @@ export class RedisBroker extends Broker {
       const size = Number(await this.dispatch("qsize", qName(queueName), [], "0"));
       if (size === 0) return;
       if (Date.now() >= deadline) throw new QueueJoinTimeout(`Timed out after ${options.timeout} ms waiting for queue ${queueName} to drain.`);
-      await new Promise((r) => setTimeout(r, Math.min(50, Math.max(0, deadline - Date.now()))));
+      await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
     }
   }
 

@@ -4,9 +4,10 @@
  * option and the value, and a documented fallback applies (docs/middleware.md). Nothing
  * crashes and nothing is quietly different (`max_retries: "lots"` used to retry forever).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { randomUUID } from "node:crypto";
 import { CurrentMessage, type MessageData, TimeLimitExceeded, actor } from "@q/core";
-import { LEVEL, captureLogger, sleep, waitFor } from "@q/test-support";
+import { LEVEL, captureLogger, waitFor } from "@q/test-support";
 import { keysOf, pythonBytes, rawEnqueue, useHarness } from "./harness";
 
 jest.setTimeout(15_000);

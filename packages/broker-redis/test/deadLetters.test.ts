@@ -3,9 +3,10 @@
  * payloads that cannot be decoded (an @q addition to 6.2: Dramatiq leaves those stuck
  * in the ack set, @q dead-letters them with the reason in the logs).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { BrokerError, Message, MessageProxy, actor } from "@q/core";
 import { keysOf, pythonBytes, rawEnqueue, useHarness } from "./harness";
-import { LEVEL, captureLogger, sleep, waitFor } from "@q/test-support";
+import { LEVEL, captureLogger, waitFor } from "@q/test-support";
 
 jest.setTimeout(15_000);
 

@@ -3,10 +3,11 @@
  * commands exactly as Dramatiq's dispatch script runs them (HSET the payload, RPUSH the
  * id); a "Python worker" is its ack set and heartbeat.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { randomUUID } from "node:crypto";
 import { CurrentMessage, actor } from "@q/core";
 import { keysOf, pythonBytes, rawEnqueue, useHarness } from "./harness";
-import { deferred, sleep, waitFor } from "@q/test-support";
+import { deferred, waitFor } from "@q/test-support";
 
 jest.setTimeout(15_000);
 

@@ -3,12 +3,13 @@
  * restart and killed connections in the middle of a run, and bounded failures while
  * the server is down. Workers and producers carry on by themselves afterwards.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { ConnectionClosed, ConnectionFailed, Worker, actor } from "@q/core";
 import type Redis from "ioredis";
 import type { RedisBroker, RedisBrokerOptions } from "../src";
 import { keysOf, pythonBytes, useHarness } from "./harness";
 import { RedisServer } from "./redisServer";
-import { LEVEL, captureLogger, flood, sleep, waitFor } from "@q/test-support";
+import { LEVEL, captureLogger, flood, waitFor } from "@q/test-support";
 import { freshNamespace } from "@q/test-support/redis";
 
 jest.setTimeout(40_000);

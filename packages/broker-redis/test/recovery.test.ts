@@ -4,12 +4,13 @@
  * is older than heartbeatTimeout (checked every maintenanceInterval). And a live worker
  * whose slots are all busy keeps its heartbeat fresh, so nothing is stolen from it.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { CurrentMessage, type Message, actor } from "@q/core";
 import { keysOf, useHarness } from "./harness";
-import { sleep, waitFor } from "@q/test-support";
+import { waitFor } from "@q/test-support";
 import { REDIS_URL, freshNamespace } from "@q/test-support/redis";
 
 jest.setTimeout(20_000);

@@ -3,9 +3,10 @@
  * through q.DQ with growing backoff; a stopping worker puts prefetched messages back
  * at the head of q in their order, and parked delayed messages back on q.DQ.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Broker, CurrentMessage, type Message, Middleware, actor } from "@q/core";
 import { keysOf, useHarness } from "./harness";
-import { LEVEL, captureLogger, deferred, sleep, waitFor } from "@q/test-support";
+import { LEVEL, captureLogger, deferred, waitFor } from "@q/test-support";
 
 jest.setTimeout(15_000);
 

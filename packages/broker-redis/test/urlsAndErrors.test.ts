@@ -4,6 +4,7 @@
  * server a refused wake-up subscription and failing heartbeats are logged (never
  * swallowed) and recovered from.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { ConfigurationError, QError, actor } from "@q/core";
 import os from "node:os";
 import path from "node:path";
@@ -11,7 +12,7 @@ import { mkdtempSync } from "node:fs";
 import { RedisBroker } from "../src";
 import { useHarness } from "./harness";
 import { RedisServer } from "./redisServer";
-import { LEVEL, captureLogger, silentLogger, sleep, waitFor } from "@q/test-support";
+import { LEVEL, captureLogger, silentLogger, waitFor } from "@q/test-support";
 import { freshNamespace } from "@q/test-support/redis";
 
 jest.setTimeout(30_000);

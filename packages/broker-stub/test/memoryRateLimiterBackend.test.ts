@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { Barrier, GroupCallbacks, QError, Worker, actor, group, pipeline } from "@q/core";
 import { MemoryRateLimiterBackend } from "@q/core/testing";
 import pino from "pino";
@@ -13,8 +14,6 @@ function manualClock() {
     },
   };
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Whether `promise` has settled after the microtask queue drains. */
 async function isSettled(promise: Promise<unknown>): Promise<boolean> {

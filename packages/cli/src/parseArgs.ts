@@ -6,6 +6,7 @@ import type { CliOptions, WorkerTuning } from "./CliOptions";
 import { UsageError } from "./errors/UsageError";
 import { splitModuleRef } from "./splitModuleRef";
 import { version } from "./version";
+import { compileGlobs } from "./watch/compileGlobs";
 
 /** What the command line asks for: a run, or nothing more (help or version was printed). */
 export type ParsedArgs = { kind: "run"; options: CliOptions } | { kind: "done" };
@@ -63,9 +64,16 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
         type: "string",
         array: true,
         default: ["**/*.{js,mjs,cjs,ts,mts,cts,json}"],
-        describe: "Glob of files that trigger a reload (relative to the watched directory; repeatable).",
+        describe:
+          "Glob of files that trigger a reload, relative to the watched directory (repeatable; replaces the default). A glob without / matches base names at any depth; !glob takes files back out; dotfiles only match globs that name the dot.",
       },
-      "watch-exclude": { alias: "x", type: "string", array: true, default: [] as string[], describe: "Glob of files that never trigger a reload (node_modules and .git are always skipped)." },
+      "watch-exclude": {
+        alias: "x",
+        type: "string",
+        array: true,
+        default: [] as string[],
+        describe: "Glob of files that never trigger a reload (repeatable; node_modules and .git are always skipped).",
+      },
       "fork-function": { alias: "f", type: "string", array: true, default: [] as string[], describe: "Run module:function in an extra process of its own (repeatable), e.g. a metrics server." },
       verbose: { alias: "v", type: "count", describe: "Log at debug level, with stacks." },
     })
@@ -91,6 +99,13 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
   };
   const watchDir = args.watch === undefined ? undefined : path.resolve(cwd, args.watch);
   if (watchDir !== undefined && !isDirectory(watchDir)) throw new UsageError(`--watch: ${args.watch} is not a directory.`);
+  for (const flag of ["watch-include", "watch-exclude"] as const) {
+    try {
+      compileGlobs(args[flag]);
+    } catch (error) {
+      throw new UsageError(`--${flag}: ${(error as Error).message}`, { cause: error });
+    }
+  }
   const verbose = (args.verbose ?? 0) > 0;
 
   return {

@@ -33,6 +33,18 @@ test("q boots N worker processes that process messages, and stops with exit 0 on
   expect(pids.has(String(q.pid))).toBe(false);
 });
 
+test("each worker process calls afterProcessBoot once, after the broker module and before the actor modules", async () => {
+  const q = t.q(["bootHook.js", "tasks.js", "-p", "2"]);
+  await waitReady(q, 2);
+  const pids = q.matching(/Worker process is ready/).map((l) => /\[PID (\d+)\]/.exec(l)![1]);
+  expect((await t.events()).sort()).toEqual(pids.map((pid) => `afterProcessBoot:${pid}:0 actors`).sort());
+  await t.send("stamp", ["after"]); // the actors of tasks.js were declared afterwards
+  await waitFor("the stamp", async () => (await t.events()).find((e) => e.startsWith("after:")));
+  q.proc.kill("SIGTERM");
+  expect(await q.exitCode()).toBe(0);
+  expect((await t.events()).filter((e) => e.startsWith("afterProcessBoot:"))).toHaveLength(2);
+});
+
 test("an ES module app (\"type\": \"module\", top-level await) loads with import()", async () => {
   const q = t.q(["esm/broker.js:default", "esm/tasks.js", "-p", "1"]);
   await waitReady(q);

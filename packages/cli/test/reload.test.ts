@@ -1,4 +1,5 @@
 // Reloading fresh code: SIGHUP and --watch (spec 13; user guide "Code Reloading").
+import { setTimeout as sleep } from "node:timers/promises";
 import fs from "node:fs";
 import path from "node:path";
 import { waitFor } from "@q/test-support";
@@ -79,12 +80,25 @@ test("--watch reloads when a watched file changes", async () => {
   await stopQ(q);
 });
 
-test("--watch-use-polling notices changes by scanning; excluded files do not reload", async () => {
+test("--watch reloads for a file created in a subdirectory made after the start", async () => {
+  const q = t.q(["broker.js", "tasks.js", "-p", "1", "--watch", "."], { cwd: dir });
+  await waitReady(q);
+  // Written right after the mkdir, before anything could have started watching the new directories.
+  fs.mkdirSync(path.join(dir, "lib", "deep"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "lib", "deep", "helper.js"), "module.exports = 1;\n");
+  await q.line(/Reloading \(lib\/deep\/helper\.js changed\)/);
+  await q.line(RELOADED);
+  expect(q.matching(/Reloading \(/)).toHaveLength(1);
+  await stopQ(q);
+}, 30_000);
+
+test("--watch-use-polling notices changes by scanning; excluded files and dotfiles do not reload", async () => {
   const q = t.q(["broker.js", "tasks.js", "-p", "1", "--watch", ".", "--watch-use-polling", "-x", "*.log"], { cwd: dir });
   await waitReady(q);
   fs.writeFileSync(path.join(dir, "notes.log"), "ignored");
   fs.writeFileSync(path.join(dir, "notes.txt"), "not included");
-  await new Promise((resolve) => setTimeout(resolve, 1500));
+  fs.writeFileSync(path.join(dir, ".eslintrc.js"), "module.exports = {};\n"); // *.js leaves dotfiles alone
+  await sleep(1500);
   expect(q.matching(/Reloading/)).toEqual([]);
   setVersion("v2");
   await q.line(/Reloading \(tasks\.js changed\)/);

@@ -7,7 +7,7 @@ import { isBrokerLike } from "../src/modules/isBrokerLike";
 import { resolveModuleFile } from "../src/modules/resolveModuleFile";
 import { parseArgs } from "../src/parseArgs";
 import { splitModuleRef } from "../src/splitModuleRef";
-import { globToRegExp } from "../src/watch/globToRegExp";
+import { compileGlobs } from "../src/watch/compileGlobs";
 import { FIXTURES } from "./support/runQ";
 
 test("formatLine writes Dramatiq's layout, the stack on the next lines, other fields as JSON", () => {
@@ -23,17 +23,57 @@ test("formatLine writes Dramatiq's layout, the stack on the next lines, other fi
   );
 });
 
-test("globToRegExp: ** spans directories, * and ? stay in one name, braces, base-name patterns", () => {
-  const m = (glob: string, file: string) => globToRegExp(glob).test(file);
+test("watch globs: ** spans directories, * and ? stay in one name, braces, base-name globs", () => {
+  const m = (glob: string, file: string) => compileGlobs([glob])(file);
   expect(m("**/*.{js,ts}", "a.ts")).toBe(true);
   expect(m("**/*.{js,ts}", "src/deep/a.js")).toBe(true);
   expect(m("**/*.{js,ts}", "src/a.json")).toBe(false);
+  expect(m("src/**/*.ts", "src/a/b/c/d.ts")).toBe(true);
+  expect(m("src/**/*.ts", "lib/src/d.ts")).toBe(false);
   expect(m("src/*.js", "src/a.js")).toBe(true);
   expect(m("src/*.js", "src/sub/a.js")).toBe(false);
   expect(m("dist/**", "dist/a/b.js")).toBe(true);
   expect(m("*.log", "logs/today.log")).toBe(true);
   expect(m("?.js", "ab.js")).toBe(false);
   expect(m("a+b.js", "a+b.js")).toBe(true);
+});
+
+test("watch globs: [ab] classes, backslash escapes", () => {
+  const m = (glob: string, file: string) => compileGlobs([glob])(file);
+  expect(m("src/[ab].js", "src/a.js")).toBe(true);
+  expect(m("src/[ab].js", "src/b.js")).toBe(true);
+  expect(m("src/[ab].js", "src/c.js")).toBe(false);
+  expect(m("v[0-9].ts", "lib/v7.ts")).toBe(true);
+  expect(m("\\*.js", "*.js")).toBe(true);
+  expect(m("\\*.js", "a.js")).toBe(false);
+  expect(m("\\[x\\].js", "[x].js")).toBe(true);
+  expect(m("\\[x\\].js", "x.js")).toBe(false);
+});
+
+test("watch globs: a leading ! takes files back out; a list of only ! globs starts from every file", () => {
+  const tsNotTests = compileGlobs(["**/*.ts", "!**/*.test.ts"]);
+  expect(tsNotTests("src/a.ts")).toBe(true);
+  expect(tsNotTests("src/a.test.ts")).toBe(false);
+  expect(tsNotTests("src/a.js")).toBe(false);
+  const onlySrc = compileGlobs(["!src/**"]); // as an exclude list: everything outside src
+  expect(onlySrc("lib/a.js")).toBe(true);
+  expect(onlySrc("src/a.js")).toBe(false);
+  expect(compileGlobs(["*.md", "!!README.md"])("docs/README.md")).toBe(true); // !! cancels out
+  expect(compileGlobs(["!(*.md)"])("a.js")).toBe(true); // an extglob, not a negation
+  expect(compileGlobs(["!(*.md)"])("a.md")).toBe(false);
+  expect(compileGlobs([])("a.js")).toBe(false);
+  expect(() => compileGlobs(["**/*.ts", "!"])).toThrow('"!" is an empty glob.');
+});
+
+test("watch globs: dotfiles and dot-directories match only globs that name the dot", () => {
+  const m = (glob: string, file: string) => compileGlobs([glob])(file);
+  expect(m("*.ts", ".eslintrc.ts")).toBe(false);
+  expect(m("*.ts", "src/.hidden.ts")).toBe(false);
+  expect(m("**/*.{js,mjs,cjs,ts,mts,cts,json}", ".cache/a.js")).toBe(false);
+  expect(m("**/*.{js,mjs,cjs,ts,mts,cts,json}", ".prettierrc.json")).toBe(false);
+  expect(m(".env", ".env")).toBe(true);
+  expect(m(".env", "config/.env")).toBe(true);
+  expect(m(".config/**", ".config/app.ts")).toBe(true);
 });
 
 test("splitModuleRef splits at the last colon before an identifier path only", () => {
@@ -75,4 +115,6 @@ test("parseArgs: defaults, repeatable flags, environment tuning under @q's and D
   });
   expect(() => parseArgs(["b.js"], { Q_RESTART_DELAY: "soon" })).toThrow('Q_RESTART_DELAY must be an integer from 0 to 2147483647, got "soon".');
   expect(() => parseArgs(["b.js", "--log-format", "xml"])).toThrow(/Invalid values/);
+  expect(() => parseArgs(["b.js", "--watch", ".", "-x", "!"])).toThrow('--watch-exclude: "!" is an empty glob.');
+  expect(() => parseArgs(["b.js", "--watch", ".", "-i", ""])).toThrow('--watch-include: "" is an empty glob.');
 });

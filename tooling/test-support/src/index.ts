@@ -3,7 +3,6 @@
  * Server checks live in subpaths so a test only loads the client it uses:
  * `@q/test-support/redis`, `@q/test-support/rabbitmq`.
  */
-export { sleep } from "./sleep";
 export { waitFor, type WaitForOptions } from "./waitFor";
 export { deferred, type Deferred } from "./deferred";
 export { captureLogger, silentLogger, LEVEL, type LogLine, type CapturedLogs } from "./captureLogger";

@@ -1,4 +1,4 @@
-import { sleep } from "./sleep";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** How long {@link waitFor} keeps trying, and how often. */
 export interface WaitForOptions {

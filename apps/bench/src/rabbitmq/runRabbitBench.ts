@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
@@ -144,7 +145,7 @@ async function settledCount(channel: amqp.Channel, queue: string, expected: numb
     } else if (Date.now() - since >= 500) {
       return count;
     }
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
 }
 

@@ -1,6 +1,7 @@
 /**
  * Dramatiq tests/test_actors.py, spec 17.1 items 1–12, on the real Worker over StubBroker.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   ActorDefinitionError,
   ActorNotFound,
@@ -15,7 +16,7 @@ import {
   SkipMessage,
   actor,
 } from "@q/core";
-import { capturingBroker, newBroker, sleep, startWorker, stopStartedWorkers } from "./harness";
+import { capturingBroker, newBroker, startWorker, stopStartedWorkers } from "./harness";
 
 afterEach(stopStartedWorkers);
 

@@ -4,10 +4,11 @@
  * fallback applies (docs/middleware.md). The Redis tests cover the Retries, TimeLimit,
  * AgeLimit, Callbacks and eta cases on a real server; these cover the rest.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { randomUUID } from "node:crypto";
 import { CurrentMessage, GroupCallbacks, Message, actor } from "@q/core";
 import { MemoryRateLimiterBackend } from "@q/core/testing";
-import { EnqueueRecorder, capturingBroker, deferred, sleep, startWorker, stopStartedWorkers } from "./harness";
+import { EnqueueRecorder, capturingBroker, deferred, startWorker, stopStartedWorkers } from "./harness";
 
 afterEach(stopStartedWorkers);
 

@@ -53,8 +53,6 @@ export async function stopStartedWorkers(): Promise<void> {
   await Promise.all(startedWorkers.splice(0).map((w) => w.stop({ timeout: 1000 })));
 }
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /** A promise with its `resolve` handed out. */
 export function deferred<T = void>() {
   let resolve!: (value: T) => void;

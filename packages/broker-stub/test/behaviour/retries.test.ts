@@ -1,8 +1,9 @@
 /**
  * Dramatiq tests/middleware/test_retries.py, spec 17.1 items 30–34.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Broker, type Message, type MessageData, Middleware, MiddlewareError, Retries, Retry, actor } from "@q/core";
-import { EnqueueRecorder, capturingBroker, newBroker, sleep, startWorker, stopStartedWorkers } from "./harness";
+import { EnqueueRecorder, capturingBroker, newBroker, startWorker, stopStartedWorkers } from "./harness";
 
 afterEach(stopStartedWorkers);
 

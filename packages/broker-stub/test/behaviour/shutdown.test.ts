@@ -3,8 +3,9 @@
  * actors with notifyShutdown see their signal abort with Shutdown, others finish, and
  * stop({ timeout }) always resolves, requeueing what could not finish.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { CurrentMessage, Shutdown, actor } from "@q/core";
-import { capturingBroker, deferred, newBroker, sleep, startWorker, stopStartedWorkers } from "./harness";
+import { capturingBroker, deferred, newBroker, startWorker, stopStartedWorkers } from "./harness";
 
 afterEach(stopStartedWorkers);
 

@@ -1,9 +1,10 @@
 /**
  * Dramatiq tests/test_stub_broker.py, spec 17.1 items 16–17, plus the rest of the stub's contract (spec 8).
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { Message, QueueJoinTimeout, QueueNotFound, actor } from "@q/core";
 import type { StubBroker } from "../../src";
-import { newBroker, sleep, startWorker, stopStartedWorkers } from "./harness";
+import { newBroker, startWorker, stopStartedWorkers } from "./harness";
 
 afterEach(stopStartedWorkers);
 

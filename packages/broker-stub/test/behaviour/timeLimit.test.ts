@@ -3,6 +3,7 @@
  * limit the actor's AbortSignal aborts with TimeLimitExceeded and the worker fails the message
  * at that moment, whether or not the actor honours the signal.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   type Broker,
   CurrentMessage,
@@ -13,7 +14,7 @@ import {
   TimeLimitExceeded,
   actor,
 } from "@q/core";
-import { capturingBroker, deferred, newBroker, sleep, startWorker, stopStartedWorkers } from "./harness";
+import { capturingBroker, deferred, newBroker, startWorker, stopStartedWorkers } from "./harness";
 
 const timers: NodeJS.Timeout[] = [];
 afterEach(async () => {

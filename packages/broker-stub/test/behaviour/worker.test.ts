@@ -1,8 +1,9 @@
 /**
  * Dramatiq tests/test_worker.py, spec 17.1 items 14–15, plus pause/resume and stop-time requeueing.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { type Broker, type MessageProxy, Middleware, Worker, actor } from "@q/core";
-import { newBroker, sleep, startWorker, stopStartedWorkers } from "./harness";
+import { newBroker, startWorker, stopStartedWorkers } from "./harness";
 
 afterEach(stopStartedWorkers);
 

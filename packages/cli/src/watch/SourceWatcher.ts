@@ -1,31 +1,30 @@
-import fs from "node:fs";
 import path from "node:path";
+import { type FSWatcher, watch } from "chokidar";
 import type { WatchOptions } from "../CliOptions";
-import { globToRegExp } from "./globToRegExp";
+import { compileGlobs } from "./compileGlobs";
 
-/** Directories never watched (and never scanned). */
+/** Directories never watched (and never descended into). */
 const SKIPPED_DIRS = new Set(["node_modules", ".git"]);
 /** Changes closer together than this make one reload. */
 const DEBOUNCE_MS = 300;
-/** Bounds the number of directories watched or scanned. */
-const MAX_DIRS = 10_000;
 
 /**
  * Calls `onChange` (debounced) when a file under `options.dir` that matches an include
- * pattern and no exclude pattern is created, changed or removed. Uses one fs.watch per
- * directory (node_modules and .git skipped, new directories picked up), or in polling
- * mode rescans the tree every `pollInterval` ms and compares sizes and mtimes.
+ * glob and no exclude glob is created, changed or removed, in any subdirectory, also one
+ * created after the start (node_modules and .git are skipped). Watches with chokidar:
+ * file-system events, or in polling mode a stat of every matching file each `pollInterval` ms.
+ *
+ * Not `fs.watch(dir, { recursive: true })`: on Linux, Node 20 emulates it with one watch per
+ * file and directory of the whole tree, node_modules included, set up synchronously at start.
  *
  * @example
  * const watcher = new SourceWatcher(options.watch, (file) => supervisor.reload(`${file} changed`));
  * watcher.close();
  */
 export class SourceWatcher {
-  private readonly include: RegExp[];
-  private readonly exclude: RegExp[];
-  private readonly watchers = new Map<string, fs.FSWatcher>();
-  private snapshot = new Map<string, string>();
-  private poller: NodeJS.Timeout | undefined;
+  private readonly include: (file: string) => boolean;
+  private readonly exclude: (file: string) => boolean;
+  private readonly watcher: FSWatcher;
   private debounce: NodeJS.Timeout | undefined;
   private lastChanged = "";
   private closed = false;
@@ -35,27 +34,30 @@ export class SourceWatcher {
     private readonly onChange: (file: string) => void,
     private readonly onError: (error: Error) => void = () => undefined,
   ) {
-    this.include = options.include.map(globToRegExp);
-    this.exclude = options.exclude.map(globToRegExp);
-    if (options.polling) {
-      this.snapshot = this.scan();
-      this.poller = setInterval(() => this.poll(), options.pollInterval);
-    } else {
-      this.watchTree(options.dir);
-    }
+    this.include = compileGlobs(options.include);
+    this.exclude = compileGlobs(options.exclude);
+    this.watcher = watch(options.dir, {
+      ignoreInitial: true,
+      usePolling: options.polling,
+      interval: options.pollInterval,
+      binaryInterval: options.pollInterval,
+      // Files that can never trigger a reload are not watched (nor polled) at all.
+      ignored: (file, stats) =>
+        file !== options.dir && (SKIPPED_DIRS.has(path.basename(file)) || (stats?.isFile() === true && !this.matches(file))),
+    });
+    for (const event of ["add", "change", "unlink"] as const) this.watcher.on(event, (file: string) => this.changed(file));
+    this.watcher.on("error", (error) => this.onError(error as Error));
   }
 
   close(): void {
     this.closed = true;
-    clearInterval(this.poller);
     clearTimeout(this.debounce);
-    for (const w of this.watchers.values()) w.close();
-    this.watchers.clear();
+    this.watcher.close().catch((error: unknown) => this.onError(error as Error));
   }
 
   private matches(file: string): boolean {
     const rel = path.relative(this.options.dir, file).split(path.sep).join("/");
-    return this.include.some((r) => r.test(rel)) && !this.exclude.some((r) => r.test(rel));
+    return this.include(rel) && !this.exclude(rel);
   }
 
   private changed(file: string): void {
@@ -63,79 +65,5 @@ export class SourceWatcher {
     this.lastChanged = path.relative(this.options.dir, file) || file;
     clearTimeout(this.debounce);
     this.debounce = setTimeout(() => this.onChange(this.lastChanged), DEBOUNCE_MS);
-  }
-
-  private watchTree(dir: string): void {
-    if (this.closed || this.watchers.has(dir) || this.watchers.size >= MAX_DIRS) return;
-    let watcher: fs.FSWatcher;
-    try {
-      watcher = fs.watch(dir, (_event, name) => {
-        if (!name) return;
-        const full = path.join(dir, name.toString());
-        if (isDirectory(full)) {
-          if (!SKIPPED_DIRS.has(path.basename(full))) this.watchTree(full);
-        } else {
-          this.changed(full);
-        }
-      });
-    } catch (error) {
-      this.onError(error as Error);
-      return;
-    }
-    watcher.on("error", () => {
-      // The directory went away: forget it (a parent's event reports the change).
-      watcher.close();
-      this.watchers.delete(dir);
-    });
-    this.watchers.set(dir, watcher);
-    for (const entry of readDir(dir)) {
-      if (entry.isDirectory() && !SKIPPED_DIRS.has(entry.name)) this.watchTree(path.join(dir, entry.name));
-    }
-  }
-
-  private poll(): void {
-    const next = this.scan();
-    for (const [file, stamp] of next) if (this.snapshot.get(file) !== stamp) this.changed(file);
-    for (const file of this.snapshot.keys()) if (!next.has(file)) this.changed(file);
-    this.snapshot = next;
-  }
-
-  /** size:mtime of every matching file. */
-  private scan(): Map<string, string> {
-    const out = new Map<string, string>();
-    const dirs = [this.options.dir];
-    for (let seen = 0; dirs.length > 0 && seen < MAX_DIRS; seen++) {
-      const dir = dirs.pop()!;
-      for (const entry of readDir(dir)) {
-        const full = path.join(dir, entry.name);
-        if (entry.isDirectory()) {
-          if (!SKIPPED_DIRS.has(entry.name)) dirs.push(full);
-        } else if (this.matches(full)) {
-          try {
-            const stat = fs.statSync(full);
-            out.set(full, `${stat.size}:${stat.mtimeMs}`);
-          } catch {
-            // removed between readdir and stat
-          }
-        }
-      }
-    }
-    return out;
-  }
-}
-
-function readDir(dir: string): fs.Dirent[] {
-  try {
-    return fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
-}
-
-function isDirectory(file: string): boolean {
-  try {
-    return fs.statSync(file).isDirectory();
-  } catch {
-    return false;
   }
 }

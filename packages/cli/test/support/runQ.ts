@@ -1,6 +1,6 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { type ChildProcess, spawn } from "node:child_process";
 import path from "node:path";
-import { sleep } from "@q/test-support";
 import { REDIS_URL } from "@q/test-support/redis";
 
 /** The built binary: the tests run exactly what users run. */

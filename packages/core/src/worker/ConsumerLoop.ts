@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Broker } from "../broker/Broker";
 import type { Consumer } from "../broker/Consumer";
 import { qName } from "../broker/queueNames";
@@ -7,7 +8,6 @@ import type { Logger } from "../logging/Logger";
 import type { MessageProxy } from "../message/MessageProxy";
 import { PriorityQueue } from "./PriorityQueue";
 import { settleWithin } from "./settleWithin";
-import { sleep } from "./sleep";
 
 /** What a consumer loop hands its worker. */
 export interface ConsumerLoopHost {
@@ -128,7 +128,10 @@ export class ConsumerLoop {
         await this.dropConsumer();
         if (this.running) {
           this.logger.info(`Restarting consumer in ${(this.restartDelay / 1000).toFixed(2)} seconds.`);
-          await sleep(this.restartDelay, this.stopSignal.signal);
+          // A stop ends the wait early (its abort is not an error).
+          await sleep(this.restartDelay, undefined, { signal: this.stopSignal.signal }).catch((error: unknown) => {
+            if (!this.stopSignal.signal.aborted) throw error;
+          });
         }
       }
     }

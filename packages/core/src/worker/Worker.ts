@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Actor } from "../actor/Actor";
 import { isExpectedError } from "../actor/isExpectedError";
 import type { Broker } from "../broker/Broker";
@@ -21,7 +22,6 @@ import { PriorityQueue } from "./PriorityQueue";
 import { actorArguments } from "./actorArguments";
 import { messageContext } from "./messageContext";
 import { settleWithin } from "./settleWithin";
-import { sleep } from "./sleep";
 import { startingRun } from "./startingRun";
 
 /** How a worker runs. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
 import { RecordingBroker } from "../../test/support/RecordingBroker";
 import type { Consumer } from "../broker/Consumer";
@@ -30,7 +31,8 @@ class ScriptedBroker extends RecordingBroker {
   }
 }
 
-const pause = (ms: number) => new Promise<null>((resolve) => setTimeout(() => resolve(null), ms));
+/** Resolves with null (what an empty poll returns) after `ms`. */
+const pause = (ms: number) => sleep(ms, null);
 
 test("whenConnected resolves once every consumer has fetched (an empty poll counts)", async () => {
   const broker = new ScriptedBroker(() => () => pause(5));
