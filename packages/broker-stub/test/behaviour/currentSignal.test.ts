@@ -17,7 +17,8 @@ import {
   currentSignal,
   defaultMiddleware,
 } from "@q/core";
-import { deferred, newBroker, sleep, startWorker, stopStartedWorkers } from "./harness";
+import { deferred, newBroker, startWorker, stopStartedWorkers } from "./harness";
+import { setTimeout as sleep } from "node:timers/promises";
 
 afterEach(stopStartedWorkers);
 
