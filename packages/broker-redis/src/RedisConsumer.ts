@@ -24,7 +24,7 @@ export class RedisConsumer implements Consumer {
   private taking: Promise<unknown> | undefined;
   private wakes = 0;
   private readonly wakeup = new Wakeup();
-  private readonly unlisten: Promise<(() => Promise<void>) | undefined>;
+  private readonly unlisten: (() => Promise<void>) | undefined;
   private readonly maintenanceTimer: NodeJS.Timeout;
   private maintaining = false;
   /**
@@ -45,7 +45,7 @@ export class RedisConsumer implements Consumer {
     this.acks = new Batcher((ids) => this.broker.dispatch("ack", queueName, ids, "0").then(() => undefined));
     this.nacks = new Batcher((ids) => this.broker.dispatch("nack", queueName, ids, "0").then(() => undefined));
     const listener = broker.wakeupListener();
-    this.unlisten = listener ? listener.listen(broker.wakeupChannel(queueName), () => this.signal(true)) : Promise.resolve(undefined);
+    this.unlisten = listener?.listen(broker.wakeupChannel(queueName), () => this.signal(true));
     this.maintenanceTimer = setInterval(() => void this.maintain(), broker.maintenanceInterval);
   }
 
@@ -137,8 +137,7 @@ export class RedisConsumer implements Consumer {
       }
     } finally {
       this.onClose();
-      const unlisten = await this.unlisten;
-      await unlisten?.().catch(() => undefined);
+      await this.unlisten?.().catch(() => undefined);
     }
   }
 

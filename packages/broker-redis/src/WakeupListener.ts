@@ -34,16 +34,18 @@ export class WakeupListener {
   }
 
   /**
-   * Calls `listener` on each wake-up of `channel`; resolves (never rejects) with the
-   * unsubscribe function once SUBSCRIBE has been answered. If it failed, that is logged
+   * Calls `listener` on each wake-up of `channel`; returns the unsubscribe function at
+   * once. SUBSCRIBE goes out in the background (until it is answered the consumer polls,
+   * and a close never waits for a server that is not there); if it fails, that is logged
    * and the channel is subscribed again when the connection is next ready.
    */
-  async listen(channel: string, listener: () => void): Promise<() => Promise<void>> {
+  listen(channel: string, listener: () => void): () => Promise<void> {
     let set = this.listeners.get(channel);
     const first = !set;
     if (!set) this.listeners.set(channel, (set = new Set()));
     set.add(listener);
-    const unlisten = async () => {
+    if (first || (this.unsubscribed.has(channel) && !this.subscribing.has(channel))) void this.subscribe(channel);
+    return async () => {
       set.delete(listener);
       if (set.size === 0 && this.listeners.get(channel) === set) {
         this.listeners.delete(channel);
@@ -51,8 +53,6 @@ export class WakeupListener {
         if (this.subscriber.status === "ready") await this.subscriber.unsubscribe(channel).catch(() => undefined);
       }
     };
-    if (first || this.unsubscribed.has(channel)) await this.subscribe(channel);
-    return unlisten;
   }
 
   close(): void {
