@@ -60,6 +60,8 @@ export interface SendSpec {
   /** Message options, snake_case, as Python's `send_with_options(**options)` takes them. */
   options?: Record<string, unknown> | PyText;
   delay?: number;
+  /** Python producers only: send as a two-step `dramatiq.pipeline`, this being the next step. */
+  pipe_to?: { actor: string; args?: unknown[] };
 }
 
 /** What one producer sent (`bytes` is what it wrote, before any broker-specific options). */
@@ -158,7 +160,8 @@ function declareQActors(broker: Broker, queue: string, specs: ActorSpec[], into:
           attempt,
           bytes: m.message.encode().toString("latin1"),
         });
-        if (spec.sleepMs) await new Promise((r) => setTimeout(r, spec.sleepMs));
+        // unref: a run abandoned at its time limit must not keep jest alive.
+        if (spec.sleepMs) await new Promise((r) => setTimeout(r, spec.sleepMs).unref());
         const fail = spec.fail ?? 0;
         if (fail < 0 || attempt <= fail) throw new Error(`${spec.name} fails on purpose (attempt ${attempt})`);
         return spec.returns;
@@ -257,8 +260,8 @@ export function useInterop(kind: BrokerKind): () => Interop {
             a = actor((..._args: unknown[]) => undefined, { broker, queueName: queue, actorName: m.actor, acceptKwargs: true });
             actors.set(m.actor, a);
           }
-          if (!Array.isArray(m.args ?? []) || (m.kwargs && !isPlain(m.kwargs)) || (m.options && !isPlain(m.options))) {
-            throw new Error("Python JSON text (py(...)) is for Python producers only");
+          if (m.pipe_to || !Array.isArray(m.args ?? []) || (m.kwargs && !isPlain(m.kwargs)) || (m.options && !isPlain(m.options))) {
+            throw new Error("pipe_to and Python JSON text (py(...)) are for Python producers only");
           }
           const message: Message = await a.sendWithOptions({ ...(m.options as object), args: (m.args ?? []) as unknown[], kwargs: m.kwargs ?? {}, delay: m.delay });
           sent.push({ message_id: message.messageId, queue_name: message.queueName, actor_name: message.actorName, bytes: message.encode().toString("latin1"), message });
