@@ -18,7 +18,7 @@ with pipe_to), and the printed line is
 
 worker: "out" (a file), "actors": [{"name", "queue", "fail": n (the first n runs raise; -1
 always), "sleep_ms", "returns": a value, "options": actor options such as max_retries}], "threads",
-"worker_timeout" (ms). Each run appends a JSON line to "out": what the actor received, with the
+"prefetch", "worker_timeout" (ms). Each run appends a JSON line to "out": what the actor received, with the
 repr() of its arguments so the tests can tell 1 from 1.0. "ready" goes to stdout once consuming.
 
 dead: "queues": [...]; prints {"queue", "bytes"} per dead-lettered message, from where Dramatiq
@@ -133,6 +133,9 @@ def worker(spec):
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, lambda *_: stopping.set())
     w = dramatiq.Worker(broker, worker_threads=spec.get("threads", 1), worker_timeout=spec.get("worker_timeout", 100))
+    if spec.get("prefetch"):
+        # Read by the consumers start() makes; Dramatiq otherwise only takes it from the environment.
+        w.queue_prefetch = spec["prefetch"]
     w.start()
     emit("ready")
     stopping.wait()

@@ -118,7 +118,7 @@ export interface Interop {
   readonly queue: string;
   /** The test's Redis namespace (fresh). */
   readonly namespace: string;
-  worker(lang: Lang, actors: ActorSpec[]): Promise<RunningWorker>;
+  worker(lang: Lang, actors: ActorSpec[], options?: WorkerSpec): Promise<RunningWorker>;
   send(lang: Lang, messages: SendSpec[]): Promise<Sent[]>;
   /** The test queue's dead letters, read where Dramatiq puts them and decoded by Dramatiq. */
   deadLetters(): Promise<DeadLetter[]>;
@@ -128,13 +128,28 @@ export interface Interop {
   defer(fn: () => unknown): void;
 }
 
-function brokerSpec(kind: BrokerKind, namespace: string): Record<string, unknown> {
-  return kind === "redis" ? { broker: "redis", url: REDIS_URL, namespace } : { broker: "rabbitmq", url: AMQP_URL };
+/** Worker settings both languages take (Python: `worker_threads` and the consumers' prefetch). */
+export interface WorkerSpec {
+  /** Messages run at once; default 1. */
+  concurrency?: number;
+  /** Messages fetched ahead; default each language's own (2 × concurrency in both). */
+  prefetch?: number;
 }
 
-function camel(options: ActorOptionsSpec = {}): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(options)) out[k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())] = v as number;
+/** Broker settings both languages get (RabbitMQ's `max_priority` / `maxPriority`). */
+export interface InteropOptions {
+  maxPriority?: number;
+}
+
+function brokerSpec(kind: BrokerKind, namespace: string, options: InteropOptions): Record<string, unknown> {
+  if (kind === "redis") return { broker: "redis", url: REDIS_URL, namespace };
+  return { broker: "rabbitmq", url: AMQP_URL, broker_options: options.maxPriority === undefined ? {} : { max_priority: options.maxPriority } };
+}
+
+/** snake_case option names (as on the wire and in Python) as @q's camelCase ones. */
+function camel<V>(options: Record<string, V> = {}): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (const [k, v] of Object.entries(options)) out[k.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase())] = v;
   return out;
 }
 
@@ -166,7 +181,7 @@ function declareQActors(broker: Broker, queue: string, specs: ActorSpec[], into:
         if (fail < 0 || attempt <= fail) throw new Error(`${spec.name} fails on purpose (attempt ${attempt})`);
         return spec.returns;
       },
-      { broker, queueName: queue, actorName: spec.name, acceptKwargs: true, ...camel(spec.options) },
+      { broker, queueName: queue, actorName: spec.name, acceptKwargs: true, ...camel(spec.options as Record<string, number>) },
     );
   }
 }
@@ -176,7 +191,7 @@ function declareQActors(broker: Broker, queue: string, specs: ActorSpec[], into:
  * `beforeAll` (failing, never skipping), and after each test stops workers, closes brokers,
  * and deletes the test's keys or queues.
  */
-export function useInterop(kind: BrokerKind): () => Interop {
+export function useInterop(kind: BrokerKind, options: InteropOptions = {}): () => Interop {
   let current: Interop | undefined;
   let cleanups: (() => unknown)[] = [];
   let redis: Redis | undefined;
@@ -201,7 +216,7 @@ export function useInterop(kind: BrokerKind): () => Interop {
     const qBroker = (): Broker => {
       const middleware = [...defaultMiddleware(), new CurrentMessage()];
       const logger = silentLogger();
-      const broker = kind === "redis" ? new RedisBroker({ url: REDIS_URL, namespace, logger, middleware }) : new RabbitmqBroker({ url: AMQP_URL, logger, middleware });
+      const broker = kind === "redis" ? new RedisBroker({ url: REDIS_URL, namespace, logger, middleware }) : new RabbitmqBroker({ url: AMQP_URL, logger, middleware, maxPriority: options.maxPriority });
       brokers.push(broker);
       return broker;
     };
@@ -224,10 +239,10 @@ export function useInterop(kind: BrokerKind): () => Interop {
       namespace,
       qBroker,
       defer: (fn) => deferred.push(fn),
-      async worker(lang, actors) {
+      async worker(lang, actors, { concurrency = 1, prefetch } = {}) {
         if (lang === "python") {
           const out = join(dir, `received-${files++}.jsonl`);
-          const spec = { ...brokerSpec(kind, namespace), out, actors: actors.map((a) => ({ name: a.name, queue, fail: a.fail ?? 0, sleep_ms: a.sleepMs ?? 0, returns: a.returns ?? null, options: a.options ?? {} })) };
+          const spec = { ...brokerSpec(kind, namespace, options), out, threads: concurrency, prefetch: prefetch ?? null, actors: actors.map((a) => ({ name: a.name, queue, fail: a.fail ?? 0, sleep_ms: a.sleepMs ?? 0, returns: a.returns ?? null, options: a.options ?? {} })) };
           const p = await PythonProcess.start(spec);
           const w: RunningWorker = { lang, received: () => readJsonLines<Received>(out), stop: () => p.stop() };
           workers.push(w);
@@ -236,7 +251,7 @@ export function useInterop(kind: BrokerKind): () => Interop {
         const broker = qBroker();
         const received: Received[] = [];
         declareQActors(broker, queue, actors, received);
-        const worker = new Worker(broker, { timeout: 100 });
+        const worker = new Worker(broker, { timeout: 100, concurrency, prefetch });
         await worker.start();
         const w: RunningWorker = { lang, received: () => [...received], stop: () => worker.stop({ timeout: 5000 }) };
         workers.push(w);
@@ -245,7 +260,7 @@ export function useInterop(kind: BrokerKind): () => Interop {
       async send(lang, messages) {
         if (lang === "python") {
           const lines = await runPython<{ message_id: string; queue_name: string; actor_name: string; bytes: string }>("produce", {
-            ...brokerSpec(kind, namespace),
+            ...brokerSpec(kind, namespace, options),
             messages: messages.map((m) => ({ ...m, queue })),
           });
           return lines.map((l) => ({ ...l, message: Message.decode(Buffer.from(l.bytes, "ascii")) }));
@@ -263,13 +278,13 @@ export function useInterop(kind: BrokerKind): () => Interop {
           if (m.pipe_to || !Array.isArray(m.args ?? []) || (m.kwargs && !isPlain(m.kwargs)) || (m.options && !isPlain(m.options))) {
             throw new Error("pipe_to and Python JSON text (py(...)) are for Python producers only");
           }
-          const message: Message = await a.sendWithOptions({ ...(m.options as object), args: (m.args ?? []) as unknown[], kwargs: m.kwargs ?? {}, delay: m.delay });
+          const message: Message = await a.sendWithOptions({ ...camel(m.options as Record<string, unknown>), args: (m.args ?? []) as unknown[], kwargs: m.kwargs ?? {}, delay: m.delay });
           sent.push({ message_id: message.messageId, queue_name: message.queueName, actor_name: message.actorName, bytes: message.encode().toString("latin1"), message });
         }
         return sent;
       },
       async deadLetters() {
-        const lines = await runPython<Omit<DeadLetter, "message">>("dead", { ...brokerSpec(kind, namespace), queues: [queue] });
+        const lines = await runPython<Omit<DeadLetter, "message">>("dead", { ...brokerSpec(kind, namespace, options), queues: [queue] });
         return lines.map((l) => ({ ...l, message: Message.decode(Buffer.from(l.bytes, "ascii")) }));
       },
     };
