@@ -104,6 +104,12 @@ export interface DeadLetter {
   options_repr: string;
 }
 
+/** A worker process to kill: its runs are `{message_id, at}`. */
+export interface StuckWorker {
+  runs(): { message_id: string; at: number }[];
+  kill(): Promise<void>;
+}
+
 export interface RunningWorker {
   readonly lang: Lang;
   /** Every run so far, in order. */
@@ -123,7 +129,9 @@ export interface Interop {
   /** The test queue's dead letters, read where Dramatiq puts them and decoded by Dramatiq. */
   deadLetters(): Promise<DeadLetter[]>;
   /** A @q broker on the test's namespace (closed after the test). */
-  qBroker(): Broker;
+  qBroker(worker?: WorkerSpec): Broker;
+  /** A worker of `lang` in its own process whose one actor records each run and never finishes, for SIGKILL. */
+  stuckWorker(lang: Lang, actorName: string): Promise<StuckWorker>;
   /** Runs `fn` after the test, before the workers stop. */
   defer(fn: () => unknown): void;
 }
@@ -134,6 +142,10 @@ export interface WorkerSpec {
   concurrency?: number;
   /** Messages fetched ahead; default each language's own (2 × concurrency in both). */
   prefetch?: number;
+  /** Redis: ms without a heartbeat before a worker counts as dead (default 60000 in both). */
+  heartbeatTimeout?: number;
+  /** Redis: chance in a million that a command also recovers dead workers' messages (default 1000 in both). */
+  maintenanceChance?: number;
 }
 
 /** Broker settings both languages get (RabbitMQ's `max_priority` / `maxPriority`). */
@@ -141,8 +153,13 @@ export interface InteropOptions {
   maxPriority?: number;
 }
 
-function brokerSpec(kind: BrokerKind, namespace: string, options: InteropOptions): Record<string, unknown> {
-  if (kind === "redis") return { broker: "redis", url: REDIS_URL, namespace };
+function brokerSpec(kind: BrokerKind, namespace: string, options: InteropOptions, worker: WorkerSpec = {}): Record<string, unknown> {
+  if (kind === "redis") {
+    const broker_options: Record<string, number> = {};
+    if (worker.heartbeatTimeout !== undefined) broker_options.heartbeat_timeout = worker.heartbeatTimeout;
+    if (worker.maintenanceChance !== undefined) broker_options.maintenance_chance = worker.maintenanceChance;
+    return { broker: "redis", url: REDIS_URL, namespace, broker_options };
+  }
   return { broker: "rabbitmq", url: AMQP_URL, broker_options: options.maxPriority === undefined ? {} : { max_priority: options.maxPriority } };
 }
 
@@ -213,10 +230,11 @@ export function useInterop(kind: BrokerKind, options: InteropOptions = {}): () =
     const deferred: (() => unknown)[] = [];
     const workers: RunningWorker[] = [];
     const brokers: Broker[] = [];
-    const qBroker = (): Broker => {
+    const qBroker = (w: WorkerSpec = {}): Broker => {
       const middleware = [...defaultMiddleware(), new CurrentMessage()];
       const logger = silentLogger();
-      const broker = kind === "redis" ? new RedisBroker({ url: REDIS_URL, namespace, logger, middleware }) : new RabbitmqBroker({ url: AMQP_URL, logger, middleware, maxPriority: options.maxPriority });
+      const redisOptions = { heartbeatTimeout: w.heartbeatTimeout, maintenanceChance: w.maintenanceChance };
+      const broker = kind === "redis" ? new RedisBroker({ url: REDIS_URL, namespace, logger, middleware, ...redisOptions }) : new RabbitmqBroker({ url: AMQP_URL, logger, middleware, maxPriority: options.maxPriority });
       brokers.push(broker);
       return broker;
     };
@@ -239,16 +257,17 @@ export function useInterop(kind: BrokerKind, options: InteropOptions = {}): () =
       namespace,
       qBroker,
       defer: (fn) => deferred.push(fn),
-      async worker(lang, actors, { concurrency = 1, prefetch } = {}) {
+      async worker(lang, actors, workerSpec = {}) {
+        const { concurrency = 1, prefetch } = workerSpec;
         if (lang === "python") {
           const out = join(dir, `received-${files++}.jsonl`);
-          const spec = { ...brokerSpec(kind, namespace, options), out, threads: concurrency, prefetch: prefetch ?? null, actors: actors.map((a) => ({ name: a.name, queue, fail: a.fail ?? 0, sleep_ms: a.sleepMs ?? 0, returns: a.returns ?? null, options: a.options ?? {} })) };
+          const spec = { ...brokerSpec(kind, namespace, options, workerSpec), out, threads: concurrency, prefetch: prefetch ?? null, actors: actors.map((a) => ({ name: a.name, queue, fail: a.fail ?? 0, sleep_ms: a.sleepMs ?? 0, returns: a.returns ?? null, options: a.options ?? {} })) };
           const p = await PythonProcess.start(spec);
           const w: RunningWorker = { lang, received: () => readJsonLines<Received>(out), stop: () => p.stop() };
           workers.push(w);
           return w;
         }
-        const broker = qBroker();
+        const broker = qBroker(workerSpec);
         const received: Received[] = [];
         declareQActors(broker, queue, actors, received);
         const worker = new Worker(broker, { timeout: 100, concurrency, prefetch });
@@ -256,6 +275,18 @@ export function useInterop(kind: BrokerKind, options: InteropOptions = {}): () =
         const w: RunningWorker = { lang, received: () => [...received], stop: () => worker.stop({ timeout: 5000 }) };
         workers.push(w);
         return w;
+      },
+      async stuckWorker(lang, actorName) {
+        const out = join(dir, `stuck-${files++}.jsonl`);
+        let p: PythonProcess;
+        if (lang === "python") {
+          p = await PythonProcess.start({ ...brokerSpec(kind, namespace, options), out, actors: [{ name: actorName, queue, sleep_ms: 600_000 }] });
+        } else {
+          if (kind !== "redis") throw new Error("stuckWorker('q') is for Redis");
+          p = await PythonProcess.startNode(join(__dirname, "support", "qWorker.mjs"), { url: REDIS_URL, namespace, queue, out, actor: actorName });
+        }
+        deferred.push(() => p.kill());
+        return { runs: () => readJsonLines(out), kill: () => p.kill() };
       },
       async send(lang, messages) {
         if (lang === "python") {

@@ -34,9 +34,10 @@ export async function runPython<T>(command: "produce" | "dead", spec: object): P
   return stdout.split("\n").filter(Boolean).map((l) => parsePyJson<T>(l));
 }
 
-/** A running `q_interop.py worker`. */
+/** A running worker process: `q_interop.py worker`, or a Node script for the @q side. */
 export class PythonProcess {
   private stderr = "";
+  private killed = false;
   private exited: Promise<number | null>;
 
   constructor(readonly child: ChildProcess) {
@@ -45,8 +46,16 @@ export class PythonProcess {
   }
 
   /** Starts `q_interop.py worker` and waits for its "ready" line. */
-  static async start(spec: object): Promise<PythonProcess> {
-    const child = spawn(PYTHON, [SCRIPT, "worker", pyJson(spec)], { stdio: ["ignore", "pipe", "pipe"] });
+  static start(spec: object): Promise<PythonProcess> {
+    return PythonProcess.ready(spawn(PYTHON, [SCRIPT, "worker", pyJson(spec)], { stdio: ["ignore", "pipe", "pipe"] }));
+  }
+
+  /** Starts a Node script (the @q side of a kill test) with `spec` as JSON and waits for its "ready" line. */
+  static startNode(script: string, spec: object): Promise<PythonProcess> {
+    return PythonProcess.ready(spawn(process.execPath, [script, JSON.stringify(spec)], { stdio: ["ignore", "pipe", "pipe"] }));
+  }
+
+  private static async ready(child: ChildProcess): Promise<PythonProcess> {
     const p = new PythonProcess(child);
     let stdout = "";
     child.stdout!.on("data", (d: Buffer) => (stdout += d.toString("utf8")));
@@ -54,7 +63,7 @@ export class PythonProcess {
     void p.exited.then((c) => (code = c));
     await waitFor("the Python worker's ready line", () => {
       if (code !== undefined) throw new Error(`the Python worker exited with ${code} before it was ready:\n${p.stderr}`);
-      return stdout.includes('"ready"');
+      return /^"?ready"?$/m.test(stdout);
     }, { timeout: 30_000 });
     return p;
   }
@@ -66,6 +75,7 @@ export class PythonProcess {
 
   /** SIGTERM: Dramatiq's worker stops (finishing what runs) and the process exits 0. */
   async stop(): Promise<void> {
+    if (this.killed) return;
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.kill("SIGTERM");
     const code = await this.exited;
@@ -76,6 +86,7 @@ export class PythonProcess {
   async kill(): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     this.child.kill("SIGKILL");
+    this.killed = true;
     await this.exited;
   }
 }
