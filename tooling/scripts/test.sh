@@ -2,7 +2,7 @@
 # test.sh - THE test command (`pnpm test` runs it; CI runs it via .ci/run). Works on a
 # fresh clone before pnpm exists:
 #   pnpm 10.34.9 -> pnpm install --frozen-lockfile -> services.sh (Redis, RabbitMQ, memcached)
-#   -> turbo build typecheck lint -> release-check.sh -> turbo test, one package at a time
+#   -> python-env.sh (the interop tests' Dramatiq, in .venv-interop/) -> turbo build typecheck lint -> release-check.sh -> turbo test, one package at a time
 #   -> pack-check.sh (the published tarballs, installed with npm into a scratch project)
 # and ends with the grand total of every jest run on its own line: `N passed, N failed`.
 # Exit status is non-zero if any step failed, any test failed, or no test ran at all.
@@ -11,6 +11,8 @@
 #   REDIS_URL=redis://127.0.0.1:6379  AMQP_URL=amqp://guest:guest@127.0.0.1:5672
 #   MEMCACHED_SERVERS=127.0.0.1:11211 (defaults follow REDIS_PORT/AMQP_PORT/MEMCACHED_PORT)
 #   CI                  passed through untouched; tests must not skip server tests because of it
+#                       (and python-env.sh fails without a Python 3)
+#   INTEROP_PYTHON      set to the interop environment's python (from python-env.sh)
 #   plus everything services.sh reads (ports, SERVICE_TIMEOUT, SKIP_APT, ...).
 
 set -uo pipefail   # no -e: every failure is recorded so the totals line is still printed
@@ -73,6 +75,11 @@ else
 fi
 
 step "services" bash tooling/scripts/services.sh redis rabbitmq memcached || exit
+
+# Python Dramatiq for apps/interop. Not fatal here: every other suite can still run, and the
+# interop tests fail (never skip) without it, naming this script.
+python_env() { local py; py="$(bash tooling/scripts/python-env.sh)" || return; [ -z "$py" ] || export INTEROP_PYTHON="$py"; }
+step "python env" python_env
 
 # --- build and tests ---
 export TURBO_TELEMETRY_DISABLED=1

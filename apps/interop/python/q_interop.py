@@ -1,0 +1,179 @@
+"""The Python end of the @q interop tests: real Dramatiq brokers and workers, driven by a spec.
+
+Usage (the interop tests run it with the .venv-interop/ python):
+
+    python q_interop.py produce SPEC   sends messages; prints one JSON line per message sent
+    python q_interop.py worker SPEC    runs a dramatiq.Worker until SIGTERM; records every run
+    python q_interop.py dead SPEC      prints the dead letters of queues, one JSON line each
+
+SPEC is JSON text read with json.loads, so it carries Python's values exactly: 1.0 is a float,
+-0.0 keeps its sign, NaN and Infinity are floats, big integers stay exact. Common keys:
+"broker" ("redis" or "rabbitmq"), "url", and for Redis "namespace".
+
+produce: "messages": [{"actor", "queue", "args": [...], "kwargs": {...}, "options": {...},
+"delay": ms, "pipe_to": {"actor", "args"}}]; each is built with the real
+Actor.message_with_options and enqueued by the broker (or run as a two-step dramatiq.pipeline
+with pipe_to), and the printed line is
+{"message_id", "queue_name", "actor_name", "bytes"}, bytes being what went on the wire.
+
+worker: "out" (a file), "actors": [{"name", "queue", "fail": n (the first n runs raise; -1
+always), "sleep_ms", "returns": a value, "options": actor options such as max_retries}], "threads",
+"prefetch", "worker_timeout" (ms). Each run appends a JSON line to "out": what the actor received, with the
+repr() of its arguments so the tests can tell 1 from 1.0. "ready" goes to stdout once consuming.
+
+dead: "queues": [...]; prints {"queue", "bytes"} per dead-lettered message, from where Dramatiq
+puts them (Redis: the <queue>.XQ sorted set and its .msgs hash; RabbitMQ: the <queue>.XQ queue).
+"""
+
+import json
+import signal
+import sys
+import threading
+import time
+
+import dramatiq
+from dramatiq.common import xq_name
+from dramatiq.middleware import CurrentMessage
+
+
+def make_broker(spec):
+    kind = spec["broker"]
+    if kind == "redis":
+        from dramatiq.brokers.redis import RedisBroker
+
+        broker = RedisBroker(url=spec["url"], namespace=spec["namespace"], **spec.get("broker_options", {}))
+    elif kind == "rabbitmq":
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker
+
+        broker = RabbitmqBroker(url=spec["url"], **spec.get("broker_options", {}))
+    else:
+        raise SystemExit(f"unknown broker {kind!r}")
+    broker.add_middleware(CurrentMessage())
+    dramatiq.set_broker(broker)
+    return broker
+
+
+def emit(line):
+    sys.stdout.write(json.dumps(line) + "\n")
+    sys.stdout.flush()
+
+
+def produce(spec):
+    broker = make_broker(spec)
+    actors = {}
+    for m in spec["messages"]:
+        key = (m["actor"], m["queue"])
+        if key not in actors:
+            # Only the producer's declaration: the body never runs here.
+            actors[key] = dramatiq.actor(lambda *a, **k: None, actor_name=m["actor"], queue_name=m["queue"], broker=broker)
+        first = actors[key].message_with_options(args=tuple(m.get("args", [])), kwargs=m.get("kwargs", {}), **m.get("options", {}))
+        if "pipe_to" in m:
+            # pipeline() puts the next step in the first message's pipe_target option.
+            nxt = m["pipe_to"]
+            step = dramatiq.Message(queue_name=m["queue"], actor_name=nxt["actor"], args=tuple(nxt.get("args", [])), kwargs={}, options={})
+            message = dramatiq.pipeline([first, step], broker=broker).run(delay=m.get("delay")).messages[0]
+        else:
+            message = broker.enqueue(first, delay=m.get("delay"))
+        emit(
+            {
+                "message_id": message.message_id,
+                "queue_name": message.queue_name,
+                "actor_name": message.actor_name,
+                "bytes": message.encode().decode("ascii"),
+            }
+        )
+    broker.close()
+
+
+def worker(spec):
+    broker = make_broker(spec)
+    lock = threading.Lock()
+    out = open(spec["out"], "a", encoding="utf-8")
+    runs = {}
+
+    def declare(a):
+        name, fail, pause = a["name"], a.get("fail", 0), a.get("sleep_ms", 0) / 1000
+
+        def run(*args, **kwargs):
+            message = CurrentMessage.get_current_message()
+            with lock:
+                runs[message.message_id] = attempt = runs.get(message.message_id, 0) + 1
+                out.write(
+                    json.dumps(
+                        {
+                            "actor_name": name,
+                            "queue_name": message.queue_name,
+                            "message_id": message.message_id,
+                            "message_timestamp": message.message_timestamp,
+                            "args": list(args),
+                            "kwargs": kwargs,
+                            "options": message.options,
+                            "args_repr": repr(list(args)),
+                            "kwargs_repr": repr(kwargs),
+                            "bytes": message.encode().decode("ascii"),
+                            "at": time.time() * 1000,
+                            "attempt": attempt,
+                        }
+                    )
+                    + "\n"
+                )
+                out.flush()
+            if pause:
+                time.sleep(pause)
+            if fail < 0 or attempt <= fail:
+                raise RuntimeError(f"{name} fails on purpose (attempt {attempt})")
+            return a.get("returns")
+
+        dramatiq.actor(run, actor_name=name, queue_name=a["queue"], broker=broker, **a.get("options", {}))
+
+    for a in spec["actors"]:
+        declare(a)
+
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    w = dramatiq.Worker(broker, worker_threads=spec.get("threads", 1), worker_timeout=spec.get("worker_timeout", 100))
+    if spec.get("prefetch"):
+        # Read by the consumers start() makes; Dramatiq otherwise only takes it from the environment.
+        w.queue_prefetch = spec["prefetch"]
+    w.start()
+    emit("ready")
+    stopping.wait()
+    w.stop(timeout=spec.get("stop_timeout", 5000))
+    broker.close()
+    out.close()
+
+
+def dead_line(queue, data):
+    # Decoded by Dramatiq itself, so the reprs show the Python values a Python tool would see.
+    message = dramatiq.Message.decode(data)
+    return {
+        "queue": queue,
+        "bytes": data.decode("ascii"),
+        "args_repr": repr(list(message.args)),
+        "kwargs_repr": repr(message.kwargs),
+        "options_repr": repr(message.options),
+    }
+
+
+def dead(spec):
+    broker = make_broker(spec)
+    for queue in spec["queues"]:
+        if spec["broker"] == "redis":
+            key = f"{broker.namespace}:{xq_name(queue)}"
+            for message_id in broker.client.zrange(key, 0, -1):
+                emit(dead_line(queue, broker.client.hget(f"{key}.msgs", message_id)))
+        else:
+            channel = broker.channel
+            while True:
+                method, _props, body = channel.basic_get(xq_name(queue), auto_ack=False)
+                if method is None:
+                    break
+                emit(dead_line(queue, body))
+            channel.close()
+    broker.close()
+
+
+if __name__ == "__main__":
+    command, text = sys.argv[1], sys.argv[2]
+    {"produce": produce, "worker": worker, "dead": dead}[command](json.loads(text))
