@@ -19,6 +19,8 @@ export class RedisConsumer implements Consumer {
   private cache: Fetched[] = [];
   private cacheHead = 0;
   private closed = false;
+  private markClosed: () => void = () => undefined;
+  private readonly whenClosed = new Promise<void>((resolve) => (this.markClosed = resolve));
   private fetching: Promise<number> | undefined;
   /** The fetch command in flight: ids it took are in the ack set but not in the cache yet. */
   private taking: Promise<unknown> | undefined;
@@ -54,7 +56,8 @@ export class RedisConsumer implements Consumer {
    * like any command does (ConnectionFailed when Redis is never reached in connectTimeout).
    */
   async connect(): Promise<void> {
-    await this.fetch(this.prefetch);
+    // A close (a stop while Redis is not there yet) ends the wait at once.
+    await Promise.race([this.fetch(this.prefetch), this.whenClosed]);
   }
 
   async next(): Promise<MessageProxy | null> {
@@ -116,6 +119,7 @@ export class RedisConsumer implements Consumer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.markClosed();
     clearInterval(this.maintenanceTimer);
     this.signal(false);
     try {

@@ -80,6 +80,17 @@ test("a Redis that cannot be reached at boot (default timeouts): exit 3 after co
   expect(errors.length).toBeGreaterThanOrEqual(2);
 }, 45_000);
 
+test("TERM while the workers are still connecting to an unreachable Redis: exit 0 at once, never ready", async () => {
+  const q = t.q(["broker.js", "tasks.js", "-p", "2"], { env: { REDIS_URL: "redis://127.0.0.1:1" } });
+  await waitFor("the workers to try Redis", () => q.matching(/Redis connection error: connect ECONNREFUSED 127\.0\.0\.1:1/).length > 0, { timeout: 10_000 });
+  const signalled = Date.now();
+  q.proc.kill("SIGTERM");
+  expect(await q.exitCode(20_000)).toBe(0);
+  expect(Date.now() - signalled).toBeLessThan(2500); // neither connectTimeout (5 s) nor a close grace
+  expect(q.matching(READY)).toEqual([]);
+  expect(q.matching(/\[CRITICAL\]/)).toEqual([]);
+}, 30_000);
+
 describe("--pid-file", () => {
   test("is written with the supervisor's PID (mode 0644) and removed at exit", async () => {
     const pidFile = path.join(dir, "q.pid");
