@@ -2,7 +2,7 @@
  * @q/core: actors, messages, middleware, the worker and the broker contract of @q,
  * a Dramatiq-compatible task queue for Node.js. Brokers live in their own packages.
  */
-export { actor } from "./actor";
+export { actor } from "./actor/declareActor";
 export type { Actor } from "./actor/Actor";
 export type { ActorOptions, ErrorClass } from "./actor/ActorOptions";
 export type { SendOptions } from "./actor/SendOptions";

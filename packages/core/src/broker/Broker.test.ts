@@ -1,6 +1,6 @@
 import pino from "pino";
 import { RecordingBroker } from "../../test/support/RecordingBroker";
-import { actor } from "../actor";
+import { actor } from "../actor/declareActor";
 import type { Actor } from "../actor/Actor";
 import { ActorNotFound } from "../errors/ActorNotFound";
 import { MiddlewareError } from "../errors/MiddlewareError";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import pino from "pino";
-import { actor } from "../actor";
+import { actor } from "../actor/declareActor";
 import type { Actor } from "../actor/Actor";
 import type { Broker } from "../broker/Broker";
 import type { ConsumeOptions, Consumer } from "../broker/Consumer";
