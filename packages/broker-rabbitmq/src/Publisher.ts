@@ -1,4 +1,5 @@
-import { BrokerError, ConnectionClosed, ConnectionError, ConnectionFailed, type Logger, settleWithin } from "@q/core";
+import { BrokerError, ConnectionClosed, ConnectionError, ConnectionFailed, type Logger } from "@q/core";
+import { settleWithin } from "@q/core/broker";
 import type * as amqp from "amqplib";
 import type { ConnectionManager } from "./ConnectionManager";
 import { type PublishFields, publishConfirmed, publishFields, publishRaw } from "./amqpPublish";

@@ -9,8 +9,8 @@ import {
   type MessageProxy,
   QueueJoinTimeout,
   QueueNotFound,
-  dqName,
 } from "@q/core";
+import { dqName } from "@q/core/broker";
 import { QueueStore } from "./QueueStore";
 import { StubConsumer } from "./StubConsumer";
 
