@@ -1,8 +1,11 @@
 // TypeScript consumer, compiled under node16, bundler and node10 module resolution: the
-// declarations resolve (subpaths included), and one @q/core means a StubBroker is the Broker
-// that setBroker() takes.
-import { actor, type Broker, ConnectionClosed, isQError, setBroker, Worker } from "@q/core";
+// declarations resolve (subpaths included), one @q/core means a StubBroker is the Broker
+// that setBroker() takes, and what is internal is not in the published types.
+import { actor, type Broker, ConnectionClosed, isQError, type Middleware, setBroker, Worker } from "@q/core";
+import { Wakeup, computeBackoff, dqName, qName } from "@q/core/broker";
 import { MemoryRateLimiterBackend, runBrokerConformance, type TestFramework } from "@q/core/testing";
+// @ts-expect-error: the broker-author helpers are in @q/core/broker only
+import { qName as notInMain } from "@q/core";
 import { StubBroker } from "@q/broker-stub";
 import { RedisBroker } from "@q/broker-redis";
 import { RabbitmqBroker } from "@q/broker-rabbitmq";
@@ -38,6 +41,14 @@ export function conformance(framework: TestFramework): void {
   });
 }
 export const limiter = new MemoryRateLimiterBackend();
+export const queues: string[] = [qName("emails.DQ"), dqName("emails"), String(computeBackoff(1)), String(notInMain)];
+export const wakeup = new Wakeup();
+export function internals(worker: Worker, m: Middleware): void {
+  // @ts-expect-error: an internal member (the consumer loop's hook) is stripped from the types
+  worker.submit();
+  // @ts-expect-error: the middleware list is read-only; change it with addMiddleware
+  broker.middleware.push(m);
+}
 export const usage = ExitCode.IMPORT_OR_USAGE;
 export const args = parseArgs;
 

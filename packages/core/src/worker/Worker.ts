@@ -16,7 +16,7 @@ import type { MessageProxy } from "../message/MessageProxy";
 import { CurrentMessage } from "../middleware/CurrentMessage";
 import { Middleware } from "../middleware/Middleware";
 import { readOption } from "../options/readOption";
-import { ConsumerLoop, type ConsumerLoopHost } from "./ConsumerLoop";
+import { ConsumerLoop } from "./ConsumerLoop";
 import { PriorityQueue } from "./PriorityQueue";
 import { actorArguments } from "./actorArguments";
 import { messageContext } from "./messageContext";
@@ -66,7 +66,9 @@ const ACK_RETRY_MAX_MS = 5_000;
  * await worker.start();
  * process.once("SIGTERM", () => worker.stop({ timeout: 30_000 }));
  */
-export class Worker implements ConsumerLoopHost {
+// No `implements ConsumerLoopHost`: the host methods are stripped from the published types
+// (internal), where the clause would then fail. `new ConsumerLoop(this, ...)` checks the fit.
+export class Worker {
   readonly broker: Broker;
   readonly concurrency: number;
   readonly logger: Logger;
