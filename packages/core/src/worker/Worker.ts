@@ -5,6 +5,8 @@ import type { Consumer } from "../broker/Consumer";
 import { dqName, qName } from "../broker/queueNames";
 import { ActorNotFound } from "../errors/ActorNotFound";
 import { ArgumentError } from "../errors/ArgumentError";
+import { ConfigurationError } from "../errors/ConfigurationError";
+import { describeValue } from "../errors/describeValue";
 import { ConnectionError } from "../errors/ConnectionError";
 import { errorTypeName } from "../errors/errorTypeName";
 import { RateLimitExceeded } from "../errors/RateLimitExceeded";
@@ -94,9 +96,9 @@ export class Worker {
     this.concurrency = positiveInt(options.concurrency ?? 8, "concurrency");
     this.prefetch = positiveInt(options.prefetch ?? Math.min(2 * this.concurrency, 65535), "prefetch");
     this.delayPrefetch = positiveInt(options.delayPrefetch ?? Math.min(1000 * this.concurrency, 65535), "delayPrefetch");
-    this.timeout = options.timeout ?? 1000;
-    this.restartDelay = options.restartDelay ?? 3000;
-    this.queues = options.queues ? new Set(options.queues.map(qName)) : undefined;
+    this.timeout = milliseconds(options.timeout ?? 1000, "timeout", 1);
+    this.restartDelay = milliseconds(options.restartDelay ?? 3000, "restartDelay", 0);
+    this.queues = options.queues === undefined ? undefined : new Set(queueList(options.queues).map(qName));
     this.rootLogger = options.logger ?? broker.rootLogger;
     this.logger = this.rootLogger.child({ name: "q.worker.Worker" });
     this.storesResults = () => broker.actorOptions.has("storeResults");
@@ -410,6 +412,23 @@ class WorkerMiddleware extends Middleware {
 }
 
 function positiveInt(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`Worker ${name} must be a positive integer, got ${value}.`);
+  if (!Number.isInteger(value) || value < 1) throw new ConfigurationError(`Worker ${name} must be a positive integer, got ${describeValue(value)}.`);
   return value;
+}
+
+/** setTimeout's longest delay; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function milliseconds(value: number, name: string, least: number): number {
+  if (typeof value !== "number" || !(value >= least && value <= MAX_TIMER_MS)) {
+    throw new ConfigurationError(`Worker ${name} must be a number of milliseconds from ${least} to ${MAX_TIMER_MS}, got ${describeValue(value)}.`);
+  }
+  return value;
+}
+
+function queueList(queues: readonly string[]): readonly string[] {
+  if (!Array.isArray(queues) || !queues.every((q) => typeof q === "string")) {
+    throw new ConfigurationError(`Worker queues must be a list of queue names, got ${describeValue(queues)}.`);
+  }
+  return queues;
 }
