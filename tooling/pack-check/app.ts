@@ -1,8 +1,11 @@
 // TypeScript consumer, compiled under node16, bundler and node10 module resolution: the
-// declarations resolve (subpaths included), and one @q/core means a StubBroker is the Broker
-// that setBroker() takes.
-import { actor, type Broker, ConnectionClosed, isQError, setBroker, Worker } from "@q/core";
+// declarations resolve (subpaths included), one @q/core means a StubBroker is the Broker
+// that setBroker() takes, and what is internal is not in the published types.
+import { actor, type Broker, ConnectionClosed, isQError, type Message, type Middleware, setBroker, Worker } from "@q/core";
+import { Wakeup, computeBackoff, dqName, qName } from "@q/core/broker";
 import { MemoryRateLimiterBackend, runBrokerConformance, type TestFramework } from "@q/core/testing";
+// @ts-expect-error: the broker-author helpers are in @q/core/broker only
+import { qName as notInMain } from "@q/core";
 import { StubBroker } from "@q/broker-stub";
 import { RedisBroker } from "@q/broker-redis";
 import { RabbitmqBroker } from "@q/broker-rabbitmq";
@@ -18,6 +21,12 @@ const add = actor(async function add(a: number, b: number): Promise<number> {
 export function missingArgument(): Promise<unknown> {
   // @ts-expect-error: b is missing
   return add.send(1);
+}
+
+/** Not called: a message keeps its actor's result type in the published types. */
+export function wrongResult(): Promise<Message<string>> {
+  // @ts-expect-error: add's messages carry a number
+  return add.send(1, 2);
 }
 
 /** Not called: the server-backed brokers only need to type as Brokers of the same @q/core. */
@@ -38,6 +47,16 @@ export function conformance(framework: TestFramework): void {
   });
 }
 export const limiter = new MemoryRateLimiterBackend();
+export const queues: string[] = [qName("emails.DQ"), dqName("emails"), String(computeBackoff(1)), String(notInMain)];
+export const wakeup = new Wakeup();
+export function internals(worker: Worker, redis: RedisBroker, m: Middleware): void {
+  // @ts-expect-error: an internal member (the consumer loop's hook) is stripped from the types
+  void worker.submit;
+  // @ts-expect-error: so are a broker package's (the Redis broker's script runner)
+  void redis.dispatch;
+  // @ts-expect-error: the middleware list is read-only; change it with addMiddleware
+  broker.middleware.push(m);
+}
 export const usage = ExitCode.IMPORT_OR_USAGE;
 export const args = parseArgs;
 

@@ -5,6 +5,7 @@ const path = require("node:path");
 
 const core = require("@q/core");
 const testing = require("@q/core/testing");
+const brokerApi = require("@q/core/broker");
 const { StubBroker } = require("@q/broker-stub");
 const { RedisBroker } = require("@q/broker-redis");
 const { RabbitmqBroker } = require("@q/broker-rabbitmq");
@@ -12,6 +13,12 @@ const cli = require("@q/cli");
 
 for (const name of ["actor", "Worker", "setBroker", "Broker", "QError", "isQError", "ConnectionClosed"]) assert.ok(core[name], `@q/core exports ${name}`);
 assert.equal(typeof testing.runBrokerConformance, "function");
+assert.equal(brokerApi.qName("emails.DQ"), "emails");
+for (const name of ["qName", "Wakeup", "settleWithin", "uuid4", "readOption", "toWireKey", "computeBackoff"]) {
+  assert.equal(typeof brokerApi[name], "function", `@q/core/broker exports ${name}`);
+  assert.ok(!(name in core), `${name} is not in the main entry`);
+}
+assert.ok(!("DISPATCH_LUA" in require("@q/broker-redis")), "@q/broker-redis keeps its Lua script to itself");
 assert.equal(typeof RedisBroker, "function");
 assert.equal(typeof RabbitmqBroker, "function");
 assert.equal(typeof cli.main, "function");

@@ -3,12 +3,13 @@
 import assert from "node:assert/strict";
 import { actor, isQError, QError, setBroker, Worker } from "@q/core";
 import { runBrokerConformance, MemoryRateLimiterBackend } from "@q/core/testing";
+import { Wakeup, qName } from "@q/core/broker";
 import { StubBroker } from "@q/broker-stub";
 import { RedisBroker } from "@q/broker-redis";
 import { RabbitmqBroker } from "@q/broker-rabbitmq";
 import { main, ExitCode } from "@q/cli";
 
-for (const value of [runBrokerConformance, MemoryRateLimiterBackend, RedisBroker, RabbitmqBroker, main]) assert.equal(typeof value, "function");
+for (const value of [runBrokerConformance, MemoryRateLimiterBackend, Wakeup, qName, RedisBroker, RabbitmqBroker, main]) assert.equal(typeof value, "function");
 assert.equal(typeof ExitCode, "object");
 
 const broker = new StubBroker();

@@ -1,4 +1,5 @@
-import { ConnectionClosed, ConnectionFailed, type Logger, settleWithin } from "@q/core";
+import { ConnectionClosed, ConnectionFailed, type Logger } from "@q/core";
+import { settleWithin } from "@q/core/broker";
 import * as amqp from "amqplib";
 import { redactUrl } from "./parseUrls";
 

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { BrokerError, ConnectionClosed, ConnectionError, ConnectionFailed, type Logger, settleWithin } from "@q/core";
+import { BrokerError, ConnectionClosed, ConnectionError, ConnectionFailed, type Logger } from "@q/core";
+import { settleWithin } from "@q/core/broker";
 import type * as amqp from "amqplib";
 import type { ConnectionManager } from "./ConnectionManager";
 import { type PublishFields, publishConfirmed, publishFields, publishRaw } from "./amqpPublish";

@@ -11,10 +11,8 @@ import {
   type Message,
   QueueJoinTimeout,
   TimeLimit,
-  dqName,
-  qName,
-  xqName,
 } from "@q/core";
+import { dqName, qName, xqName } from "@q/core/broker";
 import { ConnectionManager } from "./ConnectionManager";
 import { Publisher, type QueueSet } from "./Publisher";
 import { RabbitmqConsumer } from "./RabbitmqConsumer";

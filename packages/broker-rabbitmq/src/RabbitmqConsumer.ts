@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { BrokerError, ConnectionClosed, ConnectionFailed, type Consumer, type Logger, Message, MessageProxy, Wakeup, qName, settleWithin } from "@q/core";
+import { BrokerError, ConnectionClosed, ConnectionFailed, type Consumer, type Logger, Message, MessageProxy } from "@q/core";
+import { Wakeup, qName, settleWithin } from "@q/core/broker";
 import type * as amqp from "amqplib";
 import type { ConnectionManager } from "./ConnectionManager";
 import type { QueueSet } from "./Publisher";

@@ -9,11 +9,9 @@ import {
   type Consumer,
   type JoinOptions,
   type Message,
-  uuid4,
   QueueJoinTimeout,
-  dqName,
-  qName,
 } from "@q/core";
+import { uuid4, dqName, qName } from "@q/core/broker";
 import Redis, { type RedisOptions } from "ioredis";
 import { ConnectionGate } from "./ConnectionGate";
 import { OperationWatchdog } from "./OperationWatchdog";

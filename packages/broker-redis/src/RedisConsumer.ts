@@ -1,4 +1,5 @@
-import { BrokerError, ConnectionClosed, type Consumer, Message, MessageProxy, Wakeup } from "@q/core";
+import { BrokerError, ConnectionClosed, type Consumer, Message, MessageProxy } from "@q/core";
+import { Wakeup } from "@q/core/broker";
 import { Batcher } from "./Batcher";
 import type { RedisBroker } from "./RedisBroker";
 

@@ -1,3 +1,2 @@
 /** @q/broker-redis: a Dramatiq-compatible Redis broker for @q. */
 export { RedisBroker, type RedisBrokerOptions } from "./RedisBroker";
-export { DISPATCH_LUA } from "./dispatchLua";

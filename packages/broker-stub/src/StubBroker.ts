@@ -1,6 +1,8 @@
 import {
   Broker,
+  BrokerError,
   type BrokerOptions,
+  ConfigurationError,
   type ConsumeOptions,
   type Consumer,
   type DecodeError,
@@ -9,8 +11,8 @@ import {
   type MessageProxy,
   QueueJoinTimeout,
   QueueNotFound,
-  dqName,
 } from "@q/core";
+import { dqName } from "@q/core/broker";
 import { QueueStore } from "./QueueStore";
 import { StubConsumer } from "./StubConsumer";
 
@@ -53,7 +55,9 @@ export class StubBroker extends Broker {
 
   constructor(options: StubBrokerOptions = {}) {
     super(options);
-    this.failFastDefault = options.failFastDefault ?? true;
+    const failFast = options.failFastDefault ?? true;
+    if (typeof failFast !== "boolean") throw new ConfigurationError(`StubBroker: failFastDefault must be true or false, got ${JSON.stringify(failFast) ?? String(failFast)}.`);
+    this.failFastDefault = failFast;
   }
 
   /** Every dead-lettered message, all queues together. */
@@ -116,7 +120,11 @@ export class StubBroker extends Broker {
     }
     if (options.failFast ?? this.failFastDefault) {
       const dead = [...(this.deadLettersByQueue.get(queueName) ?? []), ...(this.deadLettersByQueue.get(dqName(queueName)) ?? [])];
-      if (dead.length > 0) throw dead[0]!.exception ?? new Error("Message failed with unknown error");
+      const first = dead[0];
+      if (first) {
+        // A dead letter may carry no error: a middleware can fail a message that ran fine.
+        throw first.exception ?? new BrokerError(`Message ${first.messageId} (${first.actorName}) on ${queueName} failed with unknown error: it was dead-lettered without one.`);
+      }
     }
   }
 

@@ -1,4 +1,4 @@
-import { dqName, qName } from "@q/core";
+import { dqName, qName } from "@q/core/broker";
 import { type DeadLetter, runBrokerConformance } from "@q/core/testing";
 import pino from "pino";
 import { StubBroker } from "../src";

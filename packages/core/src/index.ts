@@ -1,8 +1,9 @@
 /**
  * @q/core: actors, messages, middleware, the worker and the broker contract of @q,
- * a Dramatiq-compatible task queue for Node.js. Brokers live in their own packages.
+ * a Dramatiq-compatible task queue for Node.js. Brokers live in their own packages; helpers
+ * for writing one (or a middleware) are in `@q/core/broker`, test tools in `@q/core/testing`.
  */
-export { actor } from "./actor";
+export { actor } from "./actor/declareActor";
 export type { Actor } from "./actor/Actor";
 export type { ActorOptions, ErrorClass } from "./actor/ActorOptions";
 export type { SendOptions } from "./actor/SendOptions";
@@ -11,14 +12,10 @@ export type { ParameterRange } from "./actor/parameterRange";
 export { Broker, type BrokerOptions, type JoinOptions } from "./broker/Broker";
 export type { Consumer, ConsumeOptions } from "./broker/Consumer";
 export { setBroker, getBroker } from "./broker/globalBroker";
-export { Wakeup } from "./broker/Wakeup";
-export { settleWithin } from "./worker/settleWithin";
-export { qName, dqName, xqName, QUEUE_NAME_PATTERN } from "./broker/queueNames";
 
 export { Message, type MessageInit } from "./message/Message";
 export type { MessageData } from "./message/MessageData";
 export { MessageProxy } from "./message/MessageProxy";
-export { uuid4 } from "./ids/uuid4";
 
 export type { Encoder } from "./encoding/Encoder";
 export { JSONEncoder } from "./encoding/JSONEncoder";
@@ -34,10 +31,6 @@ export { Pipelines } from "./middleware/Pipelines";
 export { Retries, type RetriesOptions } from "./middleware/Retries";
 export { CurrentMessage } from "./middleware/CurrentMessage";
 export { GroupCallbacks } from "./middleware/GroupCallbacks";
-export { computeBackoff } from "./middleware/computeBackoff";
-
-export { readOption } from "./options/readOption";
-export { toWireKey } from "./options/toWireKey";
 
 export { Worker, type WorkerOptions } from "./worker/Worker";
 export { currentSignal } from "./worker/currentSignal";

@@ -5,6 +5,7 @@ import {
   ActorDefinitionError,
   type Actor,
   AgeLimit,
+  ArgumentError,
   type Broker,
   Callbacks,
   CurrentMessage,
@@ -12,7 +13,6 @@ import {
   type MessageProxy,
   Middleware,
   Pipelines,
-  QError,
   Retries,
   ShutdownNotifications,
   TimeLimit,
@@ -58,13 +58,13 @@ describe("addMiddleware", () => {
 
   test("adding before or after a class that is not installed raises", () => {
     const broker = newBroker({ middleware: defaultMiddleware() });
-    expect(() => broker.addMiddleware(new EmptyMiddleware(), { before: CurrentMessage })).toThrow(QError);
-    expect(() => broker.addMiddleware(new EmptyMiddleware(), { after: CurrentMessage })).toThrow(QError);
+    expect(() => broker.addMiddleware(new EmptyMiddleware(), { before: CurrentMessage })).toThrow(ArgumentError);
+    expect(() => broker.addMiddleware(new EmptyMiddleware(), { after: CurrentMessage })).toThrow(ArgumentError);
   });
 
   test("passing both before and after raises", () => {
     const broker = newBroker({ middleware: defaultMiddleware() });
-    expect(() => broker.addMiddleware(new EmptyMiddleware(), { before: AgeLimit, after: Retries })).toThrow(QError);
+    expect(() => broker.addMiddleware(new EmptyMiddleware(), { before: AgeLimit, after: Retries })).toThrow(ArgumentError);
   });
 
   test("adding a second middleware of the same type only warns", () => {

@@ -2,7 +2,7 @@
  * Dramatiq tests/test_composition.py (pipelines), spec 17.1 items 42–44, on the stub
  * without a results backend: actors record what they receive.
  */
-import { type Broker, CurrentMessage, type MessageProxy, Middleware, Pipeline, QError, actor, group, pipeline } from "@q/core";
+import { ArgumentError, type Broker, CurrentMessage, type MessageProxy, Middleware, Pipeline, actor, group, pipeline } from "@q/core";
 import { newBroker, startWorker, stopStartedWorkers } from "./harness";
 
 afterEach(stopStartedWorkers);
@@ -182,6 +182,6 @@ test("a later step's own delay is honoured when the pipeline reaches it", async 
 test("pipelines take only messages and pipelines", () => {
   const broker = newBroker();
   const a = actor(function a() {}, { broker });
-  expect(() => pipeline([], { broker })).toThrow(QError);
-  expect(() => pipeline([group([a.message()], { broker }) as never], { broker })).toThrow(QError);
+  expect(() => pipeline([], { broker })).toThrow(ArgumentError);
+  expect(() => pipeline([group([a.message()], { broker }) as never], { broker })).toThrow(ArgumentError);
 });

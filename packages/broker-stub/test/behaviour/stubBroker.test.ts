@@ -2,7 +2,7 @@
  * Dramatiq tests/test_stub_broker.py, spec 17.1 items 16–17, plus the rest of the stub's contract (spec 8).
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { Message, QueueJoinTimeout, QueueNotFound, actor } from "@q/core";
+import { type Broker, BrokerError, ConfigurationError, Message, type MessageProxy, Middleware, QueueJoinTimeout, QueueNotFound, actor } from "@q/core";
 import type { StubBroker } from "../../src";
 import { newBroker, startWorker, stopStartedWorkers } from "./harness";
 
@@ -31,6 +31,31 @@ describe("join", () => {
     const error = await broker.join(failing.queueName, { timeout: 5000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CustomError);
     expect((error as Error).message).toBe("the actor failed");
+  });
+
+  test("join raises a BrokerError naming the message when its dead letter has no error", async () => {
+    const broker = newBroker();
+    // A middleware may fail a message that ran fine (here: every one), which leaves no error.
+    class RejectAll extends Middleware {
+      override afterProcessMessage(_broker: Broker, message: MessageProxy): void {
+        message.fail();
+      }
+    }
+    broker.addMiddleware(new RejectAll());
+    let ran = 0;
+    const checked = actor(function checked() {
+      ran++;
+    }, { broker });
+    const sent = await checked.send();
+    await startWorker(broker);
+    const error = await broker.join(checked.queueName, { timeout: 5000 }).catch((e: unknown) => e);
+    expect(ran).toBe(1);
+    expect(broker.deadLetters.map((m) => [m.messageId, m.exception])).toEqual([[sent.messageId, undefined]]);
+    expect(error).toBeInstanceOf(BrokerError);
+    expect(error).toMatchObject({
+      code: "Q_BROKER_ERROR",
+      message: `Message ${sent.messageId} (checked) on default failed with unknown error: it was dead-lettered without one.`,
+    });
   });
 
   test("join({ failFast: false }) does not re-raise", async () => {
@@ -82,6 +107,18 @@ describe("join", () => {
     await work.sendWithOptions({ delay: 100 });
     await broker.join(work.queueName, { timeout: 5000 });
     expect(runs).toBe(1);
+  });
+});
+
+describe("options", () => {
+  test("a failFastDefault that is not a boolean is a ConfigurationError", () => {
+    for (const value of ["no", 0, "true"]) {
+      expect(() => newBroker({ failFastDefault: value as never })).toThrow(
+        new ConfigurationError(`StubBroker: failFastDefault must be true or false, got ${JSON.stringify(value)}.`),
+      );
+      expect(() => newBroker({ failFastDefault: value as never })).toThrow(ConfigurationError);
+    }
+    expect(newBroker({ failFastDefault: false })).toBeDefined();
   });
 });
 

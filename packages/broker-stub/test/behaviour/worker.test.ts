@@ -2,7 +2,7 @@
  * Dramatiq tests/test_worker.py, spec 17.1 items 14–15, plus pause/resume and stop-time requeueing.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { type Broker, type MessageProxy, Middleware, Worker, actor } from "@q/core";
+import { type Broker, ConfigurationError, type MessageProxy, Middleware, Worker, actor } from "@q/core";
 import { newBroker, startWorker, stopStartedWorkers } from "./harness";
 
 afterEach(stopStartedWorkers);
@@ -199,6 +199,7 @@ test("worker.join() resolves once nothing is waiting, running or parked", async 
 
 test("worker options are validated", () => {
   const broker = newBroker();
-  expect(() => new Worker(broker, { concurrency: 0 })).toThrow(RangeError);
-  expect(() => new Worker(broker, { prefetch: 1.5 })).toThrow(RangeError);
+  expect(() => new Worker(broker, { concurrency: 0 })).toThrow(ConfigurationError);
+  expect(() => new Worker(broker, { prefetch: 1.5 })).toThrow(ConfigurationError);
+  expect(() => new Worker(broker, { timeout: -1 })).toThrow(ConfigurationError);
 });

@@ -1,4 +1,5 @@
 import type { Broker, Worker } from "@q/core";
+import { qName } from "@q/core/broker";
 import type { Logger } from "pino";
 import { ExitCode } from "../ExitCode";
 import { importModule } from "../modules/importModule";
@@ -69,7 +70,7 @@ export async function runWorkerProcess(config: Extract<ChildConfig, { kind: "wor
     await broker.emitAfter("afterProcessBoot");
     for (const specifier of options.modules) await importModule(resolveModuleFile(specifier, options.path), specifier);
     for (const queue of options.queues ?? []) {
-      if (!broker.queues.has(core.qName(queue))) log.warn(`Queue '${queue}' (from --queues) has no declared actor; nothing is consumed from it.`);
+      if (!broker.queues.has(qName(queue))) log.warn(`Queue '${queue}' (from --queues) has no declared actor; nothing is consumed from it.`);
     }
     const worker = new core.Worker(broker, { concurrency: options.threads, queues: options.queues, ...options.tuning });
     broker.addMiddleware(createInFlightReporter(core, killed, log));

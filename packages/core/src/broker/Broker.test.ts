@@ -1,10 +1,11 @@
 import pino from "pino";
 import { RecordingBroker } from "../../test/support/RecordingBroker";
-import { actor } from "../actor";
+import { actor } from "../actor/declareActor";
 import type { Actor } from "../actor/Actor";
 import { ActorNotFound } from "../errors/ActorNotFound";
+import { ArgumentError } from "../errors/ArgumentError";
+import { ConfigurationError } from "../errors/ConfigurationError";
 import { MiddlewareError } from "../errors/MiddlewareError";
-import { QError } from "../errors/QError";
 import { SkipMessage } from "../errors/SkipMessage";
 import type { Logger } from "../logging/Logger";
 import { Message } from "../message/Message";
@@ -115,14 +116,28 @@ describe("Broker middleware list", () => {
 
   it("rejects both before and after", () => {
     const broker = new RecordingBroker({ middleware: [new First()], logger: silent() });
-    expect(() => broker.addMiddleware(new Third(), { before: First, after: First })).toThrow(QError);
+    expect(() => broker.addMiddleware(new Third(), { before: First, after: First })).toThrow(
+      new ArgumentError("addMiddleware takes `before` or `after`, not both."),
+    );
+    expect(() => broker.addMiddleware(new Third(), { before: First, after: First })).toThrow(ArgumentError);
     expect(broker.middleware).toHaveLength(1);
   });
 
   it("rejects an anchor class that is not in the list", () => {
     const broker = new RecordingBroker({ middleware: [new First()], logger: silent() });
-    expect(() => broker.addMiddleware(new Third(), { before: Second })).toThrow(/Second/);
-    expect(() => broker.addMiddleware(new Third(), { after: Second })).toThrow(QError);
+    expect(() => broker.addMiddleware(new Third(), { before: Second })).toThrow("addMiddleware: no middleware of class Second to insert next to.");
+    expect(() => broker.addMiddleware(new Third(), { after: Second })).toThrow(ArgumentError);
+    expect(broker.middleware).toHaveLength(1);
+  });
+
+  it.each<[string, unknown, string]>([
+    ["nothing", undefined, "undefined"],
+    ["a class instead of an instance", First, "a function First"],
+    ["a plain object with hooks", { beforeEnqueue() {} }, "{}"],
+  ])("rejects %s with an ArgumentError, the list unchanged", (_label, value, shown) => {
+    const broker = new RecordingBroker({ middleware: [new First()], logger: silent() });
+    expect(() => broker.addMiddleware(value as Middleware)).toThrow(new ArgumentError(`addMiddleware takes a Middleware instance, got ${shown}.`));
+    expect(() => broker.addMiddleware(value as Middleware)).toThrow(ArgumentError);
     expect(broker.middleware).toHaveLength(1);
   });
 
@@ -186,6 +201,65 @@ describe("Broker middleware list", () => {
     events.length = 0;
     await broker.emitBefore("beforeEnqueue", message(), undefined);
     expect(events).toEqual(["a.beforeEnqueue default undefined", "b.beforeEnqueue default undefined"]);
+  });
+
+  it("gives out the middleware list read-only: pushing to it throws, and emits never see the push", async () => {
+    const events: string[] = [];
+    const a = new Recorder("a", events);
+    const broker = new RecordingBroker({ middleware: [a], logger: silent() });
+    await broker.emitBefore("beforeEnqueue", message(), undefined); // the hook list is cached now
+    const sneaky = new Recorder("sneaky", events);
+    const list = broker.middleware as Middleware[];
+    expect(() => list.push(sneaky)).toThrow(TypeError);
+    expect(() => list.splice(0, 1)).toThrow(TypeError);
+    expect(() => {
+      list[0] = sneaky;
+    }).toThrow(TypeError);
+    expect(() => {
+      (broker as unknown as { middleware: Middleware[] }).middleware = [sneaky];
+    }).toThrow(TypeError);
+    events.length = 0;
+    await broker.emitBefore("beforeEnqueue", message(), undefined);
+    expect(events).toEqual(["a.beforeEnqueue default undefined"]);
+    expect(broker.middleware).toEqual([a]);
+    expect(broker.hasMiddleware(OtherRecorder)).toBe(false);
+  });
+
+  it("gives a new copy on every change, and the same one until then", () => {
+    const first = new First();
+    const broker = new RecordingBroker({ middleware: [first], logger: silent() });
+    const before = broker.middleware;
+    expect(broker.middleware).toBe(before);
+    const second = new Second();
+    broker.addMiddleware(second);
+    expect(broker.middleware).toEqual([first, second]);
+    expect(before).toEqual([first]);
+    broker.removeMiddleware(first);
+    expect(broker.middleware).toEqual([second]);
+    expect(Object.isFrozen(broker.middleware)).toBe(true);
+  });
+});
+
+describe("Broker options", () => {
+  it.each<[string, Record<string, unknown>, string]>([
+    ["a middleware that is not a list", { middleware: new First() }, "RecordingBroker: middleware must be a list of Middleware instances, got a First."],
+    ["a list holding a class", { middleware: [new First(), Second] }, "RecordingBroker: middleware[1] must be a Middleware instance, got a function Second."],
+    ["a logger that is not one", { logger: console.log }, "RecordingBroker: logger must be a pino logger (or one with child()), got a function log."],
+    ["a null logger", { logger: null }, "RecordingBroker: logger must be a pino logger (or one with child()), got null."],
+  ])("rejects %s with a ConfigurationError", (_label, options, message) => {
+    let error: unknown;
+    try {
+      new RecordingBroker(options as never);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect((error as Error).message).toBe(message);
+  });
+
+  it("takes an empty list, and no list for the defaults", () => {
+    expect(new RecordingBroker({ middleware: [] }).middleware).toEqual([]);
+    expect(new RecordingBroker({ middleware: undefined }).middleware).toHaveLength(6);
   });
 });
 

@@ -1,8 +1,9 @@
 import type { Actor } from "../actor/Actor";
 import { ActorNotFound } from "../errors/ActorNotFound";
 import { ArgumentError } from "../errors/ArgumentError";
+import { ConfigurationError } from "../errors/ConfigurationError";
+import { describeValue } from "../errors/describeValue";
 import { MiddlewareError } from "../errors/MiddlewareError";
-import { QError } from "../errors/QError";
 import type { Logger } from "../logging/Logger";
 import { defaultLogger } from "../logging/defaultLogger";
 import type { Message } from "../message/Message";
@@ -45,19 +46,41 @@ export abstract class Broker {
   readonly actors = new Map<string, Actor<any, any>>();
   readonly queues = new Set<string>();
   readonly delayQueues = new Set<string>();
-  readonly middleware: Middleware[] = [];
   readonly actorOptions = new Set<string>();
   /** This broker's own logger (`q.broker.<Class>`). */
   readonly logger: Logger;
   /** The logger the broker was given; every component names its own child of it. */
   readonly rootLogger: Logger;
+  /** The list itself; only addMiddleware/removeMiddleware change it, so the caches stay right. */
+  private readonly middlewareList: Middleware[] = [];
+  private middlewareView: readonly Middleware[] = Object.freeze([]);
   private readonly hookCache = new Map<HookName, Middleware[]>();
   private readonly classCache = new Map<abstract new (...a: any[]) => Middleware, boolean>();
 
   constructor(options: BrokerOptions = {}) {
-    this.rootLogger = options.logger ?? defaultLogger();
+    const { logger, middleware } = options;
+    if (logger !== undefined && typeof (logger as Partial<Logger> | null)?.child !== "function") {
+      throw new ConfigurationError(`${new.target.name}: logger must be a pino logger (or one with child()), got ${describeValue(logger)}.`);
+    }
+    if (middleware !== undefined && !Array.isArray(middleware)) {
+      throw new ConfigurationError(`${new.target.name}: middleware must be a list of Middleware instances, got ${describeValue(middleware)}.`);
+    }
+    const bad = middleware?.findIndex((m) => !isMiddleware(m)) ?? -1;
+    if (bad >= 0) {
+      throw new ConfigurationError(`${new.target.name}: middleware[${bad}] must be a Middleware instance, got ${describeValue(middleware![bad])}.`);
+    }
+    this.rootLogger = logger ?? defaultLogger();
     this.logger = this.rootLogger.child({ name: `q.broker.${new.target.name}` });
-    for (const m of options.middleware ?? defaultMiddleware()) this.addMiddleware(m);
+    for (const m of middleware ?? defaultMiddleware()) this.addMiddleware(m);
+  }
+
+  /**
+   * The installed middleware, in order: a frozen copy, replaced on every change. Change the
+   * list with {@link Broker.addMiddleware} and {@link Broker.removeMiddleware}, which also
+   * reset the per-hook lists the emits use; the copy cannot be changed behind their back.
+   */
+  get middleware(): readonly Middleware[] {
+    return this.middlewareView;
   }
 
   /**
@@ -69,20 +92,20 @@ export abstract class Broker {
     middleware: Middleware,
     position: { before?: abstract new (...a: any[]) => Middleware; after?: abstract new (...a: any[]) => Middleware } = {},
   ): void {
-    if (position.before && position.after) throw new QError("addMiddleware takes `before` or `after`, not both");
+    if (!isMiddleware(middleware)) throw new ArgumentError(`addMiddleware takes a Middleware instance, got ${describeValue(middleware)}.`);
+    if (position.before && position.after) throw new ArgumentError("addMiddleware takes `before` or `after`, not both.");
     const anchor = position.before ?? position.after;
     if (anchor) {
-      const i = this.middleware.findIndex((m) => m instanceof anchor);
-      if (i < 0) throw new QError(`addMiddleware: no middleware of class ${anchor.name} to insert next to`);
-      this.middleware.splice(position.before ? i : i + 1, 0, middleware);
+      const i = this.middlewareList.findIndex((m) => m instanceof anchor);
+      if (i < 0) throw new ArgumentError(`addMiddleware: no middleware of class ${anchor.name} to insert next to.`);
+      this.middlewareList.splice(position.before ? i : i + 1, 0, middleware);
     } else {
-      if (this.middleware.some((m) => m.constructor === middleware.constructor)) {
+      if (this.middlewareList.some((m) => m.constructor === middleware.constructor)) {
         this.logger.warn(`You're adding a middleware of the same type twice: ${middleware.constructor.name}.`);
       }
-      this.middleware.push(middleware);
+      this.middlewareList.push(middleware);
     }
-    this.hookCache.clear();
-    this.classCache.clear();
+    this.middlewareChanged();
     for (const option of middleware.actorOptions) this.actorOptions.add(option);
     for (const actor of this.actors.values()) this.declarationHook(middleware, "afterDeclareActor", actor, false);
     for (const queue of this.queues) this.declarationHook(middleware, "afterDeclareQueue", queue, false);
@@ -91,8 +114,13 @@ export abstract class Broker {
 
   /** Removes a middleware instance (a stopped worker removes its own). */
   removeMiddleware(middleware: Middleware): void {
-    const i = this.middleware.indexOf(middleware);
-    if (i >= 0) this.middleware.splice(i, 1);
+    const i = this.middlewareList.indexOf(middleware);
+    if (i >= 0) this.middlewareList.splice(i, 1);
+    this.middlewareChanged();
+  }
+
+  private middlewareChanged(): void {
+    this.middlewareView = Object.freeze([...this.middlewareList]);
     this.hookCache.clear();
     this.classCache.clear();
   }
@@ -155,7 +183,7 @@ export abstract class Broker {
   hasMiddleware(cls: abstract new (...a: any[]) => Middleware): boolean {
     let found = this.classCache.get(cls);
     if (found === undefined) {
-      found = this.middleware.some((m) => m instanceof cls);
+      found = this.middlewareList.some((m) => m instanceof cls);
       this.classCache.set(cls, found);
     }
     return found;
@@ -280,7 +308,7 @@ export abstract class Broker {
   private withHook(hook: HookName): Middleware[] {
     let list = this.hookCache.get(hook);
     if (!list) {
-      list = this.middleware.filter((m) => typeof m[hook] === "function") as Hooked<typeof hook>[];
+      list = this.middlewareList.filter((m) => typeof m[hook] === "function") as Hooked<typeof hook>[];
       this.hookCache.set(hook, list);
     }
     return list;
@@ -301,6 +329,11 @@ export abstract class Broker {
       this.logger.fatal({ err: error }, `Unexpected failure in ${hook} of ${m.constructor.name}.`),
     );
   }
+}
+
+/** Duck-typed, so a middleware made with another copy of @q/core counts too. */
+function isMiddleware(value: unknown): value is Middleware {
+  return typeof value === "object" && value !== null && Array.isArray((value as Partial<Middleware>).actorOptions);
 }
 
 function isEmpty(object: object): boolean {

@@ -1,6 +1,8 @@
 import { uuid4 } from "../ids/uuid4";
 import type { Broker } from "../broker/Broker";
 import { getBroker } from "../broker/globalBroker";
+import { ArgumentError } from "../errors/ArgumentError";
+import { describeValue } from "../errors/describeValue";
 import { QError } from "../errors/QError";
 import { Message } from "../message/Message";
 import { GroupCallbacks } from "../middleware/GroupCallbacks";
@@ -25,10 +27,11 @@ export class Group {
   private readonly callbacks: Message[] = [];
 
   constructor(children: readonly GroupChild[], options: { broker?: Broker } = {}) {
+    if (!Array.isArray(children)) throw new ArgumentError(`A group takes a list of messages, pipelines and groups, got ${describeValue(children)}.`);
     this.broker = options.broker ?? getBroker();
-    for (const child of children) {
+    for (const [i, child] of children.entries()) {
       if (!(child instanceof Message || child instanceof Pipeline || child instanceof Group)) {
-        throw new QError("A group's children must be messages, pipelines or groups.");
+        throw new ArgumentError(`A group's children must be messages, pipelines or groups; child ${i} is ${describeValue(child)}.`);
       }
     }
     this.children = [...children];
@@ -40,6 +43,7 @@ export class Group {
 
   /** Enqueues `message` once every member of the group has succeeded. */
   addCompletionCallback(message: Message): this {
+    if (!(message instanceof Message)) throw new ArgumentError(`A completion callback is a message, got ${describeValue(message)}.`);
     this.callbacks.push(message);
     return this;
   }

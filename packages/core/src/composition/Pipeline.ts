@@ -1,6 +1,7 @@
 import type { Broker } from "../broker/Broker";
 import { getBroker } from "../broker/globalBroker";
-import { QError } from "../errors/QError";
+import { ArgumentError } from "../errors/ArgumentError";
+import { describeValue } from "../errors/describeValue";
 import type { Message } from "../message/Message";
 
 /**
@@ -21,14 +22,15 @@ export class Pipeline {
   private readonly steps: readonly Message[];
 
   constructor(children: readonly (Message | Pipeline)[], options: { broker?: Broker } = {}) {
+    if (!Array.isArray(children)) throw new ArgumentError(`A pipeline takes a list of messages and pipelines, got ${describeValue(children)}.`);
     this.broker = options.broker ?? getBroker();
     const steps: Message[] = [];
-    for (const child of children) {
+    for (const [i, child] of children.entries()) {
       if (child instanceof Pipeline) steps.push(...child.steps);
       else if (isMessage(child)) steps.push(child);
-      else throw new QError("A pipeline's children must be messages or pipelines.");
+      else throw new ArgumentError(`A pipeline's children must be messages or pipelines; child ${i} is ${describeValue(child)}.`);
     }
-    if (steps.length === 0) throw new QError("A pipeline needs at least one message.");
+    if (steps.length === 0) throw new ArgumentError("A pipeline needs at least one message.");
     this.steps = steps;
     this.messages = chain(steps);
   }

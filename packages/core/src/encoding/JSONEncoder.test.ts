@@ -1,3 +1,5 @@
+import { DecodeError } from "../errors/DecodeError";
+import { EncodeError } from "../errors/EncodeError";
 import { JSONEncoder } from "./JSONEncoder";
 import { getEncoder, setEncoder } from "./globalEncoder";
 import type { Encoder } from "./Encoder";
@@ -63,9 +65,37 @@ describe("JSONEncoder.encode", () => {
     expect(text(encoder.decode(Buffer.from(python)))).toBe(python);
   });
 
-  it("throws on a value JSON cannot encode at all", () => {
-    expect(() => encoder.encode(undefined)).toThrow(TypeError);
-    expect(() => encoder.encode(() => 1)).toThrow(TypeError);
+  /** What `fn` throws. */
+  function thrown(fn: () => unknown): Error {
+    try {
+      fn();
+    } catch (error) {
+      return error as Error;
+    }
+    throw new Error("expected a throw");
+  }
+
+  it("throws EncodeError on a value JSON cannot encode at all", () => {
+    expect(thrown(() => encoder.encode(undefined))).toMatchObject({
+      code: "Q_ENCODE_ERROR",
+      message: "The value cannot be encoded as JSON: JSON has no undefined.",
+    });
+    expect(thrown(() => encoder.encode(() => 1))).toMatchObject({
+      code: "Q_ENCODE_ERROR",
+      message: "The value cannot be encoded as JSON: JSON has no function.",
+    });
+    expect(thrown(() => encoder.encodeText(undefined))).toBeInstanceOf(EncodeError);
+  });
+
+  it("throws EncodeError on a BigInt or a cycle, with JSON.stringify's error as the cause", () => {
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    for (const value of [{ n: 1n }, cycle, [NaN, { n: 2n }]]) {
+      const error = thrown(() => encoder.encode(value));
+      expect(error).toBeInstanceOf(EncodeError);
+      expect(error.cause).toBeInstanceOf(TypeError);
+      expect(error.message).toBe(`The value cannot be encoded as JSON: ${(error.cause as Error).message}`);
+    }
   });
 });
 
@@ -92,14 +122,37 @@ describe("JSONEncoder.decode", () => {
     expect(encoder.decode(Buffer.from('{"a":NaN,"b":[Infinity,-Infinity]}'))).toEqual({ a: NaN, b: [Infinity, -Infinity] });
   });
 
-  it("rejects invalid UTF-8 instead of substituting U+FFFD", () => {
-    expect(() => encoder.decode(Buffer.from([0x22, 0xff, 0x22]))).toThrow();
-    expect(() => encoder.decode(Buffer.from([0x22, 0xe2, 0x82, 0x22]))).toThrow(); // truncated sequence
+  /** What `encoder.decode(data)` throws. */
+  function decodeFailure(data: Buffer): DecodeError {
+    try {
+      encoder.decode(data);
+    } catch (error) {
+      return error as DecodeError;
+    }
+    throw new Error("expected decode to throw");
+  }
+
+  it("rejects invalid UTF-8 instead of substituting U+FFFD, with a DecodeError holding the bytes", () => {
+    for (const bytes of [[0x22, 0xff, 0x22], [0x22, 0xe2, 0x82, 0x22] /* truncated sequence */]) {
+      const data = Buffer.from(bytes);
+      const error = decodeFailure(data);
+      expect(error).toBeInstanceOf(DecodeError);
+      expect(error.data).toBe(data);
+      // TextDecoder's error comes from another realm under jest: compare by name.
+      expect((error.cause as Error).name).toBe("TypeError");
+      expect(error.message).toBe((error.cause as Error).message);
+    }
   });
 
-  it("rejects text that is not JSON", () => {
-    expect(() => encoder.decode(Buffer.from("{"))).toThrow(SyntaxError);
-    expect(() => encoder.decode(Buffer.from("{'a': 1}"))).toThrow(SyntaxError);
+  it("rejects text that is not JSON with a DecodeError whose cause is the parse error", () => {
+    for (const text of ["{", "{'a': 1}"]) {
+      const data = Buffer.from(text);
+      const error = decodeFailure(data);
+      expect(error).toBeInstanceOf(DecodeError);
+      expect(error).toMatchObject({ code: "Q_DECODE_ERROR", data });
+      expect(error.cause).toBeInstanceOf(SyntaxError);
+      expect(error.message).toBe((error.cause as Error).message);
+    }
   });
 });
 

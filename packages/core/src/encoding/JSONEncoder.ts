@@ -1,3 +1,5 @@
+import { DecodeError } from "../errors/DecodeError";
+import { EncodeError } from "../errors/EncodeError";
 import type { Encoder } from "./Encoder";
 import { parsePythonJson } from "./parsePythonJson";
 import { stringifyPython } from "./stringifyPython";
@@ -22,16 +24,30 @@ export class JSONEncoder implements Encoder {
     return Buffer.from(this.encodeText(data), "latin1");
   }
 
-  /** The encoded text; pure ASCII, so its UTF-8 and Latin-1 bytes are the same. */
+  /**
+   * The encoded text; pure ASCII, so its UTF-8 and Latin-1 bytes are the same. Throws
+   * EncodeError for what JSON cannot write at all (undefined, a function, a BigInt, a cycle).
+   */
   encodeText(data: unknown): string {
-    const text = stringifyPython(data);
-    if (text === undefined) throw new TypeError("value is not JSON-encodable");
+    let text: string | undefined;
+    try {
+      text = stringifyPython(data);
+    } catch (cause) {
+      throw new EncodeError(`The value cannot be encoded as JSON: ${(cause as Error)?.message ?? String(cause)}`, { cause });
+    }
+    if (text === undefined) throw new EncodeError(`The value cannot be encoded as JSON: JSON has no ${typeof data}.`);
     // Python's ensure_ascii escapes everything outside space..tilde, DEL included.
     return text.replace(NON_ASCII, escapeNonAscii);
   }
 
+  /** Reads UTF-8 JSON (with Python's NaN/Infinity tokens); throws DecodeError on anything else. */
   decode(data: Buffer): unknown {
-    return parsePythonJson(decodeUtf8(data));
+    try {
+      return parsePythonJson(decodeUtf8(data));
+    } catch (cause) {
+      // The reason only: Message.decode and other callers add what was being decoded.
+      throw new DecodeError((cause as Error)?.message ?? String(cause), data, { cause });
+    }
   }
 }
 

@@ -1,5 +1,5 @@
 import { RecordingBroker } from "../../test/support/RecordingBroker";
-import { actor } from "../actor";
+import { actor } from "../actor/declareActor";
 import { Message } from "../message/Message";
 import { MessageProxy } from "../message/MessageProxy";
 import { TimeLimit } from "./TimeLimit";

@@ -1,6 +1,6 @@
 import pino from "pino";
 import { RecordingBroker } from "../../test/support/RecordingBroker";
-import { actor } from "../actor";
+import { actor } from "../actor/declareActor";
 import { MessageProxy } from "../message/MessageProxy";
 import { Retries } from "./Retries";
 import { computeBackoff } from "./computeBackoff";

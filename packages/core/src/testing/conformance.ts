@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import pino from "pino";
-import { actor } from "../actor";
+import { actor } from "../actor/declareActor";
 import type { Actor } from "../actor/Actor";
 import type { Broker } from "../broker/Broker";
 import type { ConsumeOptions, Consumer } from "../broker/Consumer";
 import { dqName } from "../broker/queueNames";
+import { ConfigurationError } from "../errors/ConfigurationError";
 import { QueueJoinTimeout } from "../errors/QueueJoinTimeout";
 import type { Logger } from "../logging/Logger";
 import { Message } from "../message/Message";
@@ -616,13 +617,13 @@ const CASES: readonly CaseDef[] = [
 export function runBrokerConformance<B extends Broker>(options: BrokerConformanceOptions<B>): void {
   const fw = resolveFramework(options.framework);
   const scale = options.timeScale ?? 1;
-  if (!(scale > 0)) throw new RangeError(`timeScale must be positive, got ${scale}`);
+  if (!(typeof scale === "number" && scale > 0 && scale < Infinity)) throw new ConfigurationError(`runBrokerConformance: timeScale must be a positive number, got ${String(scale)}.`);
   const t = (ms: number) => Math.max(1, Math.round(ms * scale));
   const consumerTimeout = t(options.consumerTimeout ?? 50);
   const testTimeout = t(options.testTimeout ?? 10_000);
   const skip = new Set<string>(options.skip ?? []);
   for (const id of skip) {
-    if (!CASES.some((c) => c.id === id)) throw new Error(`runBrokerConformance: unknown case ${JSON.stringify(id)} in skip`);
+    if (!CASES.some((c) => c.id === id)) throw new ConfigurationError(`runBrokerConformance: unknown case ${JSON.stringify(id)} in skip.`);
   }
 
   fw.describe(`${options.name}: broker conformance`, () => {
@@ -852,7 +853,7 @@ function resolveFramework(given: Partial<TestFramework> = {}): TestFramework {
   };
   const missing = (["describe", "it", "beforeEach", "afterEach"] as const).filter((k) => typeof fw[k] !== "function");
   if (missing.length) {
-    throw new Error(
+    throw new ConfigurationError(
       `runBrokerConformance needs the test globals ${missing.join(", ")} (jest, vitest with globals: true, mocha), or pass them as \`framework\`.`,
     );
   }

@@ -6,6 +6,8 @@ import type { Consumer } from "../broker/Consumer";
 import { dqName, qName } from "../broker/queueNames";
 import { ActorNotFound } from "../errors/ActorNotFound";
 import { ArgumentError } from "../errors/ArgumentError";
+import { ConfigurationError } from "../errors/ConfigurationError";
+import { describeValue } from "../errors/describeValue";
 import { ConnectionError } from "../errors/ConnectionError";
 import { errorTypeName } from "../errors/errorTypeName";
 import { RateLimitExceeded } from "../errors/RateLimitExceeded";
@@ -17,7 +19,7 @@ import type { MessageProxy } from "../message/MessageProxy";
 import { CurrentMessage } from "../middleware/CurrentMessage";
 import { Middleware } from "../middleware/Middleware";
 import { readOption } from "../options/readOption";
-import { ConsumerLoop, type ConsumerLoopHost } from "./ConsumerLoop";
+import { ConsumerLoop } from "./ConsumerLoop";
 import { PriorityQueue } from "./PriorityQueue";
 import { actorArguments } from "./actorArguments";
 import { messageContext } from "./messageContext";
@@ -67,7 +69,9 @@ const ACK_RETRY_MAX_MS = 5_000;
  * await worker.start();
  * process.once("SIGTERM", () => worker.stop({ timeout: 30_000 }));
  */
-export class Worker implements ConsumerLoopHost {
+// No `implements ConsumerLoopHost`: the host methods are stripped from the published types
+// (internal), where the clause would then fail. `new ConsumerLoop(this, ...)` checks the fit.
+export class Worker {
   readonly broker: Broker;
   readonly concurrency: number;
   readonly logger: Logger;
@@ -93,9 +97,9 @@ export class Worker implements ConsumerLoopHost {
     this.concurrency = positiveInt(options.concurrency ?? 8, "concurrency");
     this.prefetch = positiveInt(options.prefetch ?? Math.min(2 * this.concurrency, 65535), "prefetch");
     this.delayPrefetch = positiveInt(options.delayPrefetch ?? Math.min(1000 * this.concurrency, 65535), "delayPrefetch");
-    this.timeout = options.timeout ?? 1000;
-    this.restartDelay = options.restartDelay ?? 3000;
-    this.queues = options.queues ? new Set(options.queues.map(qName)) : undefined;
+    this.timeout = milliseconds(options.timeout ?? 1000, "timeout", 1);
+    this.restartDelay = milliseconds(options.restartDelay ?? 3000, "restartDelay", 0);
+    this.queues = options.queues === undefined ? undefined : new Set(queueList(options.queues).map(qName));
     this.rootLogger = options.logger ?? broker.rootLogger;
     this.logger = this.rootLogger.child({ name: "q.worker.Worker" });
     this.storesResults = () => broker.actorOptions.has("storeResults");
@@ -414,6 +418,23 @@ class WorkerMiddleware extends Middleware {
 }
 
 function positiveInt(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1) throw new RangeError(`Worker ${name} must be a positive integer, got ${value}.`);
+  if (!Number.isInteger(value) || value < 1) throw new ConfigurationError(`Worker ${name} must be a positive integer, got ${describeValue(value)}.`);
   return value;
+}
+
+/** setTimeout's longest delay; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function milliseconds(value: number, name: string, least: number): number {
+  if (typeof value !== "number" || !(value >= least && value <= MAX_TIMER_MS)) {
+    throw new ConfigurationError(`Worker ${name} must be a number of milliseconds from ${least} to ${MAX_TIMER_MS}, got ${describeValue(value)}.`);
+  }
+  return value;
+}
+
+function queueList(queues: readonly string[]): readonly string[] {
+  if (!Array.isArray(queues) || !queues.every((q) => typeof q === "string")) {
+    throw new ConfigurationError(`Worker queues must be a list of queue names, got ${describeValue(queues)}.`);
+  }
+  return queues;
 }

@@ -1,5 +1,5 @@
 import { RecordingBroker } from "../../test/support/RecordingBroker";
-import { actor } from "../actor";
+import { actor } from "../actor/declareActor";
 import { QError } from "../errors/QError";
 import { currentSignal } from "./currentSignal";
 

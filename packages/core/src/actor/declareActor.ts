@@ -1,17 +1,19 @@
-import type { Actor } from "./actor/Actor";
-import type { ActorOptions } from "./actor/ActorOptions";
-import type { SendOptions } from "./actor/SendOptions";
-import { parameterRange } from "./actor/parameterRange";
-import type { Broker } from "./broker/Broker";
-import { getBroker } from "./broker/globalBroker";
-import { QUEUE_NAME_PATTERN } from "./broker/queueNames";
-import { assertJsonSafe } from "./encoding/assertJsonSafe";
-import { argumentCountError, positionalBounds } from "./worker/actorArguments";
-import { startingRun } from "./worker/startingRun";
-import { ActorDefinitionError } from "./errors/ActorDefinitionError";
-import { ArgumentError } from "./errors/ArgumentError";
-import { Message } from "./message/Message";
-import { toWireKey } from "./options/toWireKey";
+// `actor()`. Not actor.ts: Actor.ts (the type of what it returns) is beside it, and on
+// case-insensitive file systems (macOS, Windows) the two names are one file.
+import type { Actor } from "./Actor";
+import type { ActorOptions } from "./ActorOptions";
+import type { SendOptions } from "./SendOptions";
+import { parameterRange } from "./parameterRange";
+import type { Broker } from "../broker/Broker";
+import { getBroker } from "../broker/globalBroker";
+import { QUEUE_NAME_PATTERN } from "../broker/queueNames";
+import { assertJsonSafe } from "../encoding/assertJsonSafe";
+import { argumentCountError, positionalBounds } from "../worker/actorArguments";
+import { startingRun } from "../worker/startingRun";
+import { ActorDefinitionError } from "../errors/ActorDefinitionError";
+import { ArgumentError } from "../errors/ArgumentError";
+import { Message } from "../message/Message";
+import { toWireKey } from "../options/toWireKey";
 
 /** The parameters before the last one; an optional (defaulted) last one counts too. */
 type DropLast<T extends unknown[]> = T extends [...infer Head, unknown]

@@ -1,12 +1,12 @@
 import pino from "pino";
-import { RecordingBroker } from "../test/support/RecordingBroker";
-import { actor } from "./actor";
-import { ActorDefinitionError } from "./errors/ActorDefinitionError";
-import { ArgumentError } from "./errors/ArgumentError";
-import { EncodeError } from "./errors/EncodeError";
-import { QError } from "./errors/QError";
-import { Message } from "./message/Message";
-import { Middleware } from "./middleware/Middleware";
+import { RecordingBroker } from "../../test/support/RecordingBroker";
+import { actor } from "./declareActor";
+import { ActorDefinitionError } from "../errors/ActorDefinitionError";
+import { ArgumentError } from "../errors/ArgumentError";
+import { EncodeError } from "../errors/EncodeError";
+import { QError } from "../errors/QError";
+import { Message } from "../message/Message";
+import { Middleware } from "../middleware/Middleware";
 
 /** Runs `send` and returns what it failed with (a synchronous throw or a rejection). */
 async function sendFailure(send: () => unknown): Promise<Error> {

@@ -3,10 +3,10 @@
  * `@ts-expect-error` line must fail to type-check (tsc reports an unused directive
  * otherwise), every other line must type-check. The function is never called.
  */
-import { actor } from "./actor";
-import type { Actor } from "./actor/Actor";
-import type { Broker } from "./broker/Broker";
-import type { Message } from "./message/Message";
+import { actor } from "./declareActor";
+import type { Actor } from "./Actor";
+import type { Broker } from "../broker/Broker";
+import type { Message } from "../message/Message";
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 function assertType<_T extends true>(): void {}
