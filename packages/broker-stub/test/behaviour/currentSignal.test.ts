@@ -182,7 +182,7 @@ test("an actor called inline from another's start shares its signal", async () =
     inner.push(currentSignal());
   }, { broker });
   const outer = actor(async function outer(_n: number) {
-    step();
+    void step();
     await sleep(1);
   }, { broker });
   await startWorker(broker);

@@ -236,7 +236,7 @@ describe("calling an actor", () => {
     const f = actor(function f(a: number, kwargs: Record<string, unknown>) {
       seen.push(a, kwargs);
     }, { broker, acceptKwargs: true });
-    f(1);
+    void f(1);
     expect(seen).toEqual([1, {}]);
   });
 
