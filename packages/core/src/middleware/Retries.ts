@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Actor } from "../actor/Actor";
 import { isExpectedError } from "../actor/isExpectedError";
 import type { Broker } from "../broker/Broker";
@@ -132,7 +133,7 @@ export class Retries extends Middleware {
         }
         if (message.interrupted) return;
         this.logger(broker).warn(`Could not enqueue the retry of message '${message.messageId}' (${error.message}); trying again in ${(wait / 1000).toFixed(2)} s.`);
-        await new Promise((resolve) => setTimeout(resolve, wait));
+        await sleep(wait);
         if (message.interrupted) return;
         wait = Math.min(2 * wait, 5000);
       }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
 import { actor } from "../actor/declareActor";
 import type { Actor } from "../actor/Actor";
@@ -833,9 +834,6 @@ function sorted(values: readonly string[]): string[] {
   return [...values].sort();
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   let resolve!: (value: T) => void;
