@@ -3,6 +3,8 @@
 Usage (the interop tests run it with the .venv-interop/ python):
 
     python q_interop.py produce SPEC   sends messages; prints one JSON line per message sent
+    python q_interop.py produce_many SPEC
+                                       sends "count" messages to one actor; one line each
     python q_interop.py worker SPEC    runs a dramatiq.Worker until SIGTERM; records every run
     python q_interop.py dead SPEC      prints the dead letters of queues, one JSON line each
 
@@ -15,6 +17,9 @@ produce: "messages": [{"actor", "queue", "args": [...], "kwargs": {...}, "option
 Actor.message_with_options and enqueued by the broker (or run as a two-step dramatiq.pipeline
 with pipe_to), and the printed line is
 {"message_id", "queue_name", "actor_name", "bytes"}, bytes being what went on the wire.
+
+produce_many: "actor", "queue", "count", "tag": message i gets args [tag, i]; prints
+{"message_id"} per message, in the order sent.
 
 worker: "out" (a file), "actors": [{"name", "queue", "fail": n (the first n runs raise; -1
 always), "sleep_ms", "returns": a value, "options": actor options such as max_retries}], "threads",
@@ -82,6 +87,14 @@ def produce(spec):
                 "bytes": message.encode().decode("ascii"),
             }
         )
+    broker.close()
+
+
+def produce_many(spec):
+    broker = make_broker(spec)
+    job = dramatiq.actor(lambda *a: None, actor_name=spec["actor"], queue_name=spec["queue"], broker=broker)
+    for i in range(spec["count"]):
+        emit({"message_id": job.send(spec["tag"], i).message_id})
     broker.close()
 
 
@@ -176,4 +189,4 @@ def dead(spec):
 
 if __name__ == "__main__":
     command, text = sys.argv[1], sys.argv[2]
-    {"produce": produce, "worker": worker, "dead": dead}[command](json.loads(text))
+    {"produce": produce, "produce_many": produce_many, "worker": worker, "dead": dead}[command](json.loads(text))

@@ -134,6 +134,8 @@ export interface Interop {
   stuckWorker(lang: Lang, actorName: string): Promise<StuckWorker>;
   /** Runs `fn` after the test, before the workers stop. */
   defer(fn: () => unknown): void;
+  /** The test's broker as the Python scripts take it: `{broker, url, namespace?, broker_options}`. */
+  pythonBroker(): Record<string, unknown>;
 }
 
 /** Worker settings both languages take (Python: `worker_threads` and the consumers' prefetch). */
@@ -257,6 +259,7 @@ export function useInterop(kind: BrokerKind, options: InteropOptions = {}): () =
       namespace,
       qBroker,
       defer: (fn) => deferred.push(fn),
+      pythonBroker: () => brokerSpec(kind, namespace, options),
       async worker(lang, actors, workerSpec = {}) {
         const { concurrency = 1, prefetch } = workerSpec;
         if (lang === "python") {
