@@ -17,7 +17,7 @@ Signals to this (the supervisor's) process: INT or TERM stops gracefully (runnin
 
 TypeScript: Node 20 cannot import .ts files by itself; run with a loader, e.g. NODE_OPTIONS="--import tsx" q ./src/broker.ts (or compile first). ESM and CommonJS modules both work.
 
-Environment: Q_QUEUE_PREFETCH, Q_DELAY_QUEUE_PREFETCH, Q_WORKER_TIMEOUT (ms), Q_RESTART_DELAY (ms) tune the workers (Dramatiq's dramatiq_* names work too); LOG_LEVEL sets the level when -v is not given.`;
+Environment: Q_QUEUE_PREFETCH, Q_DELAY_QUEUE_PREFETCH, Q_WORKER_TIMEOUT (ms), Q_RESTART_DELAY (ms) tune the workers (Dramatiq's dramatiq_* names work too); LOG_LEVEL sets the level when -v is not given, Q_LOG_FORMAT the format when --log-format is not.`;
 
 /**
  * Parses `q`'s command line (without `node` and the script: `process.argv.slice(2)`).
@@ -54,7 +54,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
       queues: { alias: "Q", type: "string", array: true, describe: "Consume only these queues (default: every queue with a declared actor)." },
       "pid-file": { type: "string", describe: "Write the supervisor's PID here; refuse to start if it names a running process." },
       "log-file": { type: "string", describe: "Append all output (logs and what actors print) to this file instead of stderr/stdout." },
-      "log-format": { type: "string", choices: ["text", "json"], default: "text", describe: "text: Dramatiq's log line format; json: pino's JSON lines." },
+      "log-format": { type: "string", choices: ["text", "json"], describe: "text: Dramatiq's log line format; json: pino's JSON lines (default: Q_LOG_FORMAT, else text)." },
       "skip-logging": { type: "boolean", default: false, describe: "Leave logging to your code: brokers made without { logger } keep @q's default logger." },
       "worker-shutdown-timeout": { type: "number", default: 600_000, describe: "Milliseconds running messages get to finish on a graceful stop." },
       watch: { type: "string", describe: "Reload the workers when source files under this directory change (for development)." },
@@ -120,7 +120,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv = proc
       pidFile: args["pid-file"] === undefined ? undefined : path.resolve(cwd, args["pid-file"]),
       logFile: args["log-file"] === undefined ? undefined : path.resolve(cwd, args["log-file"]),
       skipLogging: args["skip-logging"],
-      log: { format: args["log-format"] as "text" | "json", level: verbose ? "debug" : (env.LOG_LEVEL ?? "info") },
+      log: { format: logFormat(args["log-format"], env), level: verbose ? "debug" : (env.LOG_LEVEL ?? "info") },
       verbose,
       workerShutdownTimeout: count("worker-shutdown-timeout", args["worker-shutdown-timeout"], 0, 2 ** 31 - 1),
       watch:
@@ -150,6 +150,15 @@ function isDirectory(dir: string): boolean {
 }
 
 /** Spec 14: the worker's tuning variables, under @q's names or Dramatiq's. */
+/** The flag wins; else Q_LOG_FORMAT, the variable @q's default logger reads outside `q`. */
+function logFormat(flag: string | undefined, env: NodeJS.ProcessEnv): "text" | "json" {
+  if (flag !== undefined) return flag as "text" | "json";
+  const text = env.Q_LOG_FORMAT;
+  if (text === undefined || text === "") return "text";
+  if (text !== "text" && text !== "json") throw new UsageError(`Q_LOG_FORMAT must be "text" or "json", got ${JSON.stringify(text)}.`);
+  return text;
+}
+
 function readTuning(env: NodeJS.ProcessEnv): WorkerTuning {
   const read = (name: string, dramatiqName: string, min: number, max: number): number | undefined => {
     const text = env[name] ?? env[dramatiqName];

@@ -116,5 +116,18 @@ test("parseArgs: defaults, repeatable flags, environment tuning under @q's and D
   expect(() => parseArgs(["b.js"], { Q_RESTART_DELAY: "soon" })).toThrow('Q_RESTART_DELAY must be an integer from 0 to 2147483647, got "soon".');
   expect(() => parseArgs(["b.js", "--log-format", "xml"])).toThrow(/Invalid values/);
   expect(() => parseArgs(["b.js", "--watch", ".", "-x", "!"])).toThrow('--watch-exclude: "!" is an empty glob.');
+});
+
+test("parseArgs: the log format is --log-format, else Q_LOG_FORMAT (as outside q), else text", () => {
+  const format = (argv: string[], env: NodeJS.ProcessEnv) => {
+    const parsed = parseArgs(["b.js", ...argv], env);
+    return parsed.kind === "run" ? parsed.options.log.format : undefined;
+  };
+  expect(format([], {})).toBe("text");
+  expect(format([], { Q_LOG_FORMAT: "" })).toBe("text");
+  expect(format([], { Q_LOG_FORMAT: "json" })).toBe("json");
+  expect(format(["--log-format", "text"], { Q_LOG_FORMAT: "json" })).toBe("text");
+  expect(format(["--log-format", "json"], {})).toBe("json");
+  expect(() => parseArgs(["b.js"], { Q_LOG_FORMAT: "xml" })).toThrow('Q_LOG_FORMAT must be "text" or "json", got "xml".');
   expect(() => parseArgs(["b.js", "--watch", ".", "-i", ""])).toThrow('--watch-include: "" is an empty glob.');
 });
