@@ -10,6 +10,7 @@ import type { Message } from "../message/Message";
 import type { HookName, Middleware, MiddlewareHooks } from "../middleware/Middleware";
 import { defaultMiddleware } from "../middleware/defaultMiddleware";
 import type { ConsumeOptions, Consumer } from "./Consumer";
+import type { QueueDepth } from "./QueueDepth";
 import { dqName } from "./queueNames";
 
 /** Options every broker accepts. */
@@ -270,6 +271,12 @@ export abstract class Broker {
   abstract join(queueName: string, options?: JoinOptions): Promise<void>;
   /** Releases connections; pending publishes finish first. */
   abstract close(): Promise<void>;
+  /**
+   * Optional: how many messages the queue (a canonical name) holds now, read cheaply from
+   * the server (a few constant-time counts; metrics call it on every scrape). Brokers that
+   * cannot tell leave it out.
+   */
+  queueDepth?(queueName: string): Promise<QueueDepth>;
 
   /** Writes one prepared message to its queue. */
   protected abstract publish(message: Message): Promise<void>;

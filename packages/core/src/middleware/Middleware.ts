@@ -2,6 +2,7 @@ import type { Actor } from "../actor/Actor";
 import type { Broker } from "../broker/Broker";
 import type { Message } from "../message/Message";
 import type { MessageProxy } from "../message/MessageProxy";
+import type { ForkFunctionRef } from "../supervision/ForkFunctionRef";
 import type { Worker } from "../worker/Worker";
 
 /** What `afterProcessMessage` learns: the actor's result, or the error it failed with. */
@@ -66,8 +67,11 @@ export type HookName = keyof MiddlewareHooks;
 export abstract class Middleware {
   /** Actor options this middleware reads; `actor(fn, { ... })` accepts only the union of these. */
   readonly actorOptions: readonly string[] = [];
-  /** Functions the `q` CLI runs in extra processes (e.g. a metrics HTTP server). */
-  readonly forks: readonly (() => unknown)[] = [];
+  /**
+   * Functions the `q` command runs in processes of their own next to the worker processes
+   * (e.g. a metrics HTTP server), named by module and export; see {@link ForkFunctionRef}.
+   */
+  readonly forks: readonly ForkFunctionRef[] = [];
 
   /**
    * Checks the actor options this middleware owns when an actor is declared;
