@@ -12,6 +12,9 @@ export interface BridgeChild {
   readonly exitReason?: string;
 }
 
+/** Most messages held for a fork slot while its process is restarting. */
+const MAX_BACKLOG = 10_000;
+
 interface PendingCollect {
   readonly fork: BridgeChild;
   readonly forkId: number;
@@ -24,12 +27,16 @@ interface PendingCollect {
  * The supervisor's side of core's SupervisorChannel and ForkContext: relays fork
  * processes' `collect` requests to the ready worker processes and their answers back
  * (bounded by the request's timeout), relays what workers publish, tells forks when a
- * worker process exits, and keeps the forks' `keep` values across fork restarts. It
- * knows nothing of what the values mean.
+ * worker process exits, and keeps the forks' `keep` values across fork restarts. What
+ * workers publish and their exits, sent while a fork slot has no running process (it is
+ * restarting, e.g. on reload), wait for the next one. It knows nothing of what the values
+ * mean.
  */
 export class ForkBridge {
   private readonly kept = new Map<string, unknown>();
   private readonly pending = new Map<number, PendingCollect>();
+  /** Per fork slot (index): messages for it while it has no running process. */
+  private readonly backlog = new Map<number, SupervisorMessage[]>();
   private nextId = 1;
 
   constructor(private readonly children: () => Iterable<BridgeChild>) {}
@@ -57,6 +64,8 @@ export class ForkBridge {
   /** A fork process was spawned: gives it what earlier copies kept. */
   forkStarted(fork: BridgeChild): void {
     send(fork, { type: "init", kept: [...this.kept] });
+    for (const message of this.backlog.get(fork.index) ?? []) send(fork, message);
+    this.backlog.set(fork.index, []);
   }
 
   /** A child process exited: a worker's pending answers are given up and the forks are told. */
@@ -102,7 +111,12 @@ export class ForkBridge {
   }
 
   private toForks(message: SupervisorMessage): void {
-    for (const child of this.children()) if (child.kind === "fork") send(child, message);
+    const forks = [...this.children()].filter((c) => c.kind === "fork" && c.exitReason === undefined && c.proc.connected);
+    for (const [slot, held] of this.backlog) {
+      const running = forks.filter((c) => c.index === slot);
+      if (running.length > 0) for (const fork of running) send(fork, message);
+      else if (held.length < MAX_BACKLOG) held.push(message);
+    }
   }
 }
 
