@@ -87,6 +87,11 @@ export class Prometheus extends Middleware {
     this.attach(broker);
   }
 
+  // The broker whose queue depth serve() reads, before any worker boots.
+  override afterDeclareQueue(broker: Broker): void {
+    this.broker ??= broker;
+  }
+
   override async afterWorkerShutdown(): Promise<void> {
     // The final numbers: the exposition fork folds them in once this process exits.
     await this.channel?.publish(TOPIC, await this.registry.getMetricsAsJSON());

@@ -4,13 +4,19 @@ import { sendToSupervisor } from "./sendToSupervisor";
 
 /** How much longer than the supervisor's own timeout a collect may take to come back. */
 const COLLECT_SLACK_MS = 1000;
+/** Most publish/exit events held while the fork function sets up. */
+const MAX_HELD = 10_000;
+
+type ForkEvent = Extract<SupervisorMessage, { type: "published" | "workerExit" }>;
 
 /**
  * A fork process's core ForkContext over the IPC channel. Listens from the start, and
  * `ready` resolves once the supervisor's `init` (the kept values) has arrived, so the
- * fork function sees what an earlier copy kept.
+ * fork function sees what an earlier copy kept. Publish and exit events (e.g. the backlog
+ * of a restart) are held, in order, until `deliver()` is called once the fork function
+ * has returned and its listeners are in place.
  */
-export function createForkContext(): { context: ForkContext; ready: Promise<void> } {
+export function createForkContext(): { context: ForkContext; ready: Promise<void>; deliver: () => void } {
   const kept = new Map<string, unknown>();
   const collects = new Map<number, (values: WorkerValue[]) => void>();
   const publishListeners = new Map<string, ((value: WorkerValue) => void)[]>();
@@ -18,6 +24,11 @@ export function createForkContext(): { context: ForkContext; ready: Promise<void
   let nextId = 1;
   let init!: () => void;
   const ready = new Promise<void>((resolve) => (init = resolve));
+  let held: ForkEvent[] | undefined = [];
+  const dispatch = (m: ForkEvent) => {
+    if (m.type === "published") for (const listener of publishListeners.get(m.topic) ?? []) listener({ worker: m.worker, value: m.value });
+    else for (const listener of exitListeners) listener(m.worker);
+  };
 
   process.on("message", (m: SupervisorMessage) => {
     switch (m?.type) {
@@ -29,10 +40,9 @@ export function createForkContext(): { context: ForkContext; ready: Promise<void
         collects.get(m.id)?.(m.values);
         break;
       case "published":
-        for (const listener of publishListeners.get(m.topic) ?? []) listener({ worker: m.worker, value: m.value });
-        break;
       case "workerExit":
-        for (const listener of exitListeners) listener(m.worker);
+        if (!held) dispatch(m);
+        else if (held.length < MAX_HELD) held.push(m);
         break;
     }
   });
@@ -67,5 +77,10 @@ export function createForkContext(): { context: ForkContext; ready: Promise<void
       return kept.get(key);
     },
   };
-  return { context, ready };
+  const deliver = () => {
+    const events = held ?? [];
+    held = undefined;
+    for (const m of events) dispatch(m);
+  };
+  return { context, ready, deliver };
 }

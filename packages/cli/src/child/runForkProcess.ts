@@ -23,7 +23,7 @@ export async function runForkProcess(config: Extract<ChildConfig, { kind: "fork"
   let stopping = false;
   let cleanup: (() => unknown) | undefined;
   // Listening before anything else: the supervisor's init comes right after the spawn.
-  const { context, ready } = createForkContext();
+  const { context, ready, deliver } = createForkContext();
   const onSignal = () => {
     if (stopping) {
       log.warn("Killing fork process...");
@@ -56,6 +56,7 @@ export async function runForkProcess(config: Extract<ChildConfig, { kind: "fork"
     await ready;
     const result = await (target as (context: ForkContext) => unknown)(context);
     if (typeof result === "function") cleanup = result as () => unknown;
+    deliver();
   } catch (error) {
     const failure = bootFailure(error);
     const exit = () => process.exit(failure.code);

@@ -27,6 +27,9 @@ export interface CollectOptions {
  * What the `q` command gives a fork function (see {@link ForkFunctionRef}): the values
  * the worker processes answer or publish on a topic, their exits, and a small store in the
  * supervisor that outlives this fork process (it is restarted on reload or after a crash).
+ * Published values and exits that come while the fork function is still setting up (for
+ * instance those that waited for this copy during a restart) are delivered, in order,
+ * once it has returned.
  *
  * @example
  * export async function serveStats(context: ForkContext) {
