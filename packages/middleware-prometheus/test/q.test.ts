@@ -58,7 +58,7 @@ async function settled(port: number, times: number, extraOk = 0): Promise<Scrape
       { timeout: 30_000, interval: 100 },
     );
   } catch (error) {
-    throw new Error(`${(error as Error).message}\nlast scrape:\n${last?.text ?? "(none)"}`);
+    throw new Error(`${(error as Error).message}\nlast scrape:\n${last?.text ?? "(none)"}`, { cause: error });
   }
 }
 
