@@ -11,6 +11,7 @@ import { RedisBroker } from "@q/broker-redis";
 import { RabbitmqBroker } from "@q/broker-rabbitmq";
 import { ExitCode, parseArgs } from "@q/cli";
 import { type MetricsServer, Prometheus, type PrometheusOptions } from "@q/middleware-prometheus";
+import { OpenTelemetry, type OpenTelemetryOptions } from "@q/middleware-opentelemetry";
 
 setBroker(new StubBroker()); // with two copies of @q/core this line is a type error
 const broker: Broker = new StubBroker();
@@ -18,6 +19,8 @@ const broker: Broker = new StubBroker();
 const metricsOptions: PrometheusOptions = { host: "127.0.0.1", port: 0, queueDepth: true };
 const metrics: Middleware = new Prometheus(metricsOptions); // a Middleware of the one @q/core
 broker.addMiddleware(metrics);
+const tracingOptions: OpenTelemetryOptions = { system: "dramatiq" };
+broker.addMiddleware(new OpenTelemetry(tracingOptions));
 /** Not called: serve() resolves with the server's address. */
 export async function serveMetrics(p: Prometheus): Promise<number> {
   const server: MetricsServer = await p.serve();

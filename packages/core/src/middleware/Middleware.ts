@@ -28,6 +28,12 @@ export interface MiddlewareHooks {
   beforeDeclareQueue?(broker: Broker, queueName: string): void;
   afterDeclareQueue?(broker: Broker, queueName: string): void;
   afterDeclareDelayQueue?(broker: Broker, queueName: string): void;
+  /**
+   * Options to add to a message about to be enqueued (before `beforeEnqueue`, which sees
+   * the message frozen): return them, or `undefined` for none. Synchronous; runs on every
+   * enqueue (sends, retries, delayed-message moves, pipeline steps).
+   */
+  messageOptions?(broker: Broker, message: Message): Readonly<Record<string, unknown>> | undefined;
   beforeEnqueue?(broker: Broker, message: Message, delay: number | undefined): Awaitable;
   afterEnqueue?(broker: Broker, message: Message, delay: number | undefined): Awaitable;
   beforeDelayMessage?(broker: Broker, message: MessageProxy): Awaitable;
