@@ -10,9 +10,23 @@ import { StubBroker } from "@q/broker-stub";
 import { RedisBroker } from "@q/broker-redis";
 import { RabbitmqBroker } from "@q/broker-rabbitmq";
 import { ExitCode, parseArgs } from "@q/cli";
+import { type MetricsServer, Prometheus, type PrometheusOptions } from "@q/middleware-prometheus";
+import { OpenTelemetry, type OpenTelemetryOptions } from "@q/middleware-opentelemetry";
 
 setBroker(new StubBroker()); // with two copies of @q/core this line is a type error
 const broker: Broker = new StubBroker();
+
+const metricsOptions: PrometheusOptions = { host: "127.0.0.1", port: 0, queueDepth: true };
+const metrics: Middleware = new Prometheus(metricsOptions); // a Middleware of the one @q/core
+broker.addMiddleware(metrics);
+const tracingOptions: OpenTelemetryOptions = { system: "dramatiq" };
+broker.addMiddleware(new OpenTelemetry(tracingOptions));
+/** Not called: serve() resolves with the server's address. */
+export async function serveMetrics(p: Prometheus): Promise<number> {
+  const server: MetricsServer = await p.serve();
+  await server.close();
+  return server.port;
+}
 
 const add = actor(async function add(a: number, b: number): Promise<number> {
   return a + b;

@@ -10,6 +10,8 @@ const { StubBroker } = require("@q/broker-stub");
 const { RedisBroker } = require("@q/broker-redis");
 const { RabbitmqBroker } = require("@q/broker-rabbitmq");
 const cli = require("@q/cli");
+const { Prometheus, runExpositionServer } = require("@q/middleware-prometheus");
+const { OpenTelemetry } = require("@q/middleware-opentelemetry");
 
 for (const name of ["actor", "Worker", "setBroker", "Broker", "QError", "isQError", "ConnectionClosed"]) assert.ok(core[name], `@q/core exports ${name}`);
 assert.equal(typeof testing.runBrokerConformance, "function");
@@ -22,10 +24,17 @@ assert.ok(!("DISPATCH_LUA" in require("@q/broker-redis")), "@q/broker-redis keep
 assert.equal(typeof RedisBroker, "function");
 assert.equal(typeof RabbitmqBroker, "function");
 assert.equal(typeof cli.main, "function");
+assert.equal(typeof runExpositionServer, "function");
+// The middleware's fork function is a file of the installed package, so q can start it.
+const prometheus = new Prometheus({ port: 0 });
+assert.ok(prometheus instanceof core.Middleware, "Prometheus is a Middleware of the app's @q/core");
+assert.equal(require(prometheus.forks[0].module)[prometheus.forks[0].exportName], runExpositionServer);
+assert.ok(require.resolve("@q/middleware-prometheus/grafana/dashboard.json"));
+assert.ok(new OpenTelemetry() instanceof core.Middleware, "OpenTelemetry is a Middleware of the app's @q/core");
 
 // One copy of @q/core: every package resolves the same one, so instanceof holds across them.
 const corePkg = require.resolve("@q/core/package.json");
-for (const pkg of ["@q/broker-stub", "@q/broker-redis", "@q/broker-rabbitmq", "@q/cli"]) {
+for (const pkg of ["@q/broker-stub", "@q/broker-redis", "@q/broker-rabbitmq", "@q/cli", "@q/middleware-prometheus", "@q/middleware-opentelemetry"]) {
   const from = path.dirname(require.resolve(`${pkg}/package.json`));
   assert.equal(require.resolve("@q/core/package.json", { paths: [from] }), corePkg, `${pkg} sees the app's @q/core`);
 }

@@ -8,8 +8,10 @@ import { StubBroker } from "@q/broker-stub";
 import { RedisBroker } from "@q/broker-redis";
 import { RabbitmqBroker } from "@q/broker-rabbitmq";
 import { main, ExitCode } from "@q/cli";
+import { Prometheus, runExpositionServer } from "@q/middleware-prometheus";
+import { OpenTelemetry } from "@q/middleware-opentelemetry";
 
-for (const value of [runBrokerConformance, MemoryRateLimiterBackend, Wakeup, qName, RedisBroker, RabbitmqBroker, main]) assert.equal(typeof value, "function");
+for (const value of [runBrokerConformance, MemoryRateLimiterBackend, Wakeup, qName, RedisBroker, RabbitmqBroker, main, Prometheus, runExpositionServer, OpenTelemetry]) assert.equal(typeof value, "function");
 assert.equal(typeof ExitCode, "object");
 
 const broker = new StubBroker();

@@ -448,7 +448,7 @@ function throughputRatios(results: Partial<Record<Lib, ThroughputResult>>): Rati
   const q = results.q?.median;
   const out: Ratios = {};
   if (q === undefined) return out;
-  for (const lib of ["bullmq", "bee-queue"] as const) {
+  for (const lib of LIBS.filter((l): l is Exclude<Lib, "q"> => l !== "q")) {
     const other = results[lib]?.median;
     if (other !== undefined) out[lib] = q / other;
   }
@@ -459,7 +459,7 @@ function latencyRatios(results: Partial<Record<Lib, LatencyResult>>, stat: "p50"
   const q = results.q?.median[stat];
   const out: Ratios = {};
   if (q === undefined) return out;
-  for (const lib of ["bullmq", "bee-queue"] as const) {
+  for (const lib of LIBS.filter((l): l is Exclude<Lib, "q"> => l !== "q")) {
     const other = results[lib]?.median[stat];
     if (other !== undefined) out[lib] = other / q;
   }

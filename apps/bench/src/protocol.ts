@@ -5,11 +5,11 @@
  */
 
 /** The competitors. */
-export const LIBS = ["q", "bullmq", "bee-queue"] as const;
+export const LIBS = ["q", "bullmq", "bee-queue", "q-prom"] as const;
 export type Lib = (typeof LIBS)[number];
 
 /** Display names. */
-export const LIB_LABEL: Record<Lib, string> = { q: "@q", bullmq: "BullMQ", "bee-queue": "bee-queue" };
+export const LIB_LABEL: Record<Lib, string> = { q: "@q", bullmq: "BullMQ", "bee-queue": "bee-queue", "q-prom": "@q + Prometheus" };
 
 /** Where a child finds Redis and its queue: a fresh prefix/namespace per measurement. */
 export interface Target {

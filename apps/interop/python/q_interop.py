@@ -26,6 +26,10 @@ always), "sleep_ms", "returns": a value, "options": actor options such as max_re
 "prefetch", "worker_timeout" (ms). Each run appends a JSON line to "out": what the actor received, with the
 repr() of its arguments so the tests can tell 1 from 1.0. "ready" goes to stdout once consuming.
 
+prometheus: like worker, with Dramatiq's Prometheus middleware added and its exposition server
+(its own _run_exposition_server) started in a thread; "prom_db" (a fresh directory), "prom_port".
+The environment variables the middleware reads at import are set from the spec first.
+
 dead: "queues": [...]; prints {"queue", "bytes"} per dead-lettered message, from where Dramatiq
 puts them (Redis: the <queue>.XQ sorted set and its .msgs hash; RabbitMQ: the <queue>.XQ queue).
 """
@@ -98,8 +102,8 @@ def produce_many(spec):
     broker.close()
 
 
-def worker(spec):
-    broker = make_broker(spec)
+def worker(spec, broker=None):
+    broker = broker or make_broker(spec)
     lock = threading.Lock()
     out = open(spec["out"], "a", encoding="utf-8")
     runs = {}
@@ -150,11 +154,30 @@ def worker(spec):
         # Read by the consumers start() makes; Dramatiq otherwise only takes it from the environment.
         w.queue_prefetch = spec["prefetch"]
     w.start()
+    if spec.get("prometheus"):
+        from dramatiq.middleware import prometheus as prom_middleware
+
+        threading.Thread(target=prom_middleware._run_exposition_server, daemon=True).start()
     emit("ready")
     stopping.wait()
     w.stop(timeout=spec.get("stop_timeout", 5000))
     broker.close()
     out.close()
+
+
+def prometheus(spec):
+    import os
+
+    os.environ["dramatiq_prom_db"] = spec["prom_db"]
+    os.environ["dramatiq_prom_host"] = "127.0.0.1"
+    os.environ["dramatiq_prom_port"] = str(spec["prom_port"])
+    from dramatiq.middleware.prometheus import Prometheus
+
+    broker = make_broker(spec)
+    broker.add_middleware(Prometheus())
+    # What the dramatiq command does in each worker process after importing the broker.
+    broker.emit_after("process_boot")
+    worker({**spec, "prometheus": True}, broker)
 
 
 def dead_line(queue, data):
@@ -189,4 +212,4 @@ def dead(spec):
 
 if __name__ == "__main__":
     command, text = sys.argv[1], sys.argv[2]
-    {"produce": produce, "produce_many": produce_many, "worker": worker, "dead": dead}[command](json.loads(text))
+    {"produce": produce, "produce_many": produce_many, "worker": worker, "dead": dead, "prometheus": prometheus}[command](json.loads(text))

@@ -45,9 +45,9 @@ export class PythonProcess {
     this.exited = new Promise((resolve) => child.on("close", (code) => resolve(code)));
   }
 
-  /** Starts `q_interop.py worker` and waits for its "ready" line. */
-  static start(spec: object): Promise<PythonProcess> {
-    return PythonProcess.ready(spawn(PYTHON, [SCRIPT, "worker", pyJson(spec)], { stdio: ["ignore", "pipe", "pipe"] }));
+  /** Starts `q_interop.py worker` (or `prometheus`: a worker with Dramatiq's Prometheus middleware) and waits for its "ready" line. */
+  static start(spec: object, command: "worker" | "prometheus" = "worker"): Promise<PythonProcess> {
+    return PythonProcess.ready(spawn(PYTHON, [SCRIPT, command, pyJson(spec)], { stdio: ["ignore", "pipe", "pipe"] }));
   }
 
   /** Starts a Node script (the @q side of a kill test) with `spec` as JSON and waits for its "ready" line. */

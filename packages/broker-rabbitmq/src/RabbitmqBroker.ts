@@ -9,6 +9,7 @@ import {
   type Consumer,
   type JoinOptions,
   type Message,
+  type QueueDepth,
   QueueJoinTimeout,
   TimeLimit,
 } from "@q/core";
@@ -179,6 +180,27 @@ export class RabbitmqBroker extends Broker {
 
   override async flushAll(): Promise<void> {
     for (const queue of this.queues) await this.flush(queue);
+  }
+
+  /**
+   * The queue's ready counts (one passive declare each, on the admin channel): `pending`
+   * the queue, `delayed` its delay queue plus the delay buckets this broker has used,
+   * `deadLetters` its `.XQ`. RabbitMQ does not tell how many deliveries other processes
+   * hold unacked, so there is no `inFlight`, and delayed messages a worker holds until
+   * due are not in `delayed`.
+   */
+  override async queueDepth(queueName: string): Promise<QueueDepth> {
+    const q = qName(queueName);
+    const buckets = [...(this.buckets.get(q) ?? [])].map((seconds) => bucketQueueName(q, seconds));
+    return this.publisher.withAdmin(
+      [q],
+      async (channel) => {
+        const count = async (name: string) => (await channel.checkQueue(name)).messageCount;
+        const [pending, delayed, deadLetters, ...inBuckets] = await Promise.all([q, dqName(q), xqName(q), ...buckets].map(count));
+        return { pending: pending!, delayed: delayed! + inBuckets.reduce((a, b) => a + b, 0), deadLetters: deadLetters! };
+      },
+      this.publishTimeout,
+    );
   }
 
   /**

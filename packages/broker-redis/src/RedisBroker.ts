@@ -9,6 +9,7 @@ import {
   type Consumer,
   type JoinOptions,
   type Message,
+  type QueueDepth,
   QueueJoinTimeout,
 } from "@q/core";
 import { uuid4, dqName, qName } from "@q/core/broker";
@@ -351,6 +352,24 @@ export class RedisBroker extends Broker {
       if (Date.now() >= deadline) throw new QueueJoinTimeout(`Timed out after ${options.timeout} ms waiting for queue ${queueName} to drain.`);
       await sleep(Math.min(50, Math.max(0, deadline - Date.now())));
     }
+  }
+
+  /**
+   * The queue's counts in one round trip of four O(1) commands: `pending` its list,
+   * `delayed` every message of its delay queue (waiting or held by a worker until due),
+   * `deadLetters` its dead-letter set, `inFlight` messages some worker has fetched and not
+   * yet acked (the queue's stored messages minus the waiting ones). Fails at once while
+   * Redis is unreachable rather than queue the read.
+   */
+  override async queueDepth(queueName: string): Promise<QueueDepth> {
+    if (!this.connected) throw new ConnectionFailed(`Not connected to Redis; cannot read the depth of ${queueName}.`);
+    const key = `${this.namespace}:${qName(queueName)}`;
+    const replies = await this.connection.pipeline().llen(key).hlen(`${key}.msgs`).hlen(`${key}.DQ.msgs`).zcard(`${key}.XQ`).exec();
+    const [pending, stored, delayed, deadLetters] = (replies ?? []).map(([err, value]) => {
+      if (err) throw err;
+      return Number(value);
+    }) as [number, number, number, number];
+    return { pending, delayed, deadLetters, inFlight: Math.max(0, stored - pending) };
   }
 
   /**

@@ -11,8 +11,9 @@ import {
   type MessageProxy,
   QueueJoinTimeout,
   QueueNotFound,
+  type QueueDepth,
 } from "@q/core";
-import { dqName } from "@q/core/broker";
+import { dqName, qName } from "@q/core/broker";
 import { QueueStore } from "./QueueStore";
 import { StubConsumer } from "./StubConsumer";
 
@@ -129,6 +130,18 @@ export class StubBroker extends Broker {
   }
 
   override async close(): Promise<void> {}
+
+  /**
+   * The queue's counts: waiting messages, messages on its delay queue (waiting or held by
+   * a worker until due), dead letters of both, and messages a consumer holds unsettled.
+   */
+  override async queueDepth(queueName: string): Promise<QueueDepth> {
+    const name = qName(queueName);
+    const queue = this.store(name);
+    const delayed = this.store(dqName(name));
+    const dead = (this.deadLettersByQueue.get(name)?.length ?? 0) + (this.deadLettersByQueue.get(dqName(name))?.length ?? 0);
+    return { pending: queue.size, delayed: delayed.unfinished, deadLetters: dead, inFlight: queue.unfinished - queue.size };
+  }
 
   /** @internal */
   recordDeadLetter(queueName: string, message: MessageProxy): void {

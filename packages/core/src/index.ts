@@ -11,6 +11,7 @@ export type { ParameterRange } from "./actor/parameterRange";
 
 export { Broker, type BrokerOptions, type JoinOptions } from "./broker/Broker";
 export type { Consumer, ConsumeOptions } from "./broker/Consumer";
+export type { QueueDepth } from "./broker/QueueDepth";
 export { setBroker, getBroker } from "./broker/globalBroker";
 
 export { Message, type MessageInit } from "./message/Message";
@@ -33,6 +34,11 @@ export { CurrentMessage } from "./middleware/CurrentMessage";
 export { GroupCallbacks } from "./middleware/GroupCallbacks";
 
 export { Worker, type WorkerOptions } from "./worker/Worker";
+
+export type { ForkFunctionRef } from "./supervision/ForkFunctionRef";
+export type { ForkContext, CollectOptions, WorkerValue, WorkerProcessInfo } from "./supervision/ForkContext";
+export type { SupervisorChannel } from "./supervision/SupervisorChannel";
+export { setSupervisorChannel, getSupervisorChannel } from "./supervision/globalSupervisorChannel";
 export { currentSignal } from "./worker/currentSignal";
 
 export { Pipeline, pipeline } from "./composition/Pipeline";

@@ -8,3 +8,4 @@ export { deferred, type Deferred } from "./deferred";
 export { captureLogger, silentLogger, LEVEL, type LogLine, type CapturedLogs } from "./captureLogger";
 export { pythonBytes, type PythonMessageFields } from "./pythonBytes";
 export { flood, type Flood } from "./flood";
+export { scrape, parseExposition, sampleKey, value, type Scrape } from "./scrapeMetrics";

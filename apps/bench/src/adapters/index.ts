@@ -10,6 +10,11 @@ export function adapterFor(lib: Lib): Adapter {
   switch (lib) {
     case "q":
       return (require("./q") as typeof import("./q")).qAdapter;
+    case "q-prom": {
+      const { makeQAdapter } = require("./q") as typeof import("./q");
+      const { Prometheus } = require("@q/middleware-prometheus") as typeof import("@q/middleware-prometheus");
+      return makeQAdapter(() => [new Prometheus()]);
+    }
     case "bullmq":
       return (require("./bullmq") as typeof import("./bullmq")).bullmqAdapter;
     case "bee-queue":

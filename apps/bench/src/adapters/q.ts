@@ -6,9 +6,15 @@ import { type Adapter, JOB_NAME, type Payload, type WorkerEvents } from "./Adapt
 
 /**
  * @q on its Redis broker, default options: default middleware, wake-ups on, acked
- * messages deleted (that is how Dramatiq's Redis layout works; nothing is kept).
+ * messages deleted (that is how Dramatiq's Redis layout works; nothing is kept). With
+ * `extra`, those middleware are added to the worker's broker (the `q-prom` lib adds
+ * @q/middleware-prometheus, to measure its per-message cost).
  */
-export const qAdapter: Adapter = {
+export const qAdapter: Adapter = makeQAdapter(() => []);
+
+/** The @q adapter with `extra()` middleware on the worker's broker. */
+export function makeQAdapter(extra: () => Middleware[]): Adapter {
+  return {
   async producer(target) {
     const broker = new RedisBroker({ url: target.redisUrl, namespace: target.prefix, logger: benchLogger() });
     const job = declare(broker, target, async () => undefined);
@@ -32,7 +38,7 @@ export const qAdapter: Adapter = {
       url: target.redisUrl,
       namespace: target.prefix,
       logger: benchLogger(),
-      middleware: [...defaultMiddleware(), new CompletionEvents(events)],
+      middleware: [...defaultMiddleware(), ...extra(), new CompletionEvents(events)],
     });
     declare(broker, target, async (payload: Payload) => events.onStart(payload.i));
     const worker = new Worker(broker, { concurrency });
@@ -54,7 +60,8 @@ export const qAdapter: Adapter = {
       },
     };
   },
-};
+  };
+}
 
 function declare(broker: Broker, target: Target, fn: (payload: Payload) => Promise<void>) {
   return actor(fn, { broker, actorName: JOB_NAME, queueName: target.queue });

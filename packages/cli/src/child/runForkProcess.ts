@@ -1,3 +1,4 @@
+import type { ForkContext } from "@q/core";
 import type { Logger } from "pino";
 import { ExitCode } from "../ExitCode";
 import { ImportFailure } from "../errors/ImportFailure";
@@ -6,12 +7,14 @@ import { loadCore } from "../modules/loadCore";
 import { resolveModuleFile } from "../modules/resolveModuleFile";
 import { HEARTBEAT_INTERVAL_MS, type ChildConfig } from "../protocol";
 import { bootFailure } from "./bootFailure";
+import { createForkContext } from "./createForkContext";
 import { sendToSupervisor } from "./sendToSupervisor";
 
 /**
  * A fork process (`--fork-function module:function`): calls the function once (it may
- * be async) and stays up. If the function returns a function, that is called on stop
- * (close your server there). First TERM/HUP: stop and exit 0; second: exit 1 at once.
+ * be async) with core's ForkContext and stays up. If the function returns a function,
+ * that is called on stop (close your server there). First TERM/HUP: stop and exit 0;
+ * second: exit 1 at once.
  */
 export async function runForkProcess(config: Extract<ChildConfig, { kind: "fork" }>, logger: Logger): Promise<void> {
   const { options, fn, index } = config;
@@ -19,6 +22,8 @@ export async function runForkProcess(config: Extract<ChildConfig, { kind: "fork"
   const log = logger.child({ name: `q.ForkProcess(${index})` });
   let stopping = false;
   let cleanup: (() => unknown) | undefined;
+  // Listening before anything else: the supervisor's init comes right after the spawn.
+  const { context, ready, deliver } = createForkContext();
   const onSignal = () => {
     if (stopping) {
       log.warn("Killing fork process...");
@@ -48,8 +53,10 @@ export async function runForkProcess(config: Extract<ChildConfig, { kind: "fork"
     const ns = await importModule(file, fn.specifier);
     const target = lookup(ns, fn.exportPath!);
     if (typeof target !== "function") throw new ImportFailure(`'${fn.exportPath}' of module '${fn.specifier}' is not a function (--fork-function).`);
-    const result = await (target as () => unknown)();
+    await ready;
+    const result = await (target as (context: ForkContext) => unknown)(context);
     if (typeof result === "function") cleanup = result as () => unknown;
+    deliver();
   } catch (error) {
     const failure = bootFailure(error);
     const exit = () => process.exit(failure.code);

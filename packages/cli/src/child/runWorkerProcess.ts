@@ -9,6 +9,7 @@ import { resolveModuleFile } from "../modules/resolveModuleFile";
 import { HEARTBEAT_INTERVAL_MS, type ChildConfig, type SupervisorMessage } from "../protocol";
 import { bootFailure } from "./bootFailure";
 import { createInFlightReporter } from "./createInFlightReporter";
+import { createSupervisorChannel } from "./createSupervisorChannel";
 import { sendToSupervisor } from "./sendToSupervisor";
 
 /** Most message ids remembered as "blocked a process past its time limit". */
@@ -65,6 +66,8 @@ export async function runWorkerProcess(config: Extract<ChildConfig, { kind: "wor
     const { core, path: corePath } = loadCore(brokerFile);
     log.debug(`Using @q/core from ${corePath}.`);
     if (!options.skipLogging && typeof core.setDefaultLogger === "function") core.setDefaultLogger(logger);
+    // Before the broker module runs: middleware made there may look for it (older cores have none).
+    if (typeof core.setSupervisorChannel === "function") core.setSupervisorChannel(createSupervisorChannel(index, log));
     const ns = await importModule(brokerFile, options.broker.specifier);
     const broker = await resolveBroker(ns, options.broker, core);
     await broker.emitAfter("afterProcessBoot");
@@ -92,7 +95,17 @@ export async function runWorkerProcess(config: Extract<ChildConfig, { kind: "wor
   if (state !== "connecting") return; // a signal came while connecting: stopping
   state = "running";
   log.info("Worker process is ready for action.");
-  sendToSupervisor({ type: "ready" });
+  sendToSupervisor({ type: "ready", forks: middlewareForks(running.broker) });
+}
+
+/** The fork functions the broker's middleware declare (well-formed ones only). */
+function middlewareForks(broker: Broker): { module: string; exportName: string }[] {
+  return broker.middleware.flatMap((m) =>
+    (Array.isArray(m.forks) ? (m.forks as unknown[]) : []).flatMap((ref) => {
+      const { module, exportName } = (ref ?? {}) as { module?: unknown; exportName?: unknown };
+      return typeof module === "string" && typeof exportName === "string" ? [{ module, exportName }] : [];
+    }),
+  );
 }
 
 /** Tells the supervisor why this process cannot work, then exits with the matching code. */

@@ -1,11 +1,12 @@
 import { type ChildProcess, fork } from "node:child_process";
 import path from "node:path";
 import type { Logger } from "pino";
-import type { CliOptions } from "../CliOptions";
+import type { CliOptions, ModuleRef } from "../CliOptions";
 import { ExitCode } from "../ExitCode";
 import { CHILD_CONFIG_ENV, type ChildConfig, type ChildMessage, HEARTBEAT_INTERVAL_MS, type SupervisorMessage } from "../protocol";
 import { version } from "../version";
 import { SourceWatcher } from "../watch/SourceWatcher";
+import { ForkBridge } from "./ForkBridge";
 import type { Output } from "./Output";
 import type { PidFile } from "./PidFile";
 import { forwardLines } from "./forwardLines";
@@ -25,6 +26,8 @@ type ExitReason = "stop" | "watchdog" | "reload" | "abort";
 
 interface Child {
   readonly kind: "worker" | "fork";
+  /** Unique for the supervisor's life (fork processes see it as the worker's id). */
+  readonly id: string;
   readonly index: number;
   readonly generation: number;
   readonly proc: ChildProcess;
@@ -68,6 +71,10 @@ export class Supervisor {
   private watcher: SourceWatcher | undefined;
   private finish!: (code: number) => void;
   private readonly signalHandlers: [NodeJS.Signals, () => void][] = [];
+  private readonly bridge = new ForkBridge(() => this.children);
+  /** --fork-function functions, then those the worker processes' middleware declared at boot. */
+  private forks: ModuleRef[];
+  private spawned = 0;
 
   constructor(
     private readonly options: CliOptions,
@@ -76,6 +83,7 @@ export class Supervisor {
     private readonly pidFile?: PidFile,
   ) {
     this.log = logger.child({ name: "q.MainProcess" });
+    this.forks = [...options.forkFunctions];
   }
 
   /** Boots the children and supervises them; resolves with the exit code. */
@@ -106,13 +114,14 @@ export class Supervisor {
     const config: ChildConfig =
       kind === "worker"
         ? { kind, index, options: this.options, timeLimitKilled: this.timeLimitKilled }
-        : { kind, index, options: this.options, fn: this.options.forkFunctions[index]! };
+        : { kind, index, options: this.options, fn: this.forks[index]! };
     const proc = fork(CHILD_MAIN, [], {
       env: { ...process.env, [CHILD_CONFIG_ENV]: JSON.stringify(config) },
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
     const child: Child = {
       kind,
+      id: String(++this.spawned),
       index,
       generation,
       proc,
@@ -128,10 +137,12 @@ export class Supervisor {
     proc.on("message", (m: ChildMessage) => this.onMessage(child, m));
     proc.on("error", (err) => this.log.error({ err }, `${label(child)} failed: ${err.message}`));
     proc.on("close", (code, signal) => this.onExit(child, code, signal));
+    if (kind === "fork") this.bridge.forkStarted(child);
   }
 
   private onMessage(child: Child, m: ChildMessage): void {
-    switch (m?.type) {
+    if (typeof m !== "object" || m === null || this.bridge.onMessage(child, m)) return;
+    switch (m.type) {
       case "heartbeat":
         child.lastHeartbeat = Date.now();
         break;
@@ -147,6 +158,7 @@ export class Supervisor {
         break;
       case "ready":
         child.ready = true;
+        if (!this.booted && child.kind === "worker") this.addMiddlewareForks(m.forks);
         this.onReady(child);
         break;
     }
@@ -158,13 +170,24 @@ export class Supervisor {
     if (child.generation === this.reloading && generationReady()) this.completeReload();
     else if (!this.booted && child.generation === this.generation && generationReady()) {
       this.booted = true;
-      this.options.forkFunctions.forEach((_, i) => this.spawn("fork", i, this.generation));
+      this.forks.forEach((_, i) => this.spawn("fork", i, this.generation));
       this.runQueuedReload();
+    }
+  }
+
+  /** Fork functions of the worker processes' middleware (Dramatiq's `forks`), each once. */
+  private addMiddlewareForks(refs: unknown): void {
+    if (!Array.isArray(refs)) return;
+    for (const ref of refs as { module?: unknown; exportName?: unknown }[]) {
+      if (typeof ref?.module !== "string" || typeof ref.exportName !== "string") continue;
+      if (this.forks.some((f) => f.specifier === ref.module && f.exportPath === ref.exportName)) continue;
+      this.forks.push({ specifier: ref.module, exportPath: ref.exportName });
     }
   }
 
   private onExit(child: Child, code: number | null, signal: NodeJS.Signals | null): void {
     this.children.delete(child);
+    this.bridge.childExited(child);
     const exitCode = code ?? ExitCode.KILLED;
     if (this.stopping) {
       // Children a reload or the watchdog had already sent away do not decide q's exit code.
@@ -312,6 +335,7 @@ export class Supervisor {
   }
 
   private done(): void {
+    this.bridge.close();
     clearInterval(this.watchdog);
     for (const timer of this.timers) clearTimeout(timer);
     this.watcher?.close();

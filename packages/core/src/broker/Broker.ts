@@ -10,6 +10,7 @@ import type { Message } from "../message/Message";
 import type { HookName, Middleware, MiddlewareHooks } from "../middleware/Middleware";
 import { defaultMiddleware } from "../middleware/defaultMiddleware";
 import type { ConsumeOptions, Consumer } from "./Consumer";
+import type { QueueDepth } from "./QueueDepth";
 import { dqName } from "./queueNames";
 
 /** Options every broker accepts. */
@@ -239,7 +240,7 @@ export abstract class Broker {
    * await broker.enqueue(new Message({ queueName: "default", actorName: "py_actor", args: [1], kwargs: { x: 2 } }));
    */
   async enqueue(message: Message, options: { delay?: number } = {}): Promise<Message> {
-    const prepared = this.prepareForEnqueue(message, options.delay);
+    const prepared = this.withMiddlewareOptions(this.prepareForEnqueue(message, options.delay));
     const before = this.emitBefore("beforeEnqueue", prepared, options.delay);
     if (before) await before;
     await this.publish(prepared);
@@ -253,7 +254,7 @@ export abstract class Broker {
    * Hooks run for every message. Returns the messages as enqueued, in order.
    */
   async enqueueMany(messages: readonly Message[], options: { delay?: number } = {}): Promise<Message[]> {
-    const prepared = messages.map((m) => this.prepareForEnqueue(m, options.delay));
+    const prepared = messages.map((m) => this.withMiddlewareOptions(this.prepareForEnqueue(m, options.delay)));
     if (this.hasHook("beforeEnqueue")) for (const m of prepared) await this.emitBefore("beforeEnqueue", m, options.delay);
     await this.publishMany(prepared);
     if (this.hasHook("afterEnqueue")) for (const m of prepared) await this.emitAfter("afterEnqueue", m, options.delay);
@@ -270,6 +271,12 @@ export abstract class Broker {
   abstract join(queueName: string, options?: JoinOptions): Promise<void>;
   /** Releases connections; pending publishes finish first. */
   abstract close(): Promise<void>;
+  /**
+   * Optional: how many messages the queue (a canonical name) holds now, read cheaply from
+   * the server (a few constant-time counts; metrics call it on every scrape). Brokers that
+   * cannot tell leave it out.
+   */
+  queueDepth?(queueName: string): Promise<QueueDepth>;
 
   /** Writes one prepared message to its queue. */
   protected abstract publish(message: Message): Promise<void>;
@@ -295,6 +302,17 @@ export abstract class Broker {
       throw new ArgumentError(`delay must be a non-negative number of milliseconds, got ${String(delay)}.`);
     }
     return message.copy({ queueName: dqName(message.queueName), options: { ...extra, eta: Date.now() + Math.trunc(delay) } });
+  }
+
+  /** The message with the options the `messageOptions` middleware hooks add (the same one when none do). */
+  private withMiddlewareOptions(message: Message): Message {
+    if (!this.hasHook("messageOptions")) return message;
+    let extra: Record<string, unknown> | undefined;
+    for (const m of this.withHook("messageOptions")) {
+      const added = (m as Hooked<"messageOptions">).messageOptions(this, message);
+      if (added) extra = { ...extra, ...added };
+    }
+    return extra ? message.copy({ options: extra }) : message;
   }
 
   /** Options a broker adds to every enqueued message (Redis: a fresh `redis_message_id`). */

@@ -2,6 +2,7 @@ import type { Actor } from "../actor/Actor";
 import type { Broker } from "../broker/Broker";
 import type { Message } from "../message/Message";
 import type { MessageProxy } from "../message/MessageProxy";
+import type { ForkFunctionRef } from "../supervision/ForkFunctionRef";
 import type { Worker } from "../worker/Worker";
 
 /** What `afterProcessMessage` learns: the actor's result, or the error it failed with. */
@@ -27,6 +28,12 @@ export interface MiddlewareHooks {
   beforeDeclareQueue?(broker: Broker, queueName: string): void;
   afterDeclareQueue?(broker: Broker, queueName: string): void;
   afterDeclareDelayQueue?(broker: Broker, queueName: string): void;
+  /**
+   * Options to add to a message about to be enqueued (before `beforeEnqueue`, which sees
+   * the message frozen): return them, or `undefined` for none. Synchronous; runs on every
+   * enqueue (sends, retries, delayed-message moves, pipeline steps).
+   */
+  messageOptions?(broker: Broker, message: Message): Readonly<Record<string, unknown>> | undefined;
   beforeEnqueue?(broker: Broker, message: Message, delay: number | undefined): Awaitable;
   afterEnqueue?(broker: Broker, message: Message, delay: number | undefined): Awaitable;
   beforeDelayMessage?(broker: Broker, message: MessageProxy): Awaitable;
@@ -66,8 +73,11 @@ export type HookName = keyof MiddlewareHooks;
 export abstract class Middleware {
   /** Actor options this middleware reads; `actor(fn, { ... })` accepts only the union of these. */
   readonly actorOptions: readonly string[] = [];
-  /** Functions the `q` CLI runs in extra processes (e.g. a metrics HTTP server). */
-  readonly forks: readonly (() => unknown)[] = [];
+  /**
+   * Functions the `q` command runs in processes of their own next to the worker processes
+   * (e.g. a metrics HTTP server), named by module and export; see {@link ForkFunctionRef}.
+   */
+  readonly forks: readonly ForkFunctionRef[] = [];
 
   /**
    * Checks the actor options this middleware owns when an actor is declared;
