@@ -10,6 +10,10 @@ import { StubBroker } from "@q/broker-stub";
 import { RedisBroker } from "@q/broker-redis";
 import { RabbitmqBroker } from "@q/broker-rabbitmq";
 import { ExitCode, parseArgs } from "@q/cli";
+import { ConcurrentRateLimiter, RateLimits, WindowRateLimiter, MemoryRateLimiterBackend as Memory, type RateLimiter } from "@q/rate-limits";
+import { RedisRateLimiterBackend } from "@q/rate-limits/redis";
+import { MemcachedRateLimiterBackend } from "@q/rate-limits/memcached";
+import { runRateLimiterBackendConformance } from "@q/core/testing";
 
 setBroker(new StubBroker()); // with two copies of @q/core this line is a type error
 const broker: Broker = new StubBroker();
@@ -58,6 +62,16 @@ export function internals(worker: Worker, redis: RedisBroker, m: Middleware): vo
   broker.middleware.push(m);
 }
 export const usage = ExitCode.IMPORT_OR_USAGE;
+
+/** Not called: the limiters and backends type against the app's @q/core. */
+export function limiters(): RateLimiter[] {
+  const redis = new RedisRateLimiterBackend({ url: "redis://127.0.0.1:1" });
+  broker.addMiddleware(new RateLimits());
+  const limited = actor(async (n: number) => n, { broker, rateLimiter: new ConcurrentRateLimiter(redis, "k", { limit: 5 }) });
+  void limited;
+  runRateLimiterBackendConformance({ name: "memory", makeBackend: () => new Memory() });
+  return [new WindowRateLimiter(new MemcachedRateLimiterBackend({ servers: "127.0.0.1:1" }), "w", { window: 60 })];
+}
 export const args = parseArgs;
 
 export async function run(): Promise<number[]> {

@@ -8,8 +8,13 @@ import { StubBroker } from "@q/broker-stub";
 import { RedisBroker } from "@q/broker-redis";
 import { RabbitmqBroker } from "@q/broker-rabbitmq";
 import { main, ExitCode } from "@q/cli";
+import { ConcurrentRateLimiter, RateLimits, MemoryRateLimiterBackend as Memory } from "@q/rate-limits";
+import { RedisRateLimiterBackend } from "@q/rate-limits/redis";
+import { MemcachedRateLimiterBackend } from "@q/rate-limits/memcached";
 
 for (const value of [runBrokerConformance, MemoryRateLimiterBackend, Wakeup, qName, RedisBroker, RabbitmqBroker, main]) assert.equal(typeof value, "function");
+for (const value of [ConcurrentRateLimiter, RateLimits, Memory, RedisRateLimiterBackend, MemcachedRateLimiterBackend]) assert.equal(typeof value, "function");
+assert.equal(Memory, MemoryRateLimiterBackend, "@q/rate-limits re-exports core's memory backend");
 assert.equal(typeof ExitCode, "object");
 
 const broker = new StubBroker();

@@ -212,7 +212,7 @@ export abstract class RateLimiter {
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => {
         // Interrupted: the slot goes back now, whatever the function still does.
-        release().then(() => reject(signal.reason), () => reject(signal.reason));
+        void release().then(() => reject(signal.reason), () => reject(signal.reason));
       };
       signal.addEventListener("abort", onAbort, { once: true });
       const finish = (outcome: () => void) => {
@@ -227,8 +227,8 @@ export abstract class RateLimiter {
         running = Promise.reject(error);
       }
       running.then(
-        (value) => finish(() => release().then(() => resolve(value), reject)),
-        (error: unknown) => finish(() => release().then(() => reject(error), () => reject(error))),
+        (value) => finish(() => void release().then(() => resolve(value), reject)),
+        (error: unknown) => finish(() => void release().then(() => reject(error), () => reject(error))),
       );
     });
   }

@@ -66,6 +66,7 @@ export class MemcachedRateLimiterBackend implements RateLimiterBackend {
     let memjs: { Client: { create(servers: string, options: object): MemjsClient } };
     try {
       // Loaded here, not at import: memjs is an optional peer dependency.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       memjs = require("memjs") as typeof memjs;
     } catch (error) {
       throw new ConfigurationError("MemcachedRateLimiterBackend needs the memjs package: npm install memjs.", { cause: error });
@@ -209,7 +210,7 @@ export class MemcachedRateLimiterBackend implements RateLimiterBackend {
 
   private perform(op: string, opcode: number, key: string, extras: Buffer, value: Buffer, cas?: Buffer): Promise<MemjsResponse> {
     const keyBytes = Buffer.from(key);
-    if (keyBytes.length === 0 || keyBytes.length > MAX_KEY_BYTES || /[\s\x00-\x1f\x7f]/.test(key)) {
+    if (keyBytes.length === 0 || keyBytes.length > MAX_KEY_BYTES || /[\s\p{Cc}]/u.test(key)) {
       return Promise.reject(new ArgumentError(`Invalid memcached key ${JSON.stringify(key)}: 1 to ${MAX_KEY_BYTES} bytes, no spaces or control characters.`));
     }
     return new Promise((resolve, reject) => {
