@@ -21,6 +21,12 @@ always), "sleep_ms", "returns": a value, "options": actor options such as max_re
 "prefetch", "worker_timeout" (ms). Each run appends a JSON line to "out": what the actor received, with the
 repr() of its arguments so the tests can tell 1 from 1.0. "ready" goes to stdout once consuming.
 
+limiter: "backend" ("redis" with "url", or "memcached" with "servers"), "key", "limit", "ttl",
+"threads", "attempts", "hold_ms", "start_at" (epoch ms), "out": each thread waits for start_at,
+then tries `attempts` times to take a slot of one dramatiq ConcurrentRateLimiter with
+acquire(raise_on_failure=False); inside a slot it appends {"lang": "python", "kind":
+"enter"/"exit", "at"} lines (enter after taking the slot, exit before giving it back).
+
 dead: "queues": [...]; prints {"queue", "bytes"} per dead-lettered message, from where Dramatiq
 puts them (Redis: the <queue>.XQ sorted set and its .msgs hash; RabbitMQ: the <queue>.XQ queue).
 """
@@ -174,6 +180,44 @@ def dead(spec):
     broker.close()
 
 
+def limiter(spec):
+    from dramatiq.rate_limits import ConcurrentRateLimiter
+
+    if spec["backend"] == "redis":
+        from dramatiq.rate_limits.backends import RedisBackend
+
+        backend = RedisBackend(url=spec["url"])
+    else:
+        from dramatiq.rate_limits.backends import MemcachedBackend
+
+        backend = MemcachedBackend(servers=[spec["servers"]], binary=True)
+    mutex = ConcurrentRateLimiter(backend, spec["key"], limit=spec["limit"], ttl=spec["ttl"])
+    lock = threading.Lock()
+    out = open(spec["out"], "a", encoding="utf-8")
+
+    def record(kind):
+        with lock:
+            out.write(json.dumps({"lang": "python", "kind": kind, "at": time.time() * 1000}) + "\n")
+            out.flush()
+
+    def run():
+        time.sleep(max(0, spec["start_at"] / 1000 - time.time()))
+        for _ in range(spec["attempts"]):
+            with mutex.acquire(raise_on_failure=False) as acquired:
+                if acquired:
+                    record("enter")
+                    time.sleep(spec["hold_ms"] / 1000)
+                    record("exit")
+            time.sleep(0.005)
+
+    threads = [threading.Thread(target=run) for _ in range(spec.get("threads", 1))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.close()
+
+
 if __name__ == "__main__":
     command, text = sys.argv[1], sys.argv[2]
-    {"produce": produce, "worker": worker, "dead": dead}[command](json.loads(text))
+    {"produce": produce, "worker": worker, "dead": dead, "limiter": limiter}[command](json.loads(text))

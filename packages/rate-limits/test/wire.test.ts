@@ -93,6 +93,17 @@ describe("MemcachedRateLimiterBackend on the wire", () => {
     expect(await raw(key)).toEqual({ value: "1", flags: 4 });
   });
 
+  test("a counter memcached itself decremented (as pylibmc does) reads back: \"10\" becomes \"9 \", which is 9", async () => {
+    const key = freshKey("padded");
+    await backend.add(key, 10, 60_000);
+    const memjs = backend.client as unknown as { decrement(k: string, n: number, o: object): Promise<{ value: number }> };
+    expect((await memjs.decrement(key, 1, {})).value).toBe(9);
+    expect(await raw(key)).toEqual({ value: "9 ", flags: 4 });
+    expect(await backend.incr(key, 1, 10, 60_000)).toBe(true);
+    expect(await backend.incr(key, 1, 10, 60_000)).toBe(false);
+    expect(await raw(key)).toEqual({ value: "10", flags: 4 });
+  });
+
   test("a key memcached cannot store is an ArgumentError", async () => {
     await expect(backend.add("has space", 1, 1_000)).rejects.toBeInstanceOf(ArgumentError);
     await expect(backend.add("k".repeat(251), 1, 1_000)).rejects.toBeInstanceOf(ArgumentError);

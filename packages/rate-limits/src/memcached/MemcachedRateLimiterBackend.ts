@@ -200,9 +200,10 @@ export class MemcachedRateLimiterBackend implements RateLimiterBackend {
     const response = await this.perform("get", OP.GET, key, Buffer.alloc(0), Buffer.alloc(0));
     if (response.header.status === STATUS.NOT_FOUND) return undefined;
     if (response.header.status !== STATUS.OK) throw this.failure("get", response);
-    const text = response.val.toString("latin1");
+    // memcached's own incr/decr (pylibmc's) keep the item's length: "10" decremented is "9 ".
+    const text = response.val.toString("latin1").trimEnd();
     const value = Number(text);
-    if (!/^-?\d+$/.test(text) || !Number.isSafeInteger(value)) {
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) {
       throw new QError(`Memcached rate-limiter backend: key ${JSON.stringify(key)} holds ${JSON.stringify(text.slice(0, 40))}, not an integer.`);
     }
     return { value, cas: Buffer.from(response.header.cas) };
