@@ -71,11 +71,12 @@ describe("admission (Middleware.admitMessage)", () => {
     expect(ran.slice(5).sort()).toEqual(["slow 1", "slow 2"]);
   });
 
-  test("a queue whose whole prefetch waits for admission is named in one warning", async () => {
+  test("a shared queue whose whole prefetch waits for admission is named in one warning", async () => {
     const { broker, find } = capturingBroker("warn");
     const gate = new Gate("slow");
     broker.addMiddleware(gate);
     const slow = actor((_n: number) => undefined, { broker, actorName: "slow" });
+    actor(() => undefined, { broker, actorName: "neighbour" }); // shares the queue "default"
     await startWorker(broker, { concurrency: 1, prefetch: 2 });
     for (let i = 0; i < 4; i++) await slow.send(i);
     await waitFor("two admissions", () => gate.events.length === 2);

@@ -225,7 +225,8 @@ export class Worker {
     const waiting: Waiting = { item, stop: new AbortController() };
     this.waiting.set(item.message, waiting);
     const queue = item.consumer.queueName;
-    if (!this.warnedFullOfWaiters.has(queue)) {
+    // Only worth saying when other actors share the queue (a queue of its own is the advice).
+    if (!this.warnedFullOfWaiters.has(queue) && this.sharesQueue(item)) {
       let held = 0;
       for (const w of this.waiting.values()) if (w.item.consumer === item.consumer) held++;
       if (held >= this.prefetch) {
@@ -237,6 +238,12 @@ export class Worker {
       }
     }
     void this.runAdmission(waiting);
+  }
+
+  /** Whether another actor is declared on the queue of this item's actor. */
+  private sharesQueue(item: WorkItem): boolean {
+    for (const actor of this.broker.actors.values()) if (actor !== item.actor && actor.queueName === item.actor.queueName) return true;
+    return false;
   }
 
   private async runAdmission({ item, stop }: Waiting): Promise<void> {
