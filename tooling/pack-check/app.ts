@@ -12,6 +12,10 @@ import { RabbitmqBroker } from "@q/broker-rabbitmq";
 import { ExitCode, parseArgs } from "@q/cli";
 import { type MetricsServer, Prometheus, type PrometheusOptions } from "@q/middleware-prometheus";
 import { OpenTelemetry, type OpenTelemetryOptions } from "@q/middleware-opentelemetry";
+import { ConcurrentRateLimiter, RateLimits, WindowRateLimiter, MemoryRateLimiterBackend as Memory, type RateLimiter } from "@q/rate-limits";
+import { RedisRateLimiterBackend } from "@q/rate-limits/redis";
+import { MemcachedRateLimiterBackend } from "@q/rate-limits/memcached";
+import { runRateLimiterBackendConformance } from "@q/core/testing";
 
 setBroker(new StubBroker()); // with two copies of @q/core this line is a type error
 const broker: Broker = new StubBroker();
@@ -72,6 +76,16 @@ export function internals(worker: Worker, redis: RedisBroker, m: Middleware): vo
   broker.middleware.push(m);
 }
 export const usage = ExitCode.IMPORT_OR_USAGE;
+
+/** Not called: the limiters and backends type against the app's @q/core. */
+export function limiters(): RateLimiter[] {
+  const redis = new RedisRateLimiterBackend({ url: "redis://127.0.0.1:1" });
+  broker.addMiddleware(new RateLimits());
+  const limited = actor(async (n: number) => n, { broker, rateLimiter: new ConcurrentRateLimiter(redis, "k", { limit: 5 }) });
+  void limited;
+  runRateLimiterBackendConformance({ name: "memory", makeBackend: () => new Memory() });
+  return [new WindowRateLimiter(new MemcachedRateLimiterBackend({ servers: "127.0.0.1:1" }), "w", { window: 60 })];
+}
 export const args = parseArgs;
 
 export async function run(): Promise<number[]> {

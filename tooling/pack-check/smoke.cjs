@@ -12,6 +12,9 @@ const { RabbitmqBroker } = require("@q/broker-rabbitmq");
 const cli = require("@q/cli");
 const { Prometheus, runExpositionServer } = require("@q/middleware-prometheus");
 const { OpenTelemetry } = require("@q/middleware-opentelemetry");
+const rateLimits = require("@q/rate-limits");
+const { RedisRateLimiterBackend } = require("@q/rate-limits/redis");
+const { MemcachedRateLimiterBackend } = require("@q/rate-limits/memcached");
 
 for (const name of ["actor", "Worker", "setBroker", "Broker", "QError", "isQError", "ConnectionClosed"]) assert.ok(core[name], `@q/core exports ${name}`);
 assert.equal(typeof testing.runBrokerConformance, "function");
@@ -32,9 +35,18 @@ assert.equal(require(prometheus.forks[0].module)[prometheus.forks[0].exportName]
 assert.ok(require.resolve("@q/middleware-prometheus/grafana/dashboard.json"));
 assert.ok(new OpenTelemetry() instanceof core.Middleware, "OpenTelemetry is a Middleware of the app's @q/core");
 
+for (const name of ["ConcurrentRateLimiter", "BucketRateLimiter", "WindowRateLimiter", "Barrier", "RateLimits", "MemoryRateLimiterBackend"]) {
+  assert.equal(typeof rateLimits[name], "function", `@q/rate-limits exports ${name}`);
+}
+assert.equal(typeof RedisRateLimiterBackend, "function");
+// memjs is an optional peer: installing @q/rate-limits did not bring it, and the memcached
+// entry still loads; only making a backend without memjs says what to install.
+assert.throws(() => require.resolve("memjs"), /Cannot find module/);
+assert.throws(() => new MemcachedRateLimiterBackend(), (e) => core.isQError(e, "Q_CONFIGURATION_ERROR") && /npm install memjs/.test(e.message));
+
 // One copy of @q/core: every package resolves the same one, so instanceof holds across them.
 const corePkg = require.resolve("@q/core/package.json");
-for (const pkg of ["@q/broker-stub", "@q/broker-redis", "@q/broker-rabbitmq", "@q/cli", "@q/middleware-prometheus", "@q/middleware-opentelemetry"]) {
+for (const pkg of ["@q/broker-stub", "@q/broker-redis", "@q/broker-rabbitmq", "@q/cli", "@q/middleware-prometheus", "@q/middleware-opentelemetry", "@q/rate-limits"]) {
   const from = path.dirname(require.resolve(`${pkg}/package.json`));
   assert.equal(require.resolve("@q/core/package.json", { paths: [from] }), corePkg, `${pkg} sees the app's @q/core`);
 }
@@ -57,6 +69,11 @@ async function main() {
     await worker.stop();
   }
   assert.deepEqual(sums.sort(), [3, 7]);
+
+  // A mutex on the memory backend, in the throwing form.
+  const mutex = new rateLimits.ConcurrentRateLimiter(new rateLimits.MemoryRateLimiterBackend(), "mutex");
+  const inner = await mutex.acquire(() => mutex.acquire(() => "nested").catch((e) => e));
+  assert.ok(core.isQError(inner, "Q_RATE_LIMIT_EXCEEDED"), `a held mutex refuses a second holder, got ${inner}`);
 
   const error = await broker.join("nope", { timeout: 1 }).then(() => undefined, (e) => e);
   assert.ok(core.isQError(error), `join of an unknown queue rejects with a QError, got ${error}`);

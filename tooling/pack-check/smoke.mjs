@@ -10,8 +10,13 @@ import { RabbitmqBroker } from "@q/broker-rabbitmq";
 import { main, ExitCode } from "@q/cli";
 import { Prometheus, runExpositionServer } from "@q/middleware-prometheus";
 import { OpenTelemetry } from "@q/middleware-opentelemetry";
+import { ConcurrentRateLimiter, RateLimits, MemoryRateLimiterBackend as Memory } from "@q/rate-limits";
+import { RedisRateLimiterBackend } from "@q/rate-limits/redis";
+import { MemcachedRateLimiterBackend } from "@q/rate-limits/memcached";
 
 for (const value of [runBrokerConformance, MemoryRateLimiterBackend, Wakeup, qName, RedisBroker, RabbitmqBroker, main, Prometheus, runExpositionServer, OpenTelemetry]) assert.equal(typeof value, "function");
+for (const value of [ConcurrentRateLimiter, RateLimits, Memory, RedisRateLimiterBackend, MemcachedRateLimiterBackend]) assert.equal(typeof value, "function");
+assert.equal(Memory, MemoryRateLimiterBackend, "@q/rate-limits re-exports core's memory backend");
 assert.equal(typeof ExitCode, "object");
 
 const broker = new StubBroker();

@@ -30,6 +30,12 @@ prometheus: like worker, with Dramatiq's Prometheus middleware added and its exp
 (its own _run_exposition_server) started in a thread; "prom_db" (a fresh directory), "prom_port".
 The environment variables the middleware reads at import are set from the spec first.
 
+limiter: "backend" ("redis" with "url", or "memcached" with "servers"), "key", "limit", "ttl",
+"threads", "attempts", "hold_ms", "start_at" (epoch ms), "out": each thread waits for start_at,
+then tries `attempts` times to take a slot of one dramatiq ConcurrentRateLimiter with
+acquire(raise_on_failure=False); inside a slot it appends {"lang": "python", "kind":
+"enter"/"exit", "at"} lines (enter after taking the slot, exit before giving it back).
+
 dead: "queues": [...]; prints {"queue", "bytes"} per dead-lettered message, from where Dramatiq
 puts them (Redis: the <queue>.XQ sorted set and its .msgs hash; RabbitMQ: the <queue>.XQ queue).
 """
@@ -210,6 +216,44 @@ def dead(spec):
     broker.close()
 
 
+def limiter(spec):
+    from dramatiq.rate_limits import ConcurrentRateLimiter
+
+    if spec["backend"] == "redis":
+        from dramatiq.rate_limits.backends import RedisBackend
+
+        backend = RedisBackend(url=spec["url"])
+    else:
+        from dramatiq.rate_limits.backends import MemcachedBackend
+
+        backend = MemcachedBackend(servers=[spec["servers"]], binary=True)
+    mutex = ConcurrentRateLimiter(backend, spec["key"], limit=spec["limit"], ttl=spec["ttl"])
+    lock = threading.Lock()
+    out = open(spec["out"], "a", encoding="utf-8")
+
+    def record(kind):
+        with lock:
+            out.write(json.dumps({"lang": "python", "kind": kind, "at": time.time() * 1000}) + "\n")
+            out.flush()
+
+    def run():
+        time.sleep(max(0, spec["start_at"] / 1000 - time.time()))
+        for _ in range(spec["attempts"]):
+            with mutex.acquire(raise_on_failure=False) as acquired:
+                if acquired:
+                    record("enter")
+                    time.sleep(spec["hold_ms"] / 1000)
+                    record("exit")
+            time.sleep(0.005)
+
+    threads = [threading.Thread(target=run) for _ in range(spec.get("threads", 1))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.close()
+
+
 if __name__ == "__main__":
     command, text = sys.argv[1], sys.argv[2]
-    {"produce": produce, "produce_many": produce_many, "worker": worker, "dead": dead, "prometheus": prometheus}[command](json.loads(text))
+    {"produce": produce, "produce_many": produce_many, "worker": worker, "dead": dead, "prometheus": prometheus, "limiter": limiter}[command](json.loads(text))

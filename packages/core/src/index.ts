@@ -22,7 +22,7 @@ export type { Encoder } from "./encoding/Encoder";
 export { JSONEncoder } from "./encoding/JSONEncoder";
 export { setEncoder, getEncoder } from "./encoding/globalEncoder";
 
-export { Middleware, type MiddlewareHooks, type HookName, type ProcessOutcome } from "./middleware/Middleware";
+export { Middleware, type MiddlewareHooks, type HookName, type ProcessOutcome, type AdmissionRelease } from "./middleware/Middleware";
 export { defaultMiddleware } from "./middleware/defaultMiddleware";
 export { AgeLimit } from "./middleware/AgeLimit";
 export { TimeLimit } from "./middleware/TimeLimit";

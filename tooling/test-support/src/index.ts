@@ -1,7 +1,7 @@
 /**
  * Helpers shared by the integration tests of the @q packages (private; never published).
  * Server checks live in subpaths so a test only loads the client it uses:
- * `@q/test-support/redis`, `@q/test-support/rabbitmq`.
+ * `@q/test-support/redis`, `@q/test-support/rabbitmq`, `@q/test-support/memcached`.
  */
 export { waitFor, type WaitForOptions } from "./waitFor";
 export { deferred, type Deferred } from "./deferred";

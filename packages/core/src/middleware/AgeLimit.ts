@@ -26,10 +26,24 @@ export class AgeLimit extends Middleware {
     return v === undefined || v === null || (typeof v === "number" && v >= 0) ? [] : ["maxAge must be a non-negative number of milliseconds"];
   }
 
-  override beforeProcessMessage(broker: Broker, message: MessageProxy): void {
+  /**
+   * The age limit in ms this middleware enforces for `message` (message option, then actor
+   * option, then this middleware's default), or undefined for none. Middleware that holds
+   * messages back before they run (rate-limit admission) uses it to stop waiting in time.
+   *
+   * @example
+   * const maxAge = ageLimit.maxAgeFor(broker, message); // e.g. 60000
+   * if (maxAge !== undefined) deadline = message.messageTimestamp + maxAge;
+   */
+  maxAgeFor(broker: Broker, message: MessageProxy): number | undefined {
     const actor = broker.actors.get(message.actorName);
     const maxAge = messageOption<number | null | undefined>(broker, LOGGER, message, actor, "maxAge", this.options.maxAge);
-    if (!maxAge) return;
+    return maxAge ? maxAge : undefined;
+  }
+
+  override beforeProcessMessage(broker: Broker, message: MessageProxy): void {
+    const maxAge = this.maxAgeFor(broker, message);
+    if (maxAge === undefined) return;
     if (Date.now() - message.messageTimestamp >= maxAge) {
       childLogger(broker, LOGGER).warn(`Message '${message.messageId}' has exceeded its age limit.`);
       message.fail();

@@ -14,6 +14,17 @@ export interface ProcessOutcome {
 type Awaitable = void | Promise<void>;
 
 /**
+ * What an `admitMessage` hook hands back once it lets a message run: a function the
+ * worker calls once the message's run is over (after the actor and the after-hooks,
+ * before the ack), or when the message never runs after all (the worker stopped). It
+ * gives back whatever the admission took, such as a rate-limiter slot.
+ *
+ * @example
+ * const release: AdmissionRelease = () => limiter.release();
+ */
+export type AdmissionRelease = () => void | Promise<void>;
+
+/**
  * Every hook a middleware may implement; all optional. Message hooks may be async and
  * are awaited in order. Declaration hooks (`*DeclareActor`, `*DeclareQueue`) run
  * synchronously, because actors are declared while modules load.
@@ -37,6 +48,19 @@ export interface MiddlewareHooks {
   beforeEnqueue?(broker: Broker, message: Message, delay: number | undefined): Awaitable;
   afterEnqueue?(broker: Broker, message: Message, delay: number | undefined): Awaitable;
   beforeDelayMessage?(broker: Broker, message: MessageProxy): Awaitable;
+  /**
+   * Admission: called once a message is ready to run, before it takes one of the
+   * worker's concurrency slots. Return nothing to let it through at once (the worker
+   * then costs nothing extra), or a promise: the message waits outside the worker's
+   * concurrency, so other messages keep running, until the promise resolves, optionally
+   * with an {@link AdmissionRelease}. `signal` aborts when the worker stops or loses the
+   * message's consumer; the hook should then settle soon (the message goes back to the
+   * broker, unstarted, and any release it resolves with is called at once). Throwing
+   * {@link SkipMessage} (after `message.fail()` to dead-letter it) skips the message;
+   * any other error fails this attempt as if the actor had thrown it (it is retried).
+   * Waiting messages count against the consumer's prefetch, which bounds them.
+   */
+  admitMessage?(broker: Broker, message: MessageProxy, signal: AbortSignal): void | AdmissionRelease | Promise<void | AdmissionRelease>;
   /** May throw {@link SkipMessage} to skip the actor. */
   beforeProcessMessage?(broker: Broker, message: MessageProxy): Awaitable;
   afterProcessMessage?(broker: Broker, message: MessageProxy, outcome: ProcessOutcome): Awaitable;

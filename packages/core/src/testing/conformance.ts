@@ -841,7 +841,8 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
   return { promise, resolve };
 }
 
-function resolveFramework(given: Partial<TestFramework> = {}): TestFramework {
+/** Internal: the test functions a kit registers with (given ones, else the globals). */
+export function resolveFramework(given: Partial<TestFramework> = {}, kit = "runBrokerConformance"): TestFramework {
   const globals = globalThis as unknown as Partial<TestFramework>;
   const fw: Partial<TestFramework> = {
     describe: given.describe ?? globals.describe,
@@ -852,7 +853,7 @@ function resolveFramework(given: Partial<TestFramework> = {}): TestFramework {
   const missing = (["describe", "it", "beforeEach", "afterEach"] as const).filter((k) => typeof fw[k] !== "function");
   if (missing.length) {
     throw new ConfigurationError(
-      `runBrokerConformance needs the test globals ${missing.join(", ")} (jest, vitest with globals: true, mocha), or pass them as \`framework\`.`,
+      `${kit} needs the test globals ${missing.join(", ")} (jest, vitest with globals: true, mocha), or pass them as \`framework\`.`,
     );
   }
   return fw as TestFramework;

@@ -1,7 +1,8 @@
 /**
  * @q/core/testing: tools for testing brokers and apps built on @q. The broker
  * conformance kit (`runBrokerConformance`) registers the behaviour every broker must
- * have with your test framework; `MemoryRateLimiterBackend` is an in-memory
+ * have with your test framework, `runRateLimiterBackendConformance` the behaviour every
+ * rate-limiter backend must have; `MemoryRateLimiterBackend` is an in-memory
  * rate-limiter/barrier backend for tests and single-process apps.
  */
 export {
@@ -12,3 +13,8 @@ export {
   type TestFramework,
 } from "./conformance";
 export { MemoryRateLimiterBackend, type MemoryRateLimiterBackendOptions } from "./MemoryRateLimiterBackend";
+export {
+  runRateLimiterBackendConformance,
+  type RateLimiterBackendConformanceOptions,
+  type RateLimiterBackendCase,
+} from "./rateLimiterBackendConformance";

@@ -17,7 +17,7 @@ import { SkipMessage } from "../errors/SkipMessage";
 import type { Logger } from "../logging/Logger";
 import type { MessageProxy } from "../message/MessageProxy";
 import { CurrentMessage } from "../middleware/CurrentMessage";
-import { Middleware } from "../middleware/Middleware";
+import { type AdmissionRelease, Middleware } from "../middleware/Middleware";
 import { readOption } from "../options/readOption";
 import { ConsumerLoop } from "./ConsumerLoop";
 import { PriorityQueue } from "./PriorityQueue";
@@ -50,6 +50,16 @@ interface WorkItem {
   consumer: Consumer;
   /** Set once it runs: settles when the message is settled or abandoned. */
   done?: Promise<void>;
+  /** What its admission took (a rate-limiter slot): given back once, when the run is over. */
+  release?: AdmissionRelease;
+  /** An admission hook failed: the attempt fails (or, for SkipMessage, is skipped) with it. */
+  admissionError?: unknown;
+}
+
+/** A message an admission hook holds back; `stop` is aborted when it must go back to the broker. */
+interface Waiting {
+  item: WorkItem;
+  stop: AbortController;
 }
 
 /** Upper bound for requeueing and closing consumers once a stop's timeout is spent. */
@@ -84,6 +94,9 @@ export class Worker {
   private readonly work = new PriorityQueue<WorkItem>();
   private readonly loops = new Map<string, ConsumerLoop>();
   private readonly inFlight = new Map<MessageProxy, WorkItem>();
+  /** Messages waiting for admission: outside the concurrency, still outstanding on their consumer. */
+  private readonly waiting = new Map<MessageProxy, Waiting>();
+  private readonly warnedFullOfWaiters = new Set<string>();
   private readonly abandoned = new WeakSet<MessageProxy>();
   private readonly hook = new WorkerMiddleware(this);
   private idleWaiters: (() => void)[] = [];
@@ -197,13 +210,97 @@ export class Worker {
       this.track(item, this.settle(item));
       return;
     }
-    this.work.push(actor.priority, { message, actor, consumer });
+    const item: WorkItem = { message, actor, consumer };
+    if (this.broker.hasHook("admitMessage")) return this.admit(item);
+    this.work.push(actor.priority, item);
     this.pump();
+  }
+
+  /**
+   * Runs the admission hooks of a message outside the concurrency slots; once every one
+   * has let it through it joins the ready work (or, if it was taken back meanwhile, its
+   * releases run at once and the consumer returns it to the broker).
+   */
+  private admit(item: WorkItem): void {
+    const waiting: Waiting = { item, stop: new AbortController() };
+    this.waiting.set(item.message, waiting);
+    const queue = item.consumer.queueName;
+    // Only worth saying when other actors share the queue (a queue of its own is the advice).
+    if (!this.warnedFullOfWaiters.has(queue) && this.sharesQueue(item)) {
+      let held = 0;
+      for (const w of this.waiting.values()) if (w.item.consumer === item.consumer) held++;
+      if (held >= this.prefetch) {
+        // Nothing else of this queue can be fetched until one is admitted: say why, once.
+        this.warnedFullOfWaiters.add(queue);
+        this.logger.warn(
+          `All ${held} prefetched messages of queue ${queue} are waiting for admission (a rate limit); other actors' messages on this queue wait behind them. Give rate-limited actors a queue of their own, or a larger prefetch.`,
+        );
+      }
+    }
+    void this.runAdmission(waiting);
+  }
+
+  /** Whether another actor is declared on the queue of this item's actor. */
+  private sharesQueue(item: WorkItem): boolean {
+    for (const actor of this.broker.actors.values()) if (actor !== item.actor && actor.queueName === item.actor.queueName) return true;
+    return false;
+  }
+
+  private async runAdmission({ item, stop }: Waiting): Promise<void> {
+    const releases: AdmissionRelease[] = [];
+    const signal = stop.signal;
+    try {
+      for (const m of this.broker.middleware) {
+        if (typeof m.admitMessage !== "function") continue;
+        if (signal.aborted) break;
+        const release = await m.admitMessage(this.broker, item.message, signal);
+        if (typeof release === "function") releases.push(release);
+      }
+    } catch (error) {
+      item.admissionError = error;
+    }
+    if (releases.length) item.release = releases.length === 1 ? releases[0] : async () => {
+      for (const release of releases.reverse()) await release();
+    };
+    if (signal.aborted || this.waiting.get(item.message)?.item !== item) {
+      // Taken back (stop, lost consumer): the message never runs; give back what it got.
+      await this.releaseSlot(item);
+      return;
+    }
+    this.waiting.delete(item.message);
+    this.work.push(item.actor.priority, item);
+    this.pump();
+  }
+
+  /** Calls the item's admission release once; a failing release is logged, never thrown. */
+  private async releaseSlot(item: WorkItem): Promise<void> {
+    const release = item.release;
+    if (!release) return;
+    item.release = undefined;
+    try {
+      await release();
+    } catch (err) {
+      this.logger.error({ err }, `Failed to release the admission of message ${item.message.messageId}.`);
+    }
+  }
+
+  /** Takes back the waiting messages matching `match`: their admission is aborted. */
+  private takeBackWaiting(match: (item: WorkItem) => boolean): WorkItem[] {
+    const taken: WorkItem[] = [];
+    for (const [message, waiting] of this.waiting) {
+      if (!match(waiting.item)) continue;
+      this.waiting.delete(message);
+      waiting.stop.abort(new Shutdown("The worker took this message back before it was admitted."));
+      taken.push(waiting.item);
+    }
+    return taken;
   }
 
   /** @internal */
   consumerLost(consumer: Consumer): Promise<void> {
-    const unstarted = this.work.removeWhere((item) => item.consumer === consumer).map((item) => item.message);
+    const removed = this.work.removeWhere((item) => item.consumer === consumer);
+    for (const item of removed) void this.releaseSlot(item);
+    const unstarted = [...this.takeBackWaiting((item) => item.consumer === consumer), ...removed].map((item) => item.message);
     // Running messages keep their place in the broker's in-flight set until they settle.
     const running: Promise<void>[] = [];
     for (const item of this.inFlight.values()) if (item.consumer === consumer) running.push(item.done!);
@@ -243,10 +340,22 @@ export class Worker {
   }
 
   private async process(item: WorkItem): Promise<void> {
+    let settle: boolean;
+    try {
+      settle = await this.run(item);
+    } finally {
+      await this.releaseSlot(item);
+    }
+    if (settle) await this.settle(item);
+  }
+
+  /** Runs the hooks and the actor; false when the message was abandoned (nothing to settle). */
+  private async run(item: WorkItem): Promise<boolean> {
     const { message, actor } = item;
     const broker = this.broker;
     try {
       try {
+        if (item.admissionError !== undefined) throw item.admissionError;
         const beforeProcess = broker.emitBefore("beforeProcessMessage", message);
         if (beforeProcess) await beforeProcess;
       } catch (error) {
@@ -255,10 +364,10 @@ export class Worker {
         if (message.failed) message.stuffException(error);
         const afterSkip = broker.emitAfter("afterSkipMessage", message);
         if (afterSkip) await afterSkip;
-        return await this.settle(item);
+        return true;
       }
       const result = message.failed ? undefined : await this.callActor(actor, message);
-      if (this.abandoned.has(message)) return;
+      if (this.abandoned.has(message)) return false;
       if (result !== undefined && result !== null && !this.resultIsUsed(message, actor)) {
         actor.logger.warn(
           `Actor '${actor.actorName}' returned a value that is not undefined, but no results middleware stores it. The value has been discarded.`,
@@ -267,13 +376,13 @@ export class Worker {
       const afterSuccess = broker.emitAfter("afterProcessMessage", message, { result });
       if (afterSuccess) await afterSuccess;
     } catch (error) {
-      if (this.abandoned.has(message)) return;
+      if (this.abandoned.has(message)) return false;
       message.stuffException(error);
       this.logFailure(actor, message, error);
       const afterFailure = broker.emitAfter("afterProcessMessage", message, { exception: error });
       if (afterFailure) await afterFailure;
     }
-    await this.settle(item);
+    return true;
   }
 
   private async callActor(actor: Actor<any, any>, message: MessageProxy): Promise<unknown> {
@@ -369,6 +478,8 @@ export class Worker {
     await this.broker.emitBefore("beforeWorkerShutdown", this);
     this.logger.info("Shutting down...");
     const fetching = Promise.all([...this.loops.values()].map((loop) => loop.stopFetching()));
+    // Waiting messages never started: they go back with the rest of the unstarted work.
+    this.takeBackWaiting(() => true);
     await settleWithin(Promise.all([...this.inFlight.values()].map((item) => item.done)), deadline - Date.now());
     const abandoned = [...this.inFlight.keys()];
     for (const message of abandoned) {
@@ -380,7 +491,7 @@ export class Worker {
 
     // Unstarted and abandoned work is still outstanding on its consumer: closing the
     // consumer returns it in fetch order. Closing also wakes a fetch waiting in next().
-    this.work.drain();
+    await Promise.all(this.work.drain().map((item) => this.releaseSlot(item)));
     await Promise.all([...this.loops.values()].map((loop) => loop.close(CLOSE_GRACE_MS)));
     await settleWithin(fetching, CLOSE_GRACE_MS);
     this.loops.clear();
@@ -392,7 +503,7 @@ export class Worker {
   }
 
   private isIdle(): boolean {
-    if (this.work.size > 0 || this.inFlight.size > 0) return false;
+    if (this.work.size > 0 || this.inFlight.size > 0 || this.waiting.size > 0) return false;
     for (const loop of this.loops.values()) if (loop.parkedCount > 0) return false;
     return true;
   }
