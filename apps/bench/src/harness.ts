@@ -11,7 +11,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Child, type ChildLauncher, defaultLauncher } from "./childProcess";
-import { type BulkResult, type DrainResult, LIBS, LIB_LABEL, type LatencyProducerResult, type LatencyWorkerResult, type Lib, type Target, type Window } from "./protocol";
+import { type BulkResult, DEFAULT_LIBS, type DrainResult, LIBS, LIB_LABEL, type LatencyProducerResult, type LatencyWorkerResult, type Lib, type Target, type Window } from "./protocol";
 import { RedisAdmin } from "./redisAdmin";
 import { type LatencyStats, latencyStats, median, medianLatency } from "./stats";
 
@@ -73,7 +73,7 @@ export function benchOptions(overrides: Partial<BenchOptions> = {}): BenchOption
   return {
     redisUrl: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
     ...FULL_SIZES,
-    libs: LIBS,
+    libs: DEFAULT_LIBS,
     scenarios: SCENARIOS,
     launcher: defaultLauncher(),
     noisyRetries: 2,

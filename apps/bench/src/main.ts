@@ -12,7 +12,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { formatProfileSummary, summarizeProfile } from "./cpuProfile";
 import { type BenchOptions, type BenchReport, SCENARIOS, benchOptions, runBenchmark } from "./harness";
-import { LIBS } from "./protocol";
+import { DEFAULT_LIBS, LIBS } from "./protocol";
 import { formatReport } from "./report";
 
 const USAGE = `Usage: node dist/main.js [options]
@@ -28,7 +28,7 @@ const USAGE = `Usage: node dist/main.js [options]
                              5% of the machine, up to k times (default 2)
   --quiet-wait <s>           before each measurement, wait up to s seconds for the machine
                              to be quiet; 0 = don't wait (default 120)
-  --libs <list>              comma-separated: ${LIBS.join(",")} (default all)
+  --libs <list>              comma-separated: ${LIBS.join(",")} (default ${DEFAULT_LIBS.join(",")})
   --scenarios <list>         comma-separated: ${SCENARIOS.join(",")} (default all)
   --redis-url <url>          default $REDIS_URL or redis://127.0.0.1:6379
   --json <file>              also write the report as JSON

@@ -4,9 +4,15 @@
  * runs in a child, and IPC messages are only exchanged before and after a measurement.
  */
 
-/** The competitors. */
+/** Everything the harness can run: the competitors, and @q with its Prometheus middleware. */
 export const LIBS = ["q", "bullmq", "bee-queue", "q-prom"] as const;
 export type Lib = (typeof LIBS)[number];
+
+/**
+ * What runs without `--libs`: @q side by side with its competitors. `q-prom` measures one of
+ * @q's own middleware, not a competitor, so it is asked for by name (`--libs q,q-prom`).
+ */
+export const DEFAULT_LIBS: readonly Lib[] = ["q", "bullmq", "bee-queue"];
 
 /** Display names. */
 export const LIB_LABEL: Record<Lib, string> = { q: "@q", bullmq: "BullMQ", "bee-queue": "bee-queue", "q-prom": "@q + Prometheus" };

@@ -28,6 +28,8 @@ beforeAll(async () => {
       latencyGapMs: 2,
       latencyConcurrency: 10,
       repeats: REPEATS,
+      // Every lib, q-prom too (not a default), so each adapter keeps working.
+      libs: LIBS,
       // The children run the TypeScript sources through swc, like this test process.
       launcher: {
         entry: path.join(__dirname, "..", "src", "child.ts"),
@@ -72,9 +74,9 @@ test("every scenario ran for every library, the requested number of times", () =
   expect(progress).toHaveLength(SCENARIOS.length * LIBS.length * REPEATS);
 });
 
-test("the report has ratios for both competitors and the three targets", () => {
+test("the report has ratios for both competitors, for @q + Prometheus, and the three targets", () => {
   for (const key of ["enqueue", "drain", "latencyP50", "latencyP99"] as const) {
-    expect(Object.keys(report.ratios[key]).sort()).toEqual(["bee-queue", "bullmq"]);
+    expect(Object.keys(report.ratios[key]).sort()).toEqual(["bee-queue", "bullmq", "q-prom"]);
     for (const value of Object.values(report.ratios[key])) expect(value).toBeGreaterThan(0);
   }
   expect(report.targets.map((t) => t.description)).toEqual([
@@ -87,7 +89,7 @@ test("the report has ratios for both competitors and the three targets", () => {
   expect(report.environment.versions).toMatchObject({ bullmq: "6.7.0", "bee-queue": "2.0.0" });
 
   const text = formatReport(report);
-  for (const row of ["bulk enqueue (jobs/s)", "drain (jobs/s)", "latency p50 (ms)", "latency p99 (ms)", "@q vs BullMQ", "@q vs bee-queue", "Targets:"]) {
+  for (const row of ["bulk enqueue (jobs/s)", "drain (jobs/s)", "latency p50 (ms)", "latency p99 (ms)", "@q vs BullMQ", "@q vs bee-queue", "@q vs @q + Prometheus", "Targets:"]) {
     expect(text).toContain(row);
   }
 });
