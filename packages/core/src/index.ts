@@ -32,6 +32,10 @@ export { Pipelines } from "./middleware/Pipelines";
 export { Retries, type RetriesOptions } from "./middleware/Retries";
 export { CurrentMessage } from "./middleware/CurrentMessage";
 export { GroupCallbacks } from "./middleware/GroupCallbacks";
+export { Results, type ResultsOptions } from "./middleware/Results";
+
+export { ResultBackend, type ResultBackendOptions, type GetResultOptions, type ResultKeyParts } from "./results/ResultBackend";
+export { Missing } from "./results/Missing";
 
 export { Worker, type WorkerOptions } from "./worker/Worker";
 

@@ -12,6 +12,7 @@ import { defaultMiddleware } from "../middleware/defaultMiddleware";
 import type { ConsumeOptions, Consumer } from "./Consumer";
 import type { QueueDepth } from "./QueueDepth";
 import { dqName } from "./queueNames";
+import { rememberBroker } from "../results/resultBackendOf";
 
 /** Options every broker accepts. */
 export interface BrokerOptions {
@@ -246,6 +247,7 @@ export abstract class Broker {
     await this.publish(prepared);
     const after = this.emitAfter("afterEnqueue", prepared, options.delay);
     if (after) await after;
+    rememberBroker(prepared, this);
     return prepared;
   }
 
@@ -258,6 +260,7 @@ export abstract class Broker {
     if (this.hasHook("beforeEnqueue")) for (const m of prepared) await this.emitBefore("beforeEnqueue", m, options.delay);
     await this.publishMany(prepared);
     if (this.hasHook("afterEnqueue")) for (const m of prepared) await this.emitAfter("afterEnqueue", m, options.delay);
+    for (const m of prepared) rememberBroker(m, this);
     return prepared;
   }
 

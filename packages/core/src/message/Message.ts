@@ -1,6 +1,9 @@
 import { uuid4 } from "../ids/uuid4";
 import { getEncoder } from "../encoding/globalEncoder";
 import { DecodeError } from "../errors/DecodeError";
+import type { Broker } from "../broker/Broker";
+import type { GetResultOptions, ResultBackend } from "../results/ResultBackend";
+import { resultBackendOf } from "../results/resultBackendOf";
 import type { MessageData } from "./MessageData";
 import { formatCall } from "./formatCall";
 
@@ -166,6 +169,26 @@ export class Message<R = unknown> {
       throw new DecodeError(`undecodable message: ${(cause as Error).message ?? cause}`, data, { cause });
     }
     return Message.fromDict(dict, data);
+  }
+
+  /**
+   * This message's result, once its actor (declared with `storeResults: true`) has run,
+   * typed by the actor's return type. Read from the Results middleware's backend of the
+   * broker that enqueued the message (or `broker`, or the global broker), or from
+   * `backend`. Throws {@link ResultMissing} when it is not stored yet and `block` is false,
+   * {@link ResultTimeout} when a blocking wait (`timeout` ms, default 10000) runs out, and
+   * {@link ResultFailure} when the actor failed for good.
+   *
+   * @example
+   * const message = await add.send(1, 2);
+   * const sum: number = await message.getResult({ block: true, timeout: 5_000 }); // 3
+   */
+  getResult(options: GetResultOptions & { backend?: ResultBackend; broker?: Broker } = {}): Promise<Awaited<R>> {
+    try {
+      return resultBackendOf(this, options, "message.getResult()").getResult<Awaited<R>>(this, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** `actor(arg1, arg2, k=v)`, as Dramatiq logs messages. */

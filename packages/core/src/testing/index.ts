@@ -3,7 +3,8 @@
  * conformance kit (`runBrokerConformance`) registers the behaviour every broker must
  * have with your test framework, `runRateLimiterBackendConformance` the behaviour every
  * rate-limiter backend must have; `MemoryRateLimiterBackend` is an in-memory
- * rate-limiter/barrier backend for tests and single-process apps.
+ * rate-limiter/barrier backend for tests and single-process apps, `MemoryResultBackend` an
+ * in-memory result backend.
  */
 export {
   runBrokerConformance,
@@ -12,6 +13,7 @@ export {
   type DeadLetter,
   type TestFramework,
 } from "./conformance";
+export { MemoryResultBackend, type MemoryResultBackendOptions } from "./MemoryResultBackend";
 export { MemoryRateLimiterBackend, type MemoryRateLimiterBackendOptions } from "./MemoryRateLimiterBackend";
 export {
   runRateLimiterBackendConformance,
