@@ -50,6 +50,10 @@ export class MemoryResultBackend extends ResultBackend {
   }
 
   protected async getRaw(key: string): Promise<Buffer | typeof Missing> {
+    return this.lookup(key);
+  }
+
+  private lookup(key: string): Buffer | typeof Missing {
     const entry = this.entries.get(key);
     if (!entry) return Missing;
     if (entry.expiresAt <= this.now()) {
@@ -68,7 +72,9 @@ export class MemoryResultBackend extends ResultBackend {
   }
 
   protected override async waitRaw(key: string, timeout: number): Promise<Buffer | typeof Missing> {
-    const first = await this.getRaw(key);
+    // Look and register in one synchronous step: a store between an awaited look and the
+    // registration would go unnoticed until the timeout.
+    const first = this.lookup(key);
     if (first !== Missing || timeout <= 0) return first;
     await new Promise<void>((resolve) => {
       let set = this.waiters.get(key);
@@ -83,7 +89,7 @@ export class MemoryResultBackend extends ResultBackend {
       const timer = setTimeout(done, timeout);
       waiting.add(done);
     });
-    return this.getRaw(key);
+    return this.lookup(key);
   }
 
   private sweep(): void {
