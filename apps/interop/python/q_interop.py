@@ -22,7 +22,7 @@ produce_many: "actor", "queue", "count", "tag": message i gets args [tag, i]; pr
 {"message_id"} per message, in the order sent.
 
 worker: "out" (a file), "actors": [{"name", "queue", "fail": n (the first n runs raise; -1
-always), "sleep_ms", "returns": a value, "options": actor options such as max_retries}], "threads",
+always), "sleep_ms", "returns": a value (or "returns_sum": true, the sum of its args), "options": actor options such as max_retries}], "threads",
 "prefetch", "worker_timeout" (ms). Each run appends a JSON line to "out": what the actor received, with the
 repr() of its arguments so the tests can tell 1 from 1.0. "ready" goes to stdout once consuming.
 
@@ -35,6 +35,18 @@ limiter: "backend" ("redis" with "url", or "memcached" with "servers"), "key", "
 then tries `attempts` times to take a slot of one dramatiq ConcurrentRateLimiter with
 acquire(raise_on_failure=False); inside a slot it appends {"lang": "python", "kind":
 "enter"/"exit", "at"} lines (enter after taking the slot, exit before giving it back).
+
+results: "backend" ("redis" with "url", or "memcached" with "servers"), "namespace",
+"prefix_keys" (use_namespace_prefix_keys), "ttl"; "store": [{"message": {"queue_name",
+"actor_name", "message_id"}, "value": v} or {..., "exception": {"type", "msg"}}] stored with the
+real backend's store_result/store_exception, then "read": [{"message": {...}, "block", "timeout"}]
+read with get_result; prints one line per read: {"message_id", "result"} or {"message_id",
+"failure": {"type", "msg", "text"}} or {"message_id", "missing": true} or {"message_id",
+"timeout": true}.
+
+worker also takes "results" ({"backend", "url"/"servers", "namespace", "prefix_keys"}: adds the
+Results middleware) and "group_callbacks" ({"backend", "url"/"servers"}: adds GroupCallbacks on
+that rate-limiter backend).
 
 dead: "queues": [...]; prints {"queue", "bytes"} per dead-lettered message, from where Dramatiq
 puts them (Redis: the <queue>.XQ sorted set and its .msgs hash; RabbitMQ: the <queue>.XQ queue).
@@ -145,10 +157,20 @@ def worker(spec, broker=None):
                 time.sleep(pause)
             if fail < 0 or attempt <= fail:
                 raise RuntimeError(f"{name} fails on purpose (attempt {attempt})")
+            if a.get("returns_sum"):
+                return sum(args)
             return a.get("returns")
 
         dramatiq.actor(run, actor_name=name, queue_name=a["queue"], broker=broker, **a.get("options", {}))
 
+    if spec.get("results"):
+        from dramatiq.results import Results
+
+        broker.add_middleware(Results(backend=result_backend(spec["results"])))
+    if spec.get("group_callbacks"):
+        from dramatiq.middleware import GroupCallbacks
+
+        broker.add_middleware(GroupCallbacks(limiter_backend(spec["group_callbacks"])))
     for a in spec["actors"]:
         declare(a)
 
@@ -184,6 +206,57 @@ def prometheus(spec):
     # What the dramatiq command does in each worker process after importing the broker.
     broker.emit_after("process_boot")
     worker({**spec, "prometheus": True}, broker)
+
+
+def result_backend(spec):
+    options = {"namespace": spec.get("namespace", "dramatiq-results"), "use_namespace_prefix_keys": spec.get("prefix_keys", False)}
+    if spec["backend"] == "redis":
+        from dramatiq.results.backends import RedisBackend
+
+        return RedisBackend(url=spec["url"], **options)
+    from dramatiq.results.backends import MemcachedBackend
+
+    return MemcachedBackend(servers=[spec["servers"]], binary=True, **options)
+
+
+def limiter_backend(spec):
+    if spec["backend"] == "redis":
+        from dramatiq.rate_limits.backends import RedisBackend
+
+        return RedisBackend(url=spec["url"])
+    from dramatiq.rate_limits.backends import MemcachedBackend
+
+    return MemcachedBackend(servers=[spec["servers"]], binary=True)
+
+
+def as_message(d):
+    return dramatiq.Message(queue_name=d["queue_name"], actor_name=d["actor_name"], args=(), kwargs={}, options={}, message_id=d["message_id"])
+
+
+def results(spec):
+    from dramatiq.results import ResultFailure, ResultMissing, ResultTimeout
+
+    backend = result_backend(spec)
+    ttl = spec.get("ttl", 600000)
+    for item in spec.get("store", []):
+        message = as_message(item["message"])
+        if "exception" in item:
+            exc = type(item["exception"]["type"], (Exception,), {})(item["exception"]["msg"])
+            backend.store_exception(message, exc, ttl)
+        else:
+            backend.store_result(message, item["value"], ttl)
+    for item in spec.get("read", []):
+        message = as_message(item["message"])
+        line = {"message_id": message.message_id}
+        try:
+            line["result"] = backend.get_result(message, block=item.get("block", False), timeout=item.get("timeout"))
+        except ResultFailure as e:
+            line["failure"] = {"type": e.orig_exc_type, "msg": e.orig_exc_msg, "text": str(e)}
+        except ResultTimeout:
+            line["timeout"] = True
+        except ResultMissing:
+            line["missing"] = True
+        emit(line)
 
 
 def dead_line(queue, data):
@@ -256,4 +329,4 @@ def limiter(spec):
 
 if __name__ == "__main__":
     command, text = sys.argv[1], sys.argv[2]
-    {"produce": produce, "produce_many": produce_many, "worker": worker, "dead": dead, "prometheus": prometheus, "limiter": limiter}[command](json.loads(text))
+    {"produce": produce, "produce_many": produce_many, "worker": worker, "dead": dead, "prometheus": prometheus, "limiter": limiter, "results": results}[command](json.loads(text))
