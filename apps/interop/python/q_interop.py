@@ -18,6 +18,10 @@ Actor.message_with_options and enqueued by the broker (or run as a two-step dram
 with pipe_to), and the printed line is
 {"message_id", "queue_name", "actor_name", "bytes"}, bytes being what went on the wire.
 
+produce_group: "members" and "callbacks" ([{"actor", "queue", "args"}]), "group_callbacks"
+({"backend", "url"/"servers"}), "delay": runs a real dramatiq.group with those completion
+callbacks (GroupCallbacks on that rate-limiter backend); prints {"member_ids", "callback_ids"}.
+
 produce_many: "actor", "queue", "count", "tag": message i gets args [tag, i]; prints
 {"message_id"} per message, in the order sent.
 
@@ -109,6 +113,24 @@ def produce(spec):
                 "bytes": message.encode().decode("ascii"),
             }
         )
+    broker.close()
+
+
+def produce_group(spec):
+    from dramatiq.middleware import GroupCallbacks
+
+    broker = make_broker(spec)
+    broker.add_middleware(GroupCallbacks(limiter_backend(spec["group_callbacks"])))
+
+    def build(m):
+        return dramatiq.Message(queue_name=m["queue"], actor_name=m["actor"], args=tuple(m.get("args", [])), kwargs={}, options={})
+
+    g = dramatiq.group([build(m) for m in spec["members"]], broker=broker)
+    for c in spec.get("callbacks", []):
+        g.add_completion_callback(build(c))
+    g.run(delay=spec.get("delay"))
+    # run() enqueues copies of the members with the barrier's options; the ids stay.
+    emit({"member_ids": [m.message_id for m in g.children], "callback_ids": [c["message_id"] for c in g.completion_callbacks]})
     broker.close()
 
 
@@ -329,4 +351,4 @@ def limiter(spec):
 
 if __name__ == "__main__":
     command, text = sys.argv[1], sys.argv[2]
-    {"produce": produce, "produce_many": produce_many, "worker": worker, "dead": dead, "prometheus": prometheus, "limiter": limiter, "results": results}[command](json.loads(text))
+    {"produce": produce, "produce_many": produce_many, "produce_group": produce_group, "worker": worker, "dead": dead, "prometheus": prometheus, "limiter": limiter, "results": results}[command](json.loads(text))

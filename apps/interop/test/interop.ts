@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as amqp from "amqplib";
 import Redis from "ioredis";
-import { type Actor, type Broker, CurrentMessage, Message, Worker, actor, defaultMiddleware } from "@q/core";
+import { type Actor, type Broker, CurrentMessage, GroupCallbacks, Message, type Middleware, type RateLimiterBackend, Worker, actor, defaultMiddleware } from "@q/core";
 import { RedisBroker } from "@q/broker-redis";
 import { RabbitmqBroker } from "@q/broker-rabbitmq";
 import { silentLogger } from "@q/test-support";
@@ -128,8 +128,8 @@ export interface Interop {
   send(lang: Lang, messages: SendSpec[]): Promise<Sent[]>;
   /** The test queue's dead letters, read where Dramatiq puts them and decoded by Dramatiq. */
   deadLetters(): Promise<DeadLetter[]>;
-  /** A @q broker on the test's namespace (closed after the test). */
-  qBroker(worker?: WorkerSpec): Broker;
+  /** A @q broker on the test's namespace (closed after the test), with the middleware `worker` asks for. */
+  qBroker(worker?: WorkerSpec): Promise<Broker>;
   /** A worker of `lang` in its own process whose one actor records each run and never finishes, for SIGKILL. */
   stuckWorker(lang: Lang, actorName: string): Promise<StuckWorker>;
   /** Runs `fn` after the test, before the workers stop. */
@@ -148,6 +148,21 @@ export interface WorkerSpec {
   heartbeatTimeout?: number;
   /** Redis: chance in a million that a command also recovers dead workers' messages (default 1000 in both). */
   maintenanceChance?: number;
+  /** Adds the GroupCallbacks middleware on this rate-limiter backend (both languages). */
+  groupCallbacks?: BackendSpec;
+}
+
+/** A Redis or memcached server as both languages' backends take it. */
+export type BackendSpec = { backend: "redis"; url: string } | { backend: "memcached"; servers: string };
+
+/** A @q rate-limiter backend on `spec` (closed by the caller). */
+export async function qLimiterBackend(spec: BackendSpec): Promise<RateLimiterBackend & { close(): Promise<void> }> {
+  if (spec.backend === "redis") {
+    const { RedisRateLimiterBackend } = await import("@q/rate-limits/redis");
+    return new RedisRateLimiterBackend({ url: spec.url });
+  }
+  const { MemcachedRateLimiterBackend } = await import("@q/rate-limits/memcached");
+  return new MemcachedRateLimiterBackend({ servers: spec.servers });
 }
 
 /** Broker settings both languages get (RabbitMQ's `max_priority` / `maxPriority`). */
@@ -232,8 +247,14 @@ export function useInterop(kind: BrokerKind, options: InteropOptions = {}): () =
     const deferred: (() => unknown)[] = [];
     const workers: RunningWorker[] = [];
     const brokers: Broker[] = [];
-    const qBroker = (w: WorkerSpec = {}): Broker => {
-      const middleware = [...defaultMiddleware(), new CurrentMessage()];
+    const closers: (() => Promise<void>)[] = [];
+    const qBroker = async (w: WorkerSpec = {}): Promise<Broker> => {
+      const middleware: Middleware[] = [...defaultMiddleware(), new CurrentMessage()];
+      if (w.groupCallbacks) {
+        const backend = await qLimiterBackend(w.groupCallbacks);
+        closers.push(() => backend.close());
+        middleware.push(new GroupCallbacks(backend));
+      }
       const logger = silentLogger();
       const redisOptions = { heartbeatTimeout: w.heartbeatTimeout, maintenanceChance: w.maintenanceChance };
       const broker = kind === "redis" ? new RedisBroker({ url: REDIS_URL, namespace, logger, middleware, ...redisOptions }) : new RabbitmqBroker({ url: AMQP_URL, logger, middleware, maxPriority: options.maxPriority });
@@ -247,6 +268,7 @@ export function useInterop(kind: BrokerKind, options: InteropOptions = {}): () =
         for (const fn of deferred.splice(0).reverse()) await fn();
         await Promise.all(workers.splice(0).map((w) => w.stop()));
         await Promise.all(brokers.splice(0).map((b) => b.close()));
+        await Promise.all(closers.splice(0).map((close) => close()));
         if (kind === "redis") await deleteNamespace(redis!, namespace);
         else await deleteRabbitQueues(queue);
         rmSync(dir, { recursive: true, force: true });
@@ -264,13 +286,13 @@ export function useInterop(kind: BrokerKind, options: InteropOptions = {}): () =
         const { concurrency = 1, prefetch } = workerSpec;
         if (lang === "python") {
           const out = join(dir, `received-${files++}.jsonl`);
-          const spec = { ...brokerSpec(kind, namespace, options, workerSpec), out, threads: concurrency, prefetch: prefetch ?? null, actors: actors.map((a) => ({ name: a.name, queue, fail: a.fail ?? 0, sleep_ms: a.sleepMs ?? 0, returns: a.returns ?? null, options: a.options ?? {} })) };
+          const spec = { ...brokerSpec(kind, namespace, options, workerSpec), out, threads: concurrency, prefetch: prefetch ?? null, actors: actors.map((a) => ({ name: a.name, queue, fail: a.fail ?? 0, sleep_ms: a.sleepMs ?? 0, returns: a.returns ?? null, options: a.options ?? {} })), group_callbacks: workerSpec.groupCallbacks ?? null };
           const p = await PythonProcess.start(spec);
           const w: RunningWorker = { lang, received: () => readJsonLines<Received>(out), stop: () => p.stop() };
           workers.push(w);
           return w;
         }
-        const broker = qBroker(workerSpec);
+        const broker = await qBroker(workerSpec);
         const received: Received[] = [];
         declareQActors(broker, queue, actors, received);
         const worker = new Worker(broker, { timeout: 100, concurrency, prefetch });
@@ -299,7 +321,7 @@ export function useInterop(kind: BrokerKind, options: InteropOptions = {}): () =
           });
           return lines.map((l) => ({ ...l, message: Message.decode(Buffer.from(l.bytes, "ascii")) }));
         }
-        const broker = qBroker();
+        const broker = await qBroker();
         const actors = new Map<string, Actor<any, any, any>>();
         const sent: Sent[] = [];
         for (const m of messages) {

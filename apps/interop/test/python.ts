@@ -20,7 +20,7 @@ export function requirePython(): void {
 }
 
 /** Runs `q_interop.py <command> <spec>` to the end and returns its stdout lines, parsed. */
-export async function runPython<T>(command: "produce" | "produce_many" | "dead" | "limiter" | "results", spec: object): Promise<T[]> {
+export async function runPython<T>(command: "produce" | "produce_many" | "produce_group" | "dead" | "limiter" | "results", spec: object): Promise<T[]> {
   const child = spawn(PYTHON, [SCRIPT, command, pyJson(spec)], { stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
