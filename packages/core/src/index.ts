@@ -4,7 +4,7 @@
  * for writing one (or a middleware) are in `@q/core/broker`, test tools in `@q/core/testing`.
  */
 export { actor } from "./actor/declareActor";
-export type { Actor } from "./actor/Actor";
+export type { Actor, NextParameter } from "./actor/Actor";
 export type { ActorOptions, ErrorClass } from "./actor/ActorOptions";
 export type { SendOptions } from "./actor/SendOptions";
 export type { ParameterRange } from "./actor/parameterRange";
@@ -45,8 +45,9 @@ export type { SupervisorChannel } from "./supervision/SupervisorChannel";
 export { setSupervisorChannel, getSupervisorChannel } from "./supervision/globalSupervisorChannel";
 export { currentSignal } from "./worker/currentSignal";
 
-export { Pipeline, pipeline } from "./composition/Pipeline";
-export { Group, group } from "./composition/Group";
+export { Pipeline, pipeline, type CompositionResultOptions } from "./composition/Pipeline";
+export { Group, group, type CompletedMember } from "./composition/Group";
+export type { Step, StepResult, StepInput, PipeMismatch } from "./composition/chainTypes";
 
 export type { RateLimiterBackend } from "./ratelimits/RateLimiterBackend";
 export { Barrier } from "./ratelimits/Barrier";
@@ -76,6 +77,7 @@ export { EncodeError } from "./errors/EncodeError";
 export { ActorDefinitionError } from "./errors/ActorDefinitionError";
 export { ArgumentError } from "./errors/ArgumentError";
 export { MiddlewareError } from "./errors/MiddlewareError";
+export { MiddlewareMissing } from "./errors/MiddlewareMissing";
 export { SkipMessage } from "./errors/SkipMessage";
 export { Interrupt } from "./errors/Interrupt";
 export { TimeLimitExceeded } from "./errors/TimeLimitExceeded";

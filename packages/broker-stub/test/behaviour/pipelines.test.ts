@@ -94,7 +94,7 @@ test("a step marked failed stops the pipeline", async () => {
   }, { broker });
   await startWorker(broker);
 
-  await pipeline([doNothing.messageWithOptions({ pipeIgnore: true }), shouldNeverRun.message()], { broker }).run();
+  await pipeline([doNothing.message(), shouldNeverRun.messageWithOptions({ pipeIgnore: true })], { broker }).run();
   await broker.join(shouldNeverRun.queueName, { timeout: 5000, failFast: false });
 
   expect(hasRun).toBe(false);
@@ -147,7 +147,7 @@ test.each([
 }) => {
   const broker = newBroker();
   const doNothing = actor(function doNothing() {}, { broker });
-  const pipe = pipeline([doNothing.messageWithOptions({ delay: messageDelay }), doNothing.message()], { broker });
+  const pipe = pipeline([doNothing.messageWithOptions({ delay: messageDelay }), doNothing.messageWithOptions({ pipeIgnore: true })], { broker });
 
   const before = Date.now();
   await pipe.run({ delay: pipelineDelay });
@@ -179,9 +179,10 @@ test("a later step's own delay is honoured when the pipeline reaches it", async 
   expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(145);
 });
 
-test("pipelines take only messages and pipelines", () => {
+test("pipelines take messages, pipelines and groups of messages", () => {
   const broker = newBroker();
   const a = actor(function a() {}, { broker });
   expect(() => pipeline([], { broker })).toThrow(ArgumentError);
-  expect(() => pipeline([group([a.message()], { broker }) as never], { broker })).toThrow(ArgumentError);
+  expect(() => pipeline([group([a.message()], { broker })], { broker })).not.toThrow();
+  expect(() => pipeline([group([group([a.message()], { broker })], { broker })], { broker })).toThrow(ArgumentError);
 });

@@ -5,6 +5,25 @@ import type { ActorOptions } from "./ActorOptions";
 import type { ParameterRange } from "./parameterRange";
 import type { SendOptions } from "./SendOptions";
 
+/** The parameters of `A` after the prefix `P`. */
+type After<A extends unknown[], P extends unknown[]> = P extends []
+  ? A
+  : number extends A["length"]
+    ? A // a rest parameter: what follows the fixed ones is not tracked
+    : P extends [unknown?, ...infer PR]
+      ? A extends [unknown?, ...infer AR]
+        ? After<AR, PR>
+        : []
+      : A;
+
+/**
+ * The parameter a pipeline fills in when a message was built with the arguments `P`:
+ * the first one left out, or `never` when none is.
+ */
+export type NextParameter<A extends unknown[], P extends unknown[]> = number extends P["length"]
+  ? any
+  : After<A, P> extends infer Rest extends unknown[] ? (Rest["length"] extends 0 ? never : Rest[0]) : never;
+
 /**
  * A function declared as an actor. Calling it runs the function inline; `send`
  * enqueues a message for a worker. `Args` are exactly the function's parameters
@@ -44,7 +63,10 @@ export interface Actor<Args extends unknown[], R, Kwargs = never> {
    * Builds (does not enqueue) a message, e.g. for pipelines and groups. Takes a prefix
    * of the parameters: a pipeline step receives the previous result as its last one.
    */
-  message(...args: Partial<Args>): Message<R>;
-  /** Like {@link Actor.message}, with options; `args` may be a prefix of the parameters. */
-  messageWithOptions(options: SendOptions<Partial<Args>, Kwargs>): Message<R>;
+  message<P extends Partial<Args>>(...args: P): Message<R, NextParameter<Args, P>>;
+  /**
+   * Like {@link Actor.message}, with options; `args` may be a prefix of the parameters.
+   * What it accepts in a pipeline is not checked (`pipeIgnore` may be among the options).
+   */
+  messageWithOptions(options: SendOptions<Partial<Args>, Kwargs>): Message<R, any>;
 }

@@ -22,10 +22,16 @@ function failure(fn: () => unknown): Error {
 describe("pipeline() arguments", () => {
   it.each<[string, unknown, string | RegExp]>([
     ["no steps", [], "A pipeline needs at least one message."],
-    ["a single message instead of a list", add.message(1, 2), "A pipeline takes a list of messages and pipelines, got a Message."],
-    ["an actor instead of its message", [add.message(1, 2), add], "A pipeline's children must be messages or pipelines; child 1 is a function add."],
-    ["a group", [group([add.message(1, 2)], { broker })], "A pipeline's children must be messages or pipelines; child 0 is a Group."],
-    ["a message's dict", [add.message(1, 2).toDict()], /^A pipeline's children must be messages or pipelines; child 0 is \{"queue_name":"default"/],
+    ["a single message instead of a list", add.message(1, 2), "A pipeline takes a list of messages, pipelines and groups, got a Message."],
+    ["an actor instead of its message", [add.message(1, 2), add], "A pipeline's children must be messages, pipelines or groups; child 1 is a function add."],
+    ["an empty group step", [group([], { broker })], "A pipeline's group step needs at least one message; child 0 is an empty group."],
+    ["a group step holding a pipeline", [add.message(1, 2), group([pipeline([add.message(1)], { broker })], { broker })], "A pipeline's group step holds messages only; child 1's member 0 is a Pipeline."],
+    [
+      "a group step with completion callbacks",
+      [group([add.message(1)], { broker }).addCompletionCallback(add.message(1, 2))],
+      "A pipeline's group step cannot have completion callbacks (child 0): the next step is its completion.",
+    ],
+    ["a message's dict", [add.message(1, 2).toDict()], /^A pipeline's children must be messages, pipelines or groups; child 0 is \{"queue_name":"default"/],
   ])("rejects %s with an ArgumentError", (_label, children, message) => {
     for (const make of [() => pipeline(children as never, { broker }), () => new Pipeline(children as never, { broker })]) {
       const error = failure(make);

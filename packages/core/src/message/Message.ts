@@ -6,6 +6,9 @@ import type { GetResultOptions, ResultBackend } from "../results/ResultBackend";
 import { resultBackendOf } from "../results/resultBackendOf";
 import type { MessageData } from "./MessageData";
 import { formatCall } from "./formatCall";
+import type { PipeMismatch, StepInput, StepResult } from "../composition/chainTypes";
+import type { Group } from "../composition/Group";
+import { Pipeline } from "../composition/Pipeline";
 
 /** What a new {@link Message} is made of; ids and timestamps are generated when absent. */
 export interface MessageInit {
@@ -25,14 +28,15 @@ const REQUIRED = ["queue_name", "actor_name", "args", "kwargs", "options"];
  * One unit of work: which actor to run on which queue, with what arguments and options.
  * Immutable; {@link Message.copy} makes a changed copy that keeps `messageId` and
  * `messageTimestamp`, which identify the logical job across retries and delays.
- * `R` is the actor's result type, carried for result look-ups.
+ * `R` is the actor's result type, carried for result look-ups; `In` is what the message
+ * accepts as its missing last argument when it follows another pipeline step.
  *
  * @example
  * const m = new Message({ queueName: "default", actorName: "add", args: [1, 2] });
  * const bytes = m.encode(); // Dramatiq's exact JSON
  * Message.decode(bytes).messageId === m.messageId; // true
  */
-export class Message<R = unknown> {
+export class Message<R = unknown, In = unknown> {
   readonly queueName: string;
   readonly actorName: string;
   readonly args: readonly unknown[];
@@ -42,6 +46,8 @@ export class Message<R = unknown> {
   readonly messageTimestamp: number;
   /** Phantom: the actor's result type. Never set. */
   declare readonly __result?: R;
+  /** Phantom: what a pipeline may append to the arguments. Never set. */
+  declare readonly __accepts?: In;
 
   constructor(init: MessageInit) {
     this.queueName = init.queueName;
@@ -72,8 +78,8 @@ export class Message<R = unknown> {
     kwargs?: Readonly<Record<string, unknown>>;
     options?: Readonly<Record<string, unknown>>;
     replaceOptions?: Readonly<Record<string, unknown>>;
-  }): Message<R> {
-    return new Message<R>({
+  }): Message<R, In> {
+    return new Message<R, In>({
       queueName: changes.queueName ?? this.queueName,
       actorName: changes.actorName ?? this.actorName,
       args: changes.args ?? this.args,
@@ -189,6 +195,20 @@ export class Message<R = unknown> {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * A pipeline of this message, then `next` (Dramatiq's `message | next`), on `broker`
+   * or the global broker. `next` must accept this message's result.
+   *
+   * @example
+   * await add.message(1, 2).pipe(double.message()).pipe(store.message()).run();
+   */
+  pipe<N extends Message<any, any> | Pipeline<any, any> | Group<any, any>>(
+    next: N & ([Awaited<R>] extends [StepInput<N>] ? unknown : PipeMismatch<Awaited<R>, StepInput<N>>),
+    options: { broker?: Broker } = {},
+  ): Pipeline<StepResult<N>, In> {
+    return new Pipeline([this as Message, next as Message | Pipeline | Group], options) as Pipeline<StepResult<N>, In>;
   }
 
   /** `actor(arg1, arg2, k=v)`, as Dramatiq logs messages. */

@@ -21,10 +21,12 @@ function typeAssertions(broker: Broker, bytes: Buffer): void {
 
   // --- R is the actor's awaited result, and it stays through copies -------------------
   const m = add.message(1, 2);
-  assertType<Equal<typeof m, Message<number>>>();
-  assertType<Equal<ReturnType<typeof title.message>, Message<string>>>();
-  assertType<Equal<ReturnType<typeof m.copy>, Message<number>>>();
-  assertType<Equal<ReturnType<typeof add.messageWithOptions>, Message<number>>>();
+  // The second parameter is what a pipeline may append: nothing (never) once every argument is given.
+  assertType<Equal<typeof m, Message<number, never>>>();
+  assertType<Equal<ReturnType<typeof title.message<[]>>, Message<string, string>>>();
+  assertType<Equal<ReturnType<typeof add.message<[number]>>, Message<number, number>>>();
+  assertType<Equal<ReturnType<typeof m.copy>, Message<number, never>>>();
+  assertType<Equal<ReturnType<typeof add.messageWithOptions>, Message<number, any>>>();
 
   // A message of any result is a Message (pipelines, groups and brokers take those) ...
   const any: Message = m;

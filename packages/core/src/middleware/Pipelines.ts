@@ -1,4 +1,7 @@
 import type { Broker } from "../broker/Broker";
+import { readGroupStep } from "../composition/readGroupStep";
+import { sendStep } from "../composition/sendStep";
+import { childLogger } from "../logging/childLogger";
 import { Message } from "../message/Message";
 import type { MessageProxy } from "../message/MessageProxy";
 import { warnInvalid } from "../options/messageOption";
@@ -10,6 +13,10 @@ const LOGGER = "q.middleware.pipelines.Pipelines";
  * Runs pipelines: after a message with a `pipe_target` succeeds, enqueues the target
  * with the result appended to its arguments (unless `pipe_ignore`), after the
  * target's own `delay` option if it has one. A failed step stops the chain.
+ *
+ * A step followed by a group step carries `pipe_target_group` (`{"members": [message
+ * dicts]}`) instead: every member gets the result, and the GroupCallbacks middleware
+ * sends the step after the group once all members have succeeded.
  *
  * `pipeIgnore` is read from the next message's options, then from the *receiving*
  * actor (Dramatiq reads the finishing actor's option; @q reads the one that would
@@ -27,8 +34,9 @@ export class Pipelines extends Middleware {
   override afterProcessMessage(broker: Broker, message: MessageProxy, { result, exception }: ProcessOutcome): void | Promise<void> {
     if (exception !== undefined || message.failed) return;
     const target = message.options.pipe_target;
-    if (target === undefined || target === null) return;
-    return this.next(broker, message, target, result);
+    const group = message.options.pipe_target_group;
+    if (target !== undefined && target !== null) return this.next(broker, message, target, result);
+    if (group !== undefined && group !== null) return this.fanOut(broker, message, group, result);
   }
 
   private async next(broker: Broker, message: MessageProxy, target: unknown, result: unknown): Promise<void> {
@@ -39,18 +47,19 @@ export class Pipelines extends Middleware {
       warnInvalid(broker, LOGGER, message, "pipe_target", target, `${(error as Error).message}; the pipeline stops here`);
       return;
     }
-    const receiver = broker.actors.get(next.actorName);
-    let ignore = next.options.pipe_ignore;
-    if (ignore !== undefined && ignore !== null && typeof ignore !== "boolean") {
-      warnInvalid(broker, LOGGER, message, "pipe_target.options.pipe_ignore", ignore, "expected true, false or null; using the receiving actor's pipeIgnore");
-      ignore = undefined;
+    await sendStep(broker, next, { result }, (wire, value, why) => warnInvalid(broker, LOGGER, message, wire, value, why));
+  }
+
+  private async fanOut(broker: Broker, message: MessageProxy, group: unknown, result: unknown): Promise<void> {
+    const members = readGroupStep(group);
+    if (typeof members === "string") {
+      warnInvalid(broker, LOGGER, message, "pipe_target_group", group, `${members}; the pipeline stops here`);
+      return;
     }
-    if (!(ignore ?? receiver?.options.pipeIgnore ?? false)) next = next.copy({ args: [...next.args, result === undefined ? null : result] });
-    let delay = next.options.delay;
-    if (delay !== undefined && delay !== null && !(typeof delay === "number" && Number.isFinite(delay) && delay >= 0)) {
-      warnInvalid(broker, LOGGER, message, "pipe_target.options.delay", delay, "expected a non-negative number of milliseconds; sending the next step now");
-      delay = undefined;
+    try {
+      await sendStep(broker, members, { result }, (wire, value, why) => warnInvalid(broker, LOGGER, message, wire, value, why));
+    } catch (error) {
+      childLogger(broker, LOGGER).error({ err: error }, `The group step after message ${message.messageId} cannot be sent (the pipeline stops here): ${(error as Error).message}`);
     }
-    await broker.enqueue(next, { delay: typeof delay === "number" ? delay : undefined });
   }
 }
