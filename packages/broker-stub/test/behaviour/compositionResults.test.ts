@@ -25,7 +25,7 @@ import {
 import { MemoryRateLimiterBackend, MemoryResultBackend } from "@q/core/testing";
 import pino from "pino";
 import { StubBroker } from "../../src";
-import { deferred, startWorker, stopStartedWorkers } from "./harness";
+import { capturingBroker, deferred, startWorker, stopStartedWorkers } from "./harness";
 
 jest.setTimeout(20_000);
 afterEach(stopStartedWorkers);
@@ -335,6 +335,46 @@ describe("group steps in pipelines", () => {
     expect(runs.all()).toEqual({ add: 5, collect: 1, double: 1 });
     expect(await p.getResults()).toEqual([1, [2, 3, 4, 5], 14, 28]);
     expect(await p.completedCount()).toBe(4);
+  });
+
+  test("with two workers racing over eight members, the next step is sent exactly once", async () => {
+    const { broker } = setUp();
+    const runs = counter();
+    const square = actor(async function square(n: number, seed: number) {
+      runs.hit("square");
+      await new Promise((r) => setTimeout(r, (n * 7) % 5));
+      return n * n + seed;
+    }, { broker });
+    const total = actor(function total(values: number[]) {
+      runs.hit("total");
+      return values;
+    }, { broker });
+    await startWorker(broker, { concurrency: 4 });
+    await startWorker(broker, { concurrency: 4 });
+    const members = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => square.message(n));
+    const p = pipeline([square.message(0, 0), group(members, { broker }), total.message()], { broker });
+    await p.run();
+    expect(await p.getResult({ block: true, timeout: 5_000 })).toEqual([1, 4, 9, 16, 25, 36, 49, 64]);
+    await broker.join("default", { timeout: 5_000 });
+    expect(runs.all()).toEqual({ square: 9, total: 1 });
+  });
+
+  test("a group_pipe option that cannot be read stops the chain with a warning", async () => {
+    const { broker, find } = capturingBroker();
+    broker.addMiddleware(new GroupCallbacks(new MemoryRateLimiterBackend()));
+    broker.addMiddleware(new Results({ backend: new MemoryResultBackend(), storeResults: true }));
+    const runs = counter();
+    const member = actor(function member() {
+      runs.hit("member");
+    }, { broker });
+    const message = member.message().copy({ options: { group_pipe: { barrier: 5, members: [] } } });
+    await startWorker(broker);
+    await broker.enqueue(message);
+    await broker.join("default", { timeout: 5_000 });
+    expect(runs.all()).toEqual({ member: 1 });
+    expect(find(40, "group_pipe").map((l) => l.msg)).toEqual([
+      `Message ${message.messageId} has an invalid group_pipe option {"barrier":5,"members":[]} (expected a string barrier; the pipeline stops here).`,
+    ]);
   });
 
   test("a group as the first and as the last step; pipeIgnore on the step after a group", async () => {

@@ -19,6 +19,9 @@ type After<A extends unknown[], P extends unknown[]> = P extends []
 /**
  * The parameter a pipeline fills in when a message was built with the arguments `P`:
  * the first one left out, or `never` when none is.
+ *
+ * @example
+ * type Filled = NextParameter<[a: number, b: string], [number]>; // string
  */
 export type NextParameter<A extends unknown[], P extends unknown[]> = number extends P["length"]
   ? any

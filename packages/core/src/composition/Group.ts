@@ -15,7 +15,12 @@ import { resultDeadline, timeLeft } from "./resultDeadline";
 
 type GroupChild = Message | Pipeline | Group;
 
-/** One member's result, as {@link Group.asCompleted} yields it. */
+/**
+ * One member's result, as {@link Group.asCompleted} yields it.
+ *
+ * @example
+ * for await (const { index, result }: CompletedMember<number> of g.asCompleted()) totals[index] = result;
+ */
 export interface CompletedMember<T = unknown> {
   /** The member's position in the group. */
   readonly index: number;

@@ -2,6 +2,7 @@ import type { Broker } from "../broker/Broker";
 import { getBroker } from "../broker/globalBroker";
 import { ArgumentError } from "../errors/ArgumentError";
 import { describeValue } from "../errors/describeValue";
+import { ResultFailure } from "../errors/ResultFailure";
 import { ResultMissing } from "../errors/ResultMissing";
 import type { Message } from "../message/Message";
 import { GroupCallbacks } from "../middleware/GroupCallbacks";
@@ -18,7 +19,14 @@ import { sendStep } from "./sendStep";
 /** A built step: a message, or the members of a group step. */
 type BuiltStep = Message | readonly Message[];
 
-/** Options of the result reads of pipelines and groups. */
+/**
+ * Options of the result reads of pipelines and groups: `block` and `timeout` (one
+ * deadline for the whole read), and optionally the backend to read from.
+ *
+ * @example
+ * const options: CompositionResultOptions = { block: true, timeout: 2_000, backend };
+ * await p.getResults(options);
+ */
 export interface CompositionResultOptions extends GetResultOptions {
   /** Read from this backend instead of the Results middleware's of the pipeline's (or group's) broker. */
   backend?: ResultBackend;
@@ -209,7 +217,7 @@ export async function isStored(backend: ResultBackend, message: Message): Promis
     return true;
   } catch (error) {
     if (error instanceof ResultMissing) return false;
-    if (error instanceof Error && error.name === "ResultFailure") return true;
+    if (error instanceof ResultFailure) return true;
     throw error;
   }
 }

@@ -2,7 +2,12 @@ import type { Message } from "../message/Message";
 import type { Group } from "./Group";
 import type { Pipeline } from "./Pipeline";
 
-/** What a pipeline's step or a group's member may be. */
+/**
+ * What a pipeline's step or a group's member may be.
+ *
+ * @example
+ * const steps: Step[] = [add.message(1, 2), group([add.message(3)])];
+ */
 export type Step = Message<any, any> | Pipeline<any, any> | Group<any, any>;
 
 /**
@@ -23,7 +28,13 @@ export type StepResult<S> = S extends Message<infer R, any> ? Awaited<R> : S ext
  */
 export type StepInput<S> = S extends Message<any, infer I> ? I : S extends Pipeline<any, infer I> ? I : S extends Group<any, infer I> ? I : unknown;
 
-/** Stands in for a step that does not accept the previous step's result, so the call fails to type-check. */
+/**
+ * Stands in for a step that does not accept the previous step's result, so the call fails
+ * to type-check; the error message shows both types.
+ *
+ * @example
+ * pipeline([add.message(1, 2), notify.message()]); // error: ... PipeMismatch<number, string>
+ */
 export interface PipeMismatch<Previous, Accepted> {
   readonly "this step does not accept the previous step's result": { previous: Previous; accepts: Accepted };
 }
