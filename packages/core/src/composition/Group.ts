@@ -193,7 +193,7 @@ export class Group<Rs extends readonly unknown[] = unknown[], In = unknown> {
     return count;
   }
 
-  /** Internal: the members' results by `deadline`. */
+  /** @internal The members' results by `deadline`. */
   async resultsBy(backend: ResultBackend, block: boolean, deadline: number): Promise<unknown[]> {
     const out: unknown[] = [];
     for (const child of this.children) out.push(await childResult(child, backend, block, deadline));

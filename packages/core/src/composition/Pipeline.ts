@@ -172,12 +172,12 @@ export class Pipeline<R = unknown, In = unknown> {
     return new Pipeline(sources, { broker: this.broker });
   }
 
-  /** Internal: the backend results are read from. */
+  /** @internal The backend results are read from. */
   backendFor(options: { backend?: ResultBackend }): ResultBackend {
     return resultBackendOf(undefined, { backend: options.backend, broker: this.broker }, "Reading a pipeline's results");
   }
 
-  /** Internal: a step's result by `deadline`. */
+  /** @internal A step's result by `deadline`. */
   async stepResult(index: number, backend: ResultBackend, block: boolean, deadline: number): Promise<unknown> {
     const step = this.steps[index]!;
     if (isMessage(step)) return backend.getResult(step, { block, timeout: timeLeft(deadline) });
