@@ -73,6 +73,22 @@ test("37: an onFailure callback sees the retry count already incremented, and th
   await expect(backend.getResult(message)).rejects.toBeInstanceOf(ResultFailure);
 });
 
+test("onSuccess gets the result that Results also stores; each runs once", async () => {
+  const { broker } = setUp();
+  const got: unknown[] = [];
+  const add = actor(function add(a: number, b: number) {
+    return a + b;
+  }, { broker });
+  actor(function onAdded(message: MessageData, result: number) {
+    got.push([message.args, result]);
+  }, { broker, actorName: "onAdded" });
+  await startWorker(broker);
+  const message = await add.sendWithOptions({ args: [2, 3], onSuccess: "onAdded" });
+  expect(await message.getResult({ block: true, timeout: 5_000 })).toBe(5);
+  await broker.join("default", { timeout: 5_000 });
+  expect(got).toEqual([[[2, 3], 5]]);
+});
+
 // 38. test_results.py::test_actors_can_store_exceptions
 test("38: an actor's exception is stored and surfaces as a ResultFailure", async () => {
   const { broker } = setUp();
@@ -210,6 +226,29 @@ test("45: a group of pipelines fires its completion callback exactly once, after
   await broker.join("default", { timeout: 5_000 });
   expect(runs.all()).toEqual({ a1: 1, a2: 1, b1: 1, b2: 1, b3: 1, done: 1 });
   expect(order.at(-1)).toBe("done");
+});
+
+test("a group whose pipeline child has a group step completes once, after the step after the group", async () => {
+  const { broker } = setUp();
+  const runs = counter();
+  const order: string[] = [];
+  const work = actor(function work(name: string, previous: unknown = null) {
+    runs.hit(name);
+    order.push(name);
+    return previous === null ? name : [name, previous];
+  }, { broker });
+  const done = actor(function done() {
+    runs.hit("done");
+    order.push("done");
+  }, { broker });
+  await startWorker(broker, { concurrency: 3 });
+  const p = pipeline([work.message("a"), group([work.message("b1"), work.message("b2")], { broker }), work.message("c")], { broker });
+  const g = group([p, work.message("solo")], { broker }).addCompletionCallback(done.message());
+  await g.run();
+  expect(await g.getResults({ block: true, timeout: 5_000 })).toEqual([["c", [["b1", "a"], ["b2", "a"]]], "solo"]);
+  await broker.join("default", { timeout: 5_000 });
+  expect(runs.all()).toEqual({ a: 1, b1: 1, b2: 1, c: 1, done: 1, solo: 1 });
+  expect(order.indexOf("done")).toBeGreaterThan(order.indexOf("c"));
 });
 
 describe("group results", () => {
