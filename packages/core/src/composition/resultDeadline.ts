@@ -14,7 +14,7 @@ export function resultDeadline(options: GetResultOptions, what: string): number 
   return performance.now() + timeout;
 }
 
-/** Internal: what is left of `deadline`, for one member's blocking read. */
+/** Internal: what is left of `deadline`, in whole ms (errors then name a readable timeout), for one member's blocking read. */
 export function timeLeft(deadline: number): number {
-  return Math.max(0, deadline - performance.now());
+  return Math.max(0, Math.ceil(deadline - performance.now()));
 }
