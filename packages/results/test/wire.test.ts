@@ -100,7 +100,7 @@ describe("RedisResultBackend on the wire", () => {
       const messages = [messageOf(), messageOf(), messageOf()];
       const reads = messages.map((m) => bounded.getResult(m, { block: true, timeout: 5_000 }));
       await new Promise((r) => setTimeout(r, 200));
-      const mine = (await admin.client("LIST")).toString().split("\n").filter((line) => line.includes(` name=${name} `));
+      const mine = String(await admin.client("LIST")).split("\n").filter((line) => line.includes(` name=${name} `));
       expect(mine.filter((line) => / cmd=blmove /.test(line)).length).toBe(2);
       expect(mine.length).toBe(3); // the main client and two blocking connections, no more
       for (const [i, m] of messages.entries()) await bounded.storeResult(m, i, 60_000);

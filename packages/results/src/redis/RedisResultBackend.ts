@@ -61,7 +61,9 @@ export class RedisResultBackend extends ResultBackend {
       this.owned = true;
     }
     this.pool = new BlockingPool(size, () => {
-      const connection = this.client.duplicate();
+      // A blocked connection's polite close (FIN) waits for the blocking command to end, up
+      // to ioredis's disconnectTimeout (2 s) before it destroys the socket: destroy at once.
+      const connection = this.client.duplicate({ disconnectTimeout: 0 });
       connection.on("error", () => undefined);
       return connection;
     });
