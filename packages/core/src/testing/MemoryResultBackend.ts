@@ -1,4 +1,5 @@
 import type { Encoder } from "../encoding/Encoder";
+import { ConnectionClosed } from "../errors/ConnectionClosed";
 import { Missing } from "../results/Missing";
 import { ResultBackend, type ResultBackendOptions } from "../results/ResultBackend";
 
@@ -30,7 +31,7 @@ const MIN_SWEEP_SIZE = 1024;
  */
 export class MemoryResultBackend extends ResultBackend {
   private readonly entries = new Map<string, Entry>();
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new Map<string, Set<(error?: Error) => void>>();
   private readonly now: () => number;
   private sweepAt = MIN_SWEEP_SIZE;
 
@@ -47,6 +48,18 @@ export class MemoryResultBackend extends ResultBackend {
   /** Forgets every stored result. */
   clear(): void {
     this.entries.clear();
+  }
+
+  /**
+   * Ends every pending blocking read with {@link ConnectionClosed}, as a server backend's
+   * close does; the stored results stay readable.
+   *
+   * @example
+   * await backend.close();
+   */
+  override async close(): Promise<void> {
+    const closed = new ConnectionClosed("The memory result backend was closed while a blocking getResult waited.", { written: "no" });
+    for (const waiting of [...this.waiters.values()]) for (const end of [...waiting]) end(closed);
   }
 
   protected async getRaw(key: string): Promise<Buffer | typeof Missing> {
@@ -68,7 +81,7 @@ export class MemoryResultBackend extends ResultBackend {
     this.entries.set(key, { data, expiresAt: this.now() + ttl });
     if (this.entries.size >= this.sweepAt) this.sweep();
     const waiting = this.waiters.get(key);
-    if (waiting) for (const wake of waiting) wake();
+    if (waiting) for (const wake of [...waiting]) wake();
   }
 
   protected override async waitRaw(key: string, timeout: number): Promise<Buffer | typeof Missing> {
@@ -76,17 +89,18 @@ export class MemoryResultBackend extends ResultBackend {
     // registration would go unnoticed until the timeout.
     const first = this.lookup(key);
     if (first !== Missing || timeout <= 0) return first;
-    await new Promise<void>((resolve) => {
+    await new Promise<void>((resolve, reject) => {
       let set = this.waiters.get(key);
       if (!set) this.waiters.set(key, (set = new Set()));
       const waiting = set;
-      const done = () => {
+      const done = (error?: Error) => {
         clearTimeout(timer);
         waiting.delete(done);
         if (waiting.size === 0) this.waiters.delete(key);
-        resolve();
+        if (error) reject(error);
+        else resolve();
       };
-      const timer = setTimeout(done, timeout);
+      const timer = setTimeout(() => done(), timeout);
       waiting.add(done);
     });
     return this.lookup(key);

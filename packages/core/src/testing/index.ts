@@ -4,7 +4,8 @@
  * have with your test framework, `runRateLimiterBackendConformance` the behaviour every
  * rate-limiter backend must have; `MemoryRateLimiterBackend` is an in-memory
  * rate-limiter/barrier backend for tests and single-process apps, `MemoryResultBackend` an
- * in-memory result backend.
+ * in-memory result backend, and `runResultBackendConformance` the behaviour every result
+ * backend must have.
  */
 export {
   runBrokerConformance,
@@ -20,3 +21,8 @@ export {
   type RateLimiterBackendConformanceOptions,
   type RateLimiterBackendCase,
 } from "./rateLimiterBackendConformance";
+export {
+  runResultBackendConformance,
+  type ResultBackendConformanceOptions,
+  type ResultBackendCase,
+} from "./resultBackendConformance";

@@ -1,0 +1,6 @@
+/**
+ * @q/results/memcached: the memcached result backend (needs `memjs`, an optional peer
+ * dependency of @q/results).
+ */
+export { MemcachedResultBackend, type MemcachedResultBackendOptions } from "./MemcachedResultBackend";
+export type { MemjsClient, MemjsResponse } from "./MemjsClient";
