@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as amqp from "amqplib";
 import Redis from "ioredis";
-import { type Actor, type Broker, CurrentMessage, GroupCallbacks, Message, type Middleware, type RateLimiterBackend, Worker, actor, defaultMiddleware } from "@q/core";
+import { type Actor, type Broker, CurrentMessage, GroupCallbacks, Message, type Middleware, type RateLimiterBackend, type ResultBackend, Results, Worker, actor, defaultMiddleware } from "@q/core";
 import { RedisBroker } from "@q/broker-redis";
 import { RabbitmqBroker } from "@q/broker-rabbitmq";
 import { silentLogger } from "@q/test-support";
@@ -37,6 +37,7 @@ export interface ActorOptionsSpec {
   min_backoff?: number;
   max_backoff?: number;
   time_limit?: number;
+  store_results?: boolean;
 }
 
 /** An actor on the test's queue; every actor records each run it gets. */
@@ -150,6 +151,22 @@ export interface WorkerSpec {
   maintenanceChance?: number;
   /** Adds the GroupCallbacks middleware on this rate-limiter backend (both languages). */
   groupCallbacks?: BackendSpec;
+  /** Adds the Results middleware on this result backend (both languages). */
+  results?: ResultsSpec;
+}
+
+/** A result backend as both languages take it: Dramatiq's namespace and key mode. */
+export type ResultsSpec = BackendSpec & { namespace?: string; prefix_keys?: boolean };
+
+/** A @q result backend on `spec` (closed by the caller). */
+export async function qResultBackend(spec: ResultsSpec): Promise<ResultBackend> {
+  const options = { namespace: spec.namespace, useNamespacePrefixKeys: spec.prefix_keys };
+  if (spec.backend === "redis") {
+    const { RedisResultBackend } = await import("@q/results/redis");
+    return new RedisResultBackend({ url: spec.url, ...options });
+  }
+  const { MemcachedResultBackend } = await import("@q/results/memcached");
+  return new MemcachedResultBackend({ servers: spec.servers, ...options });
 }
 
 /** A Redis or memcached server as both languages' backends take it. */
@@ -255,6 +272,11 @@ export function useInterop(kind: BrokerKind, options: InteropOptions = {}): () =
         closers.push(() => backend.close());
         middleware.push(new GroupCallbacks(backend));
       }
+      if (w.results) {
+        const backend = await qResultBackend(w.results);
+        closers.push(() => backend.close());
+        middleware.push(new Results({ backend }));
+      }
       const logger = silentLogger();
       const redisOptions = { heartbeatTimeout: w.heartbeatTimeout, maintenanceChance: w.maintenanceChance };
       const broker = kind === "redis" ? new RedisBroker({ url: REDIS_URL, namespace, logger, middleware, ...redisOptions }) : new RabbitmqBroker({ url: AMQP_URL, logger, middleware, maxPriority: options.maxPriority });
@@ -286,7 +308,7 @@ export function useInterop(kind: BrokerKind, options: InteropOptions = {}): () =
         const { concurrency = 1, prefetch } = workerSpec;
         if (lang === "python") {
           const out = join(dir, `received-${files++}.jsonl`);
-          const spec = { ...brokerSpec(kind, namespace, options, workerSpec), out, threads: concurrency, prefetch: prefetch ?? null, actors: actors.map((a) => ({ name: a.name, queue, fail: a.fail ?? 0, sleep_ms: a.sleepMs ?? 0, returns: a.returns ?? null, options: a.options ?? {} })), group_callbacks: workerSpec.groupCallbacks ?? null };
+          const spec = { ...brokerSpec(kind, namespace, options, workerSpec), out, threads: concurrency, prefetch: prefetch ?? null, actors: actors.map((a) => ({ name: a.name, queue, fail: a.fail ?? 0, sleep_ms: a.sleepMs ?? 0, returns: a.returns ?? null, options: a.options ?? {} })), group_callbacks: workerSpec.groupCallbacks ?? null, results: workerSpec.results ?? null };
           const p = await PythonProcess.start(spec);
           const w: RunningWorker = { lang, received: () => readJsonLines<Received>(out), stop: () => p.stop() };
           workers.push(w);
