@@ -12,14 +12,13 @@ import {
   type QueueDepth,
   QueueJoinTimeout,
 } from "@q/core";
-import { uuid4, dqName, qName } from "@q/core/broker";
+import { uuid4, dqName, qName, validateRedisUrl } from "@q/core/broker";
 import Redis, { type RedisOptions } from "ioredis";
 import { ConnectionGate } from "./ConnectionGate";
 import { OperationWatchdog } from "./OperationWatchdog";
 import { RedisConsumer } from "./RedisConsumer";
 import { ScriptRunner } from "./ScriptRunner";
 import { WakeupListener } from "./WakeupListener";
-import { validateRedisUrl } from "./validateRedisUrl";
 import { DISPATCH_LUA } from "./dispatchLua";
 
 /** Options of {@link RedisBroker}. */

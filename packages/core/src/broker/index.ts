@@ -14,6 +14,7 @@ export { qName, dqName, xqName, QUEUE_NAME_PATTERN } from "./queueNames";
 export { Wakeup } from "./Wakeup";
 export { settleWithin } from "../worker/settleWithin";
 export { uuid4 } from "../ids/uuid4";
+export { validateRedisUrl, redactRedisUrl } from "./validateRedisUrl";
 export { toWireKey } from "../options/toWireKey";
 export { readOption } from "../options/readOption";
 export { computeBackoff } from "../middleware/computeBackoff";

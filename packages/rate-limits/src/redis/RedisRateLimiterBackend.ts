@@ -1,7 +1,7 @@
 import { ConnectionError, QError, type RateLimiterBackend } from "@q/core";
 import Redis, { type RedisOptions } from "ioredis";
 import { DECR, INCR, INCR_AND_SUM, NOTIFY, type Script } from "./scripts";
-import { validateUrl } from "./validateUrl";
+import { validateRedisUrl } from "@q/core/broker";
 
 /** Options of {@link RedisRateLimiterBackend}: a client of yours, or a URL to connect to. */
 export interface RedisRateLimiterBackendOptions {
@@ -42,7 +42,7 @@ export class RedisRateLimiterBackend implements RateLimiterBackend {
       this.client = options.client;
       this.owned = false;
     } else {
-      const url = validateUrl(options.url ?? "redis://127.0.0.1:6379");
+      const url = validateRedisUrl(options.url ?? "redis://127.0.0.1:6379");
       this.client = new Redis(url, { ...options.redisOptions });
       this.owned = true;
     }

@@ -1,7 +1,7 @@
 import { ArgumentError, ConnectionClosed, ConnectionError, Missing, QError, ResultBackend, type ResultBackendOptions } from "@q/core";
 import Redis, { type RedisOptions } from "ioredis";
 import { BlockingPool } from "./BlockingPool";
-import { validateUrl } from "./validateUrl";
+import { validateRedisUrl } from "@q/core/broker";
 
 /** Options of {@link RedisResultBackend}: a client of yours or a URL, plus Dramatiq's key options. */
 export interface RedisResultBackendOptions extends ResultBackendOptions {
@@ -54,7 +54,7 @@ export class RedisResultBackend extends ResultBackend {
       this.client = options.client;
       this.owned = false;
     } else {
-      const url = validateUrl(options.url ?? "redis://127.0.0.1:6379");
+      const url = validateRedisUrl(options.url ?? "redis://127.0.0.1:6379");
       // A down server fails a call after one reconnection attempt instead of ioredis's 20.
       this.client = new Redis(url, { maxRetriesPerRequest: 1, ...options.redisOptions });
       this.client.on("error", () => undefined); // surfaced by the failing call

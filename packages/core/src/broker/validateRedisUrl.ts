@@ -1,12 +1,17 @@
-import { ConfigurationError } from "@q/core";
+import { ConfigurationError } from "../errors/ConfigurationError";
 
 /**
- * Internal: checks a broker URL and returns what ioredis connects to. Only `redis://`,
+ * Checks a Redis URL and returns what ioredis connects to (for the Redis broker and the
+ * Redis backends of @q/rate-limits and @q/results). Only `redis://`,
  * `rediss://` (TLS) and `unix:///path/to.sock[?db=N]` are accepted: ioredis reads
  * anything else it does not know (`redis:/host`, `http://host`) as a socket path and
  * fails later with a confusing error. Errors never show the password.
+ *
+ * @example
+ * new Redis(validateRedisUrl(options.url ?? "redis://127.0.0.1:6379"));
  */
-export function validateRedisUrl(url: string): string {
+export function validateRedisUrl(url: unknown): string {
+  if (typeof url !== "string") throw new ConfigurationError(`Invalid Redis URL: expected a string, got ${typeof url}.`);
   const shown = redactRedisUrl(url);
   let parsed: URL;
   try {
@@ -34,7 +39,12 @@ export function validateRedisUrl(url: string): string {
   return url;
 }
 
-/** The URL with its password replaced by `****`. */
+/**
+ * The URL with its password replaced by `****`.
+ *
+ * @example
+ * redactRedisUrl("redis://u:secret@host") // "redis://u:****@host"
+ */
 export function redactRedisUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^@/]*@/i, "$1****@");
 }
