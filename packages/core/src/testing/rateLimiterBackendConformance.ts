@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ConfigurationError } from "../errors/ConfigurationError";
 import { Barrier } from "../ratelimits/Barrier";
 import type { RateLimiterBackend } from "../ratelimits/RateLimiterBackend";
-import { type TestFramework, resolveFramework } from "./conformance";
+import type { TestFramework } from "./conformance";
+import { registerBackendKit } from "./registerBackendKit";
 
 /**
  * The cases of {@link runRateLimiterBackendConformance}, by id (for `skip`).
@@ -405,56 +405,28 @@ const CASES: readonly CaseDef[] = [
  * });
  */
 export function runRateLimiterBackendConformance<B extends RateLimiterBackend>(options: RateLimiterBackendConformanceOptions<B>): void {
-  const kit = "runRateLimiterBackendConformance";
-  const fw = resolveFramework(options.framework, kit);
-  const resolution = options.ttlResolution ?? 1;
-  if (!(typeof resolution === "number" && resolution >= 1 && resolution < Infinity)) {
-    throw new ConfigurationError(`${kit}: ttlResolution must be a number of milliseconds >= 1, got ${String(resolution)}.`);
-  }
-  const testTimeout = options.testTimeout ?? 20_000;
-  const unit = Math.max(100, resolution);
-  const skip = new Set<string>(options.skip ?? []);
-  for (const id of skip) {
-    if (!CASES.some((c) => c.id === id)) throw new ConfigurationError(`${kit}: unknown case ${JSON.stringify(id)} in skip.`);
-  }
-
-  fw.describe(`${options.name}: rate-limiter backend conformance`, () => {
-    let made: B[] = [];
-    let ctx: Ctx | undefined;
-
-    fw.beforeEach(async () => {
-      const backend = await options.makeBackend();
-      made = [backend];
+  registerBackendKit<B, Ctx>({
+    kit: "runRateLimiterBackendConformance",
+    title: `${options.name}: rate-limiter backend conformance`,
+    cases: CASES,
+    framework: options.framework,
+    testTimeout: options.testTimeout,
+    skip: options.skip,
+    ttlResolution: options.ttlResolution,
+    destroyBackend: options.destroyBackend,
+    async makeContext(track, resolution) {
+      const backend = track(await options.makeBackend());
       const prefix = `q-rl-conformance-${randomBytes(6).toString("hex")}`;
-      ctx = {
+      return {
         backend,
-        unit,
+        unit: Math.max(100, resolution),
         key: (name) => `${prefix}:${name}`,
         more: async (n) => {
           const extra: B[] = [];
-          for (let i = 0; i < n; i++) extra.push(await options.makeBackend());
-          made.push(...extra);
+          for (let i = 0; i < n; i++) extra.push(track(await options.makeBackend()));
           return extra;
         },
       };
-    }, testTimeout);
-
-    fw.afterEach(async () => {
-      const all = made;
-      made = [];
-      ctx = undefined;
-      for (const backend of new Set(all)) await options.destroyBackend?.(backend);
-    }, testTimeout);
-
-    for (const def of CASES) {
-      const body = async () => {
-        assert.ok(ctx, "beforeEach did not create a backend");
-        await def.run(ctx);
-      };
-      if (!skip.has(def.id)) fw.it(def.title, body, testTimeout);
-      else if (typeof (fw.it as { skip?: unknown }).skip === "function") {
-        (fw.it as unknown as { skip: TestFramework["it"] }).skip(def.title, body, testTimeout);
-      }
-    }
+    },
   });
 }

@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ArgumentError } from "../errors/ArgumentError";
-import { ConfigurationError } from "../errors/ConfigurationError";
 import { ConnectionClosed } from "../errors/ConnectionClosed";
 import { ResultFailure } from "../errors/ResultFailure";
 import { ResultMissing } from "../errors/ResultMissing";
 import { ResultTimeout } from "../errors/ResultTimeout";
 import type { ResultBackend, ResultBackendOptions, ResultKeyParts } from "../results/ResultBackend";
-import { type TestFramework, resolveFramework } from "./conformance";
+import type { TestFramework } from "./conformance";
+import { registerBackendKit } from "./registerBackendKit";
 
 /**
  * The cases of {@link runResultBackendConformance}, by id (for `skip`).
@@ -346,56 +346,25 @@ const CASES: readonly CaseDef[] = [
  * });
  */
 export function runResultBackendConformance<B extends ResultBackend>(options: ResultBackendConformanceOptions<B>): void {
-  const kit = "runResultBackendConformance";
-  const fw = resolveFramework(options.framework, kit);
-  const resolution = options.ttlResolution ?? 1;
-  if (!(typeof resolution === "number" && resolution >= 1 && resolution < Infinity)) {
-    throw new ConfigurationError(`${kit}: ttlResolution must be a number of milliseconds >= 1, got ${String(resolution)}.`);
-  }
-  const testTimeout = options.testTimeout ?? 20_000;
-  const unit = Math.max(300, resolution);
-  const skip = new Set<string>(options.skip ?? []);
-  for (const id of skip) {
-    if (!CASES.some((c) => c.id === id)) throw new ConfigurationError(`${kit}: unknown case ${JSON.stringify(id)} in skip.`);
-  }
-
-  fw.describe(`${options.name}: result backend conformance`, () => {
-    let made: B[] = [];
-    let ctx: Ctx | undefined;
-
-    fw.beforeEach(async () => {
-      const backend = await options.makeBackend({});
-      made = [backend];
+  registerBackendKit<B, Ctx>({
+    kit: "runResultBackendConformance",
+    title: `${options.name}: result backend conformance`,
+    cases: CASES,
+    framework: options.framework,
+    testTimeout: options.testTimeout,
+    skip: options.skip,
+    ttlResolution: options.ttlResolution,
+    destroyBackend: options.destroyBackend,
+    async makeContext(track, resolution) {
+      const backend = track(await options.makeBackend({}));
       const run = randomBytes(6).toString("hex");
       let n = 0;
-      ctx = {
+      return {
         backend,
-        unit,
+        unit: Math.max(300, resolution),
         message: (actorName = "add", queueName = "default") => ({ queueName, actorName, messageId: `q-rb-conformance-${run}-${n++}` }),
-        make: async (o = {}) => {
-          const extra = await options.makeBackend(o);
-          made.push(extra);
-          return extra;
-        },
+        make: async (o = {}) => track(await options.makeBackend(o)),
       };
-    }, testTimeout);
-
-    fw.afterEach(async () => {
-      const all = made;
-      made = [];
-      ctx = undefined;
-      for (const backend of new Set(all)) await options.destroyBackend?.(backend);
-    }, testTimeout);
-
-    for (const def of CASES) {
-      const body = async () => {
-        assert.ok(ctx, "beforeEach did not create a backend");
-        await def.run(ctx);
-      };
-      if (!skip.has(def.id)) fw.it(def.title, body, testTimeout);
-      else if (typeof (fw.it as { skip?: unknown }).skip === "function") {
-        (fw.it as unknown as { skip: TestFramework["it"] }).skip(def.title, body, testTimeout);
-      }
-    }
+    },
   });
 }
