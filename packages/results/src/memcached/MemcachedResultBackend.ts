@@ -1,10 +1,22 @@
 import { ArgumentError, ConfigurationError, ConnectionClosed, ConnectionError, Missing, QError, ResultBackend, type ResultBackendOptions } from "@q/core";
-import type { MemjsClient, MemjsResponse } from "./MemjsClient";
-import { OPCODE, STATUS, frame, setExtras } from "./binaryRequest";
+
+/**
+ * The part of a memjs `Client` (memjs 1.3) this backend uses: its promise forms of `get`
+ * and `set`, which store a value with flags 0 (what pylibmc reads back as bytes). Declared
+ * structurally so the types need no `@types/memjs`.
+ *
+ * @example
+ * const client: MemjsClient = require("memjs").Client.create("127.0.0.1:11211");
+ */
+export interface MemjsClient {
+  get(key: string): Promise<{ value: Buffer | null; flags: Buffer | null }>;
+  set(key: string, value: Buffer, options: { expires: number }): Promise<boolean | null>;
+  close(): void;
+}
 
 /** Options of {@link MemcachedResultBackend}: a memjs client of yours or servers, plus Dramatiq's key options. */
 export interface MemcachedResultBackendOptions extends ResultBackendOptions {
-  /** A memjs client (binary protocol) to use; not closed by `close()`. */
+  /** A memjs client to use, with memjs's default serializer (values stored as given); not closed by `close()`. */
   client?: MemjsClient;
   /** `"host[:port],..."` when no client is given; default `127.0.0.1:11211`. */
   servers?: string;
@@ -14,6 +26,8 @@ export interface MemcachedResultBackendOptions extends ResultBackendOptions {
 
 /** Longest key memcached takes, in bytes. */
 const MAX_KEY_BYTES = 250;
+/** Above 30 days memcached reads an exptime as a Unix time. */
+const MAX_RELATIVE_SECONDS = 60 * 60 * 24 * 30;
 
 /**
  * A {@link ResultBackend} on memcached (memjs, binary protocol), sharing results with
@@ -69,35 +83,31 @@ export class MemcachedResultBackend extends ResultBackend {
   }
 
   protected async getRaw(key: string): Promise<Buffer | typeof Missing> {
-    const response = await this.perform("get", OPCODE.GET, key);
-    if (response.header.status === STATUS.NOT_FOUND) return Missing;
-    if (response.header.status !== STATUS.OK) throw this.failure("get", response);
-    return Buffer.from(response.val);
+    const { value } = await this.perform("get", key, () => this.client.get(key));
+    return value ?? Missing;
   }
 
   protected async storeRaw(key: string, data: Buffer, ttl: number): Promise<void> {
-    const response = await this.perform("store", OPCODE.SET, key, setExtras(ttl), data);
-    if (response.header.status !== STATUS.OK) throw this.failure("store", response);
+    // Whole seconds rounded up, at least 1 (Dramatiq's int(ttl / 1000) makes a sub-second
+    // TTL 0: "never expires"); past 30 days memcached wants a Unix time.
+    const seconds = Math.max(1, Math.ceil(ttl / 1000));
+    const expires = seconds > MAX_RELATIVE_SECONDS ? Math.floor(Date.now() / 1000) + seconds : seconds;
+    const stored = await this.perform("store", key, () => this.client.set(key, data, { expires }));
+    if (stored !== true) throw new QError(`Memcached result backend: store of ${JSON.stringify(key)} was refused.`);
   }
 
-  private perform(op: string, opcode: number, key: string, extras?: Buffer, value?: Buffer): Promise<MemjsResponse> {
-    if (this.closed) return Promise.reject(new ConnectionClosed(`Memcached result backend: ${op} after close().`, { written: "no" }));
-    const keyBytes = Buffer.from(key);
-    if (keyBytes.length === 0 || keyBytes.length > MAX_KEY_BYTES || /[\s\p{Cc}]/u.test(key)) {
-      return Promise.reject(new ArgumentError(`Invalid memcached key ${JSON.stringify(key)}: 1 to ${MAX_KEY_BYTES} bytes, no spaces or control characters (check the namespace, queue and actor names in prefix-key mode).`));
+  private async perform<T>(op: string, key: string, run: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new ConnectionClosed(`Memcached result backend: ${op} after close().`, { written: "no" });
+    const bytes = Buffer.byteLength(key);
+    if (bytes === 0 || bytes > MAX_KEY_BYTES || /[\s\p{Cc}]/u.test(key)) {
+      throw new ArgumentError(`Invalid memcached key ${JSON.stringify(key)}: 1 to ${MAX_KEY_BYTES} bytes, no spaces or control characters (check the namespace, queue and actor names in prefix-key mode).`);
     }
-    return new Promise((resolve, reject) => {
-      this.client.incrSeq();
-      const seq = this.client.seq;
-      this.client.perform(key, frame(opcode, keyBytes, seq, extras, value), seq, (error, response) => {
-        if (this.closed) reject(new ConnectionClosed(`Memcached result backend: ${op} interrupted by close().`, { cause: error }));
-        else if (error || !response) reject(new ConnectionError(`Memcached result backend: ${op} failed: ${error?.message ?? "no response"}`, { cause: error }));
-        else resolve(response);
-      });
-    });
+    try {
+      return await run();
+    } catch (error) {
+      if (this.closed) throw new ConnectionClosed(`Memcached result backend: ${op} interrupted by close().`, { cause: error });
+      throw new ConnectionError(`Memcached result backend: ${op} failed: ${(error as Error).message}`, { cause: error });
+    }
   }
 
-  private failure(op: string, response: MemjsResponse): QError {
-    return new QError(`Memcached result backend: ${op} failed with status ${response.header.status} (${response.val.toString("latin1").slice(0, 80)}).`);
-  }
 }

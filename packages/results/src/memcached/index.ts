@@ -2,5 +2,4 @@
  * @q/results/memcached: the memcached result backend (needs `memjs`, an optional peer
  * dependency of @q/results).
  */
-export { MemcachedResultBackend, type MemcachedResultBackendOptions } from "./MemcachedResultBackend";
-export type { MemjsClient, MemjsResponse } from "./MemjsClient";
+export { MemcachedResultBackend, type MemcachedResultBackendOptions, type MemjsClient } from "./MemcachedResultBackend";
