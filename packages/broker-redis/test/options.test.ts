@@ -6,7 +6,7 @@ import { actor, ConnectionFailed } from "@q/core";
 import Redis from "ioredis";
 import type { RedisBroker, RedisBrokerOptions } from "../src";
 import { useHarness } from "./harness";
-import { RedisServer } from "./redisServer";
+import { RedisServer } from "@q/test-support/redis-server";
 import { waitFor } from "@q/test-support";
 import { freshNamespace } from "@q/test-support/redis";
 

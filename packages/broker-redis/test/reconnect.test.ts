@@ -8,7 +8,7 @@ import { ConnectionClosed, ConnectionFailed, Worker, actor } from "@q/core";
 import type Redis from "ioredis";
 import type { RedisBroker, RedisBrokerOptions } from "../src";
 import { keysOf, pythonBytes, useHarness } from "./harness";
-import { RedisServer } from "./redisServer";
+import { RedisServer } from "@q/test-support/redis-server";
 import { LEVEL, captureLogger, flood, waitFor } from "@q/test-support";
 import { freshNamespace } from "@q/test-support/redis";
 

@@ -11,7 +11,7 @@ import path from "node:path";
 import { mkdtempSync } from "node:fs";
 import { RedisBroker } from "../src";
 import { useHarness } from "./harness";
-import { RedisServer } from "./redisServer";
+import { RedisServer } from "@q/test-support/redis-server";
 import { LEVEL, captureLogger, silentLogger, waitFor } from "@q/test-support";
 import { freshNamespace } from "@q/test-support/redis";
 
