@@ -36,15 +36,26 @@ export function validateRedisUrl(url: unknown): string {
   if (db !== "" && !/^\d+$/.test(db)) {
     throw new ConfigurationError(`Invalid Redis URL ${JSON.stringify(shown)}: the path must be a database number, got "/${db}".`);
   }
-  return url;
+  // ioredis turns TLS on only for a lower-case "rediss://": "REDISS://" would otherwise
+  // connect in plain text, sending the password unencrypted.
+  return scheme + url.slice(scheme.length);
 }
 
 /**
- * The URL with its password replaced by `****`.
+ * The URL with its password replaced by `****`: everything between the user name and the
+ * last `@` (a host, port or db never holds one, so a password with unencoded `@`, `/`, `#`
+ * or `?` is masked whole), or the whole user info when it has no `:` (`redis://secret@host`
+ * is a common slip for `redis://:secret@host`).
  *
  * @example
  * redactRedisUrl("redis://u:secret@host") // "redis://u:****@host"
  */
 export function redactRedisUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^@/]*@/i, "$1****@");
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url);
+  const start = scheme ? scheme[0].length : 0;
+  const at = url.lastIndexOf("@");
+  if (at < start) return url;
+  const colon = url.indexOf(":", start);
+  const userEnd = colon >= start && colon < at ? colon + 1 : start;
+  return `${url.slice(0, userEnd)}****${url.slice(at)}`;
 }

@@ -1,0 +1,199 @@
+/**
+ * Security on Redis: real `q` workers on a server of the suite's own that requires a
+ * password, has an ACL user and listens for TLS with a certificate of a CA the test made.
+ * Every message runs exactly once on each; wrong credentials and an untrusted certificate
+ * make `q` exit 3 with a message naming the cause; no password ever shows in a log line
+ * or an error message, through connect failures, server-side connection kills and bad URLs.
+ */
+import { readFileSync } from "node:fs";
+import { actor, ConfigurationError, ConnectionFailed } from "@q/core";
+import { validateRedisUrl } from "@q/core/broker";
+import { RedisBroker, type RedisBrokerOptions } from "@q/broker-redis";
+import { ExitCode } from "@q/cli";
+import { captureLogger, type CapturedLogs } from "@q/test-support";
+import { RedisServer } from "@q/test-support/redis-server";
+import { killAllQ, type QRun, waitReady } from "@q/test-support/q-process";
+import { makeCertificates, type TestCertificates } from "./support/certificates";
+import { startQ } from "./support/chaosQ";
+import { recordFigure } from "./support/figures";
+import { Ledger } from "./support/ledger";
+
+// Distinctive, so a leak cannot hide behind a common word.
+const PASSWORD = "Pw-default-7fQz2Lx9";
+const ACL_USER = "q-worker";
+const ACL_PASSWORD = "Pw-acl-K3vN8sRt";
+const WRONG_PASSWORD = "Pw-wrong-Y6hJ1cWe";
+const SECRETS = [PASSWORD, ACL_PASSWORD, WRONG_PASSWORD];
+const N = 200;
+
+let certs: TestCertificates;
+let server: RedisServer;
+/** Every log line and error text this file saw: q's stderr and the in-process brokers' logs. */
+const seen: string[] = [];
+const runs: QRun[] = [];
+const brokers: RedisBroker[] = [];
+
+beforeAll(async () => {
+  certs = await makeCertificates();
+  server = await RedisServer.start({ password: PASSWORD, users: [{ name: ACL_USER, password: ACL_PASSWORD }], tls: certs });
+});
+
+afterEach(async () => {
+  for (const q of runs.splice(0)) seen.push(...q.lines, ...q.stdout);
+  await Promise.all(brokers.splice(0).map((b) => b.close()));
+  await killAllQ();
+});
+
+afterAll(async () => {
+  await server?.destroy();
+  certs?.remove();
+});
+
+/** An in-process broker whose log lines are kept in `seen` at the end. */
+function broker(url: string, options: RedisBrokerOptions = {}): { broker: RedisBroker; logs: CapturedLogs } {
+  const logs = captureLogger("debug");
+  const b = new RedisBroker({ url, namespace: `q-sec-${Math.random().toString(36).slice(2, 8)}`, logger: logs.logger, ...options });
+  brokers.push(b);
+  afterLogs.push(logs);
+  return { broker: b, logs };
+}
+const afterLogs: CapturedLogs[] = [];
+
+function logText(logs: CapturedLogs): string[] {
+  return logs.lines.map((l) => JSON.stringify(l));
+}
+
+const declared = new WeakMap<RedisBroker, ReturnType<typeof declareWork>>();
+const declareWork = (b: RedisBroker, queue: string) => actor(function chaos_work(_i: number) {}, { broker: b, queueName: queue, maxRetries: 0 });
+
+async function sendBatch(b: RedisBroker, queue: string, from: number, to: number): Promise<void> {
+  if (!declared.has(b)) declared.set(b, declareWork(b, queue));
+  const work = declared.get(b)!;
+  for (let i = from; i < to; i += 50) await Promise.all(Array.from({ length: Math.min(50, to - i) }, (_, k) => work.send(i + k)));
+}
+
+const VARIANTS = [
+  { name: "the default user's password", url: () => server.url(), tls: false },
+  { name: "an ACL user", url: () => server.url({ user: ACL_USER, password: ACL_PASSWORD }), tls: false },
+  { name: "an ACL user over TLS (rediss://, CA trusted via NODE_EXTRA_CA_CERTS)", url: () => server.url({ user: ACL_USER, password: ACL_PASSWORD, tls: true }), tls: true },
+] as const;
+
+describe("q on a Redis that requires credentials and TLS", () => {
+  it.each(VARIANTS)("processes every message exactly once with $name, also after Redis kills its connections", async ({ url, tls }) => {
+    const ledger = await Ledger.open();
+    try {
+      const queue = `sec-${Math.random().toString(36).slice(2, 8)}`;
+      // In-process, the CA is given as an option: NODE_EXTRA_CA_CERTS is read only when Node starts.
+      const { broker: producer } = broker(url(), tls ? { redisOptions: { tls: { ca: readFileSync(certs.ca) } } } : {});
+      await sendBatch(producer, queue, 0, N / 2);
+      const q = startQ({
+        broker: "redis",
+        url: url(),
+        namespace: producer.namespace,
+        queue,
+        processes: 1,
+        env: { ...ledger.env, ...(tls ? { NODE_EXTRA_CA_CERTS: certs.ca } : {}) },
+      });
+      runs.push(q);
+      await waitReady(q, 1);
+      await ledger.waitForAll(N / 2, 30_000);
+      // Every client connection (the worker's, its wake-up subscription, the producer's) dropped server-side.
+      const admin = server.client();
+      try {
+        const killed = Number(await admin.client("KILL", "TYPE", "normal", "SKIPME", "yes")) + Number(await admin.client("KILL", "TYPE", "pubsub", "SKIPME", "yes"));
+        expect(killed).toBeGreaterThanOrEqual(3); // the producer's, the worker's and its subscription at least
+      } finally {
+        admin.disconnect();
+      }
+      await sendBatch(producer, queue, N / 2, N);
+      await ledger.waitForAll(N, 60_000);
+      await producer.join(queue, { timeout: 10_000 });
+      expect(await ledger.summary(N)).toEqual({ processed: N, missing: [], duplicates: 0, duplicated: [] });
+      q.proc.kill("SIGTERM");
+      expect(await q.exitCode(20_000)).toBe(ExitCode.OK);
+    } finally {
+      await ledger.close();
+    }
+  });
+
+  it("exits 3 naming the cause for a wrong password, a wrong ACL password, an unknown user and an untrusted certificate", async () => {
+    const cases = [
+      { name: "wrong password", url: server.url({ password: WRONG_PASSWORD }), env: {}, cause: /WRONGPASS/ },
+      { name: "wrong ACL password", url: server.url({ user: ACL_USER, password: WRONG_PASSWORD }), env: {}, cause: /WRONGPASS/ },
+      { name: "unknown ACL user", url: server.url({ user: "nobody", password: WRONG_PASSWORD }), env: {}, cause: /WRONGPASS/ },
+      // No NODE_EXTRA_CA_CERTS: the server's certificate is signed by a CA nobody trusts.
+      { name: "untrusted certificate", url: server.url({ user: ACL_USER, password: ACL_PASSWORD, tls: true }), env: {}, cause: /certificate/i },
+    ];
+    // Default connect settings (connectTimeout 5 s): all four at once, each timed from its start.
+    const results = await Promise.all(
+      cases.map(async (c) => {
+        const started = Date.now();
+        const q = startQ({ broker: "redis", url: c.url, queue: "sec-never", processes: 1, env: c.env });
+        runs.push(q);
+        const code = await q.exitCode(30_000);
+        return { ...c, code, ms: Date.now() - started, lines: q.lines };
+      }),
+    );
+    for (const r of results) {
+      const fatal = r.lines.filter((l) => /Broker connection failed/.test(l));
+      expect({ name: r.name, code: r.code }).toEqual({ name: r.name, code: ExitCode.BROKER_CONNECTION });
+      expect(fatal.length).toBeGreaterThan(0);
+      expect(fatal.join("\n")).toMatch(r.cause);
+    }
+    recordFigure("redis.security.badCredentialsExitMs", Object.fromEntries(results.map((r) => [r.name, r.ms])));
+  });
+
+  it("a broker in-process fails a send with ConnectionFailed naming the refusal, never the password", async () => {
+    const [refused, untrusted] = await Promise.all(
+      [server.url({ user: ACL_USER, password: WRONG_PASSWORD }), server.url({ user: ACL_USER, password: ACL_PASSWORD, tls: true })].map((url) => {
+        const work = actor(function chaos_work(_i: number) {}, { broker: broker(url).broker, queueName: "sec-never" });
+        return work.send(1).then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        );
+      }),
+    );
+    expect(refused).toBeInstanceOf(ConnectionFailed);
+    expect(refused!.message).toMatch(/WRONGPASS/);
+    expect(untrusted).toBeInstanceOf(ConnectionFailed);
+    expect(untrusted!.message).toMatch(/certificate/i);
+    for (const e of [refused!, untrusted!]) seen.push(e.message, String(e.stack), String((e.cause as Error | undefined)?.message));
+  });
+
+  it("bad Redis URLs throw ConfigurationError without the password in the message", () => {
+    const bad = [
+      `redis://u:${PASSWORD}@127.0.0.1:6379/notadb`,
+      `http://u:${PASSWORD}@127.0.0.1:6379`,
+      `redis://:${PASSWORD}@/0`,
+      // Reserved characters left unencoded: the URL does not parse, or parses oddly.
+      `redis://u:${PASSWORD}/x@127.0.0.1:6379`,
+      `redis://u:${PASSWORD}@x@127.0.0.1:6379/db`,
+      `redis://u:${PASSWORD}#x@127.0.0.1:6379`,
+      `redis://u:${PASSWORD}?x@127.0.0.1:6379`,
+      `redis://${PASSWORD}@127.0.0.1:6379/zz`,
+    ];
+    for (const url of bad) {
+      let error: unknown;
+      try {
+        validateRedisUrl(url);
+      } catch (e) {
+        error = e;
+      }
+      expect({ url, error }).toEqual({ url, error: expect.any(ConfigurationError) });
+      seen.push((error as Error).message, String((error as Error).stack));
+      const cause = (error as Error).cause as Error | undefined;
+      if (cause) seen.push(cause.message, String(cause.stack));
+    }
+  });
+
+  it("no password appeared in any log line or error text of this file", () => {
+    for (const logs of afterLogs) seen.push(...logText(logs));
+    // Guard against a vacuous pass: the lines above include connection errors and reconnects.
+    expect(seen.some((l) => /WRONGPASS/.test(l))).toBe(true);
+    expect(seen.some((l) => /Reconnected to Redis|reconnecting/i.test(l))).toBe(true);
+    for (const secret of SECRETS) {
+      const leaks = seen.filter((l) => l.includes(secret) || l.includes(encodeURIComponent(secret)));
+      expect({ secret, leaks }).toEqual({ secret, leaks: [] });
+    }
+  });
+});
