@@ -20,6 +20,7 @@ import { RedisConsumer } from "./RedisConsumer";
 import { ScriptRunner } from "./ScriptRunner";
 import { WakeupListener } from "./WakeupListener";
 import { DISPATCH_LUA } from "./dispatchLua";
+import { explainConnectionError } from "./explainConnectionError";
 
 /** Options of {@link RedisBroker}. */
 export interface RedisBrokerOptions extends BrokerOptions {
@@ -426,7 +427,7 @@ export class RedisBroker extends Broker {
   }
 
   private neverConnected(): ConnectionFailed {
-    const why = this.lastConnectionError ? `: ${this.lastConnectionError.message}` : "";
+    const why = this.lastConnectionError ? `: ${explainConnectionError(this.lastConnectionError)}` : "";
     return new ConnectionFailed(`Could not connect to Redis within ${this.connectTimeout} ms${why}.`, { cause: this.lastConnectionError });
   }
 

@@ -51,9 +51,9 @@ export class RabbitServer {
     if (options.tls) {
       tlsPort = await freePort([port]);
       // The node runs as `rabbitmq`: it reads its own copies, the key readable by it alone.
-      for (const [name, from] of Object.entries(options.tls)) {
+      for (const name of ["cert", "key", "ca"] as const) {
         const to = path.join(dir, `${name}.pem`);
-        copyFileSync(from, to);
+        copyFileSync(options.tls[name], to);
         chmodSync(to, name === "key" ? 0o600 : 0o644);
         owned.push(to);
       }
