@@ -100,7 +100,8 @@ describe("q on a Redis that requires credentials and TLS", () => {
       // Every client connection (the worker's, its wake-up subscription, the producer's) dropped server-side.
       const admin = server.client();
       try {
-        const killed = Number(await admin.client("KILL", "TYPE", "normal", "SKIPME", "yes")) + Number(await admin.client("KILL", "TYPE", "pubsub", "SKIPME", "yes"));
+        const kill = (type: string) => admin.call("CLIENT", "KILL", "TYPE", type, "SKIPME", "yes");
+        const killed = Number(await kill("normal")) + Number(await kill("pubsub"));
         expect(killed).toBeGreaterThanOrEqual(3); // the producer's, the worker's and its subscription at least
       } finally {
         admin.disconnect();
