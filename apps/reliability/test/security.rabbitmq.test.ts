@@ -7,6 +7,7 @@
  * error message, through connect failures, server-side connection closes and bad URLs.
  */
 import { readFileSync } from "node:fs";
+import { inspect } from "node:util";
 import { actor, ConfigurationError, ConnectionFailed } from "@q/core";
 import { RabbitmqBroker, type RabbitmqBrokerOptions } from "@q/broker-rabbitmq";
 import { ExitCode } from "@q/cli";
@@ -83,7 +84,7 @@ describe("q on a RabbitMQ with a user of its own and TLS", () => {
       // In-process, the CA is given as a socket option: NODE_EXTRA_CA_CERTS is read only when Node starts.
       const producer = broker(url(), tls ? { socketOptions: { ca: [readFileSync(certs.ca)] } } : {});
       await sendBatch(producer, queue, 0, N / 2);
-      const q = startQ({ broker: "rabbitmq", url: url(), queue, processes: 1, env: { ...ledger.env, ...(tls ? { NODE_EXTRA_CA_CERTS: certs.ca } : {}) } });
+      const q = startQ({ broker: "rabbitmq", url: url(), queue, processes: 1, args: ["-v"], env: { ...ledger.env, ...(tls ? { NODE_EXTRA_CA_CERTS: certs.ca } : {}) } });
       runs.push(q);
       await waitReady(q, 1, 30_000);
       await ledger.waitForAll(N / 2, 30_000);
@@ -113,7 +114,7 @@ describe("q on a RabbitMQ with a user of its own and TLS", () => {
     const results = await Promise.all(
       cases.map(async (c) => {
         const started = Date.now();
-        const q = startQ({ broker: "rabbitmq", url: c.url, queue: "sec-never", processes: 1 });
+        const q = startQ({ broker: "rabbitmq", url: c.url, queue: "sec-never", processes: 1, args: ["-v"] });
         runs.push(q);
         const code = await q.exitCode(40_000);
         return { ...c, code, ms: Date.now() - started, lines: q.lines };
@@ -128,6 +129,14 @@ describe("q on a RabbitMQ with a user of its own and TLS", () => {
     }
     recordFigure("rabbitmq.security.badCredentialsExitMs", Object.fromEntries(results.map((r) => [r.name, r.ms])));
   }, 60_000);
+
+  it("exits 2 on a URL that does not parse, without the password in what it prints", async () => {
+    // A password with an unencoded "/": the URL does not parse.
+    const q = startQ({ broker: "rabbitmq", url: `amqp://u:${PASSWORD}/x@127.0.0.1:${server.port}`, queue: "sec-never", processes: 1, args: ["-v"] });
+    runs.push(q);
+    expect(await q.exitCode(20_000)).toBe(ExitCode.IMPORT_OR_USAGE);
+    expect(q.lines.join("\n")).toMatch(/ConfigurationError/);
+  });
 
   it("a broker in-process fails a send with ConnectionFailed naming the refusal, never the password", async () => {
     const publishTimeout = 10_000; // the connect timeout's default: the first connection gets no longer either way
@@ -144,7 +153,7 @@ describe("q on a RabbitMQ with a user of its own and TLS", () => {
     expect(refused!.message).toMatch(/ACCESS.REFUSED|Login was refused/);
     expect(untrusted).toBeInstanceOf(ConnectionFailed);
     expect(untrusted!.message).toMatch(/certificate/i);
-    for (const e of [refused!, untrusted!]) seen.push(e.message, String(e.stack), String((e.cause as Error | undefined)?.message));
+    for (const e of [refused!, untrusted!]) seen.push(e.message, String(e.stack), inspect(e, { depth: 5 }));
   }, 40_000);
 
   it("bad RabbitMQ URLs throw ConfigurationError without the password in the message", () => {
@@ -165,9 +174,8 @@ describe("q on a RabbitMQ with a user of its own and TLS", () => {
         error = e;
       }
       expect({ url, error }).toEqual({ url, error: expect.any(ConfigurationError) });
-      seen.push((error as Error).message, String((error as Error).stack));
-      const cause = (error as Error).cause as Error | undefined;
-      if (cause) seen.push(cause.message, String(cause.stack));
+      // inspect: what console.log(error) prints, causes and their properties included.
+      seen.push((error as Error).message, String((error as Error).stack), inspect(error, { depth: 5 }));
     }
   });
 

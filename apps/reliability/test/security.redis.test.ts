@@ -6,6 +6,7 @@
  * or an error message, through connect failures, server-side connection kills and bad URLs.
  */
 import { readFileSync } from "node:fs";
+import { inspect } from "node:util";
 import { actor, ConfigurationError, ConnectionFailed } from "@q/core";
 import { validateRedisUrl } from "@q/core/broker";
 import { RedisBroker, type RedisBrokerOptions } from "@q/broker-redis";
@@ -18,7 +19,8 @@ import { startQ } from "./support/chaosQ";
 import { recordFigure } from "./support/figures";
 import { Ledger } from "./support/ledger";
 
-// Distinctive, so a leak cannot hide behind a common word.
+// Distinctive, so a leak cannot hide behind a common word. The ACL user may touch only the
+// keys and channels of its namespaces (q-sec-*), as the broker README recommends.
 const PASSWORD = "Pw-default-7fQz2Lx9";
 const ACL_USER = "q-worker";
 const ACL_PASSWORD = "Pw-acl-K3vN8sRt";
@@ -35,7 +37,7 @@ const brokers: RedisBroker[] = [];
 
 beforeAll(async () => {
   certs = await makeCertificates();
-  server = await RedisServer.start({ password: PASSWORD, users: [{ name: ACL_USER, password: ACL_PASSWORD }], tls: certs });
+  server = await RedisServer.start({ password: PASSWORD, users: [{ name: ACL_USER, password: ACL_PASSWORD, rules: "~q-sec-* &q-sec-* +@all" }], tls: certs });
 });
 
 afterEach(async () => {
@@ -92,6 +94,7 @@ describe("q on a Redis that requires credentials and TLS", () => {
         namespace: producer.namespace,
         queue,
         processes: 1,
+        args: ["-v"],
         env: { ...ledger.env, ...(tls ? { NODE_EXTRA_CA_CERTS: certs.ca } : {}) },
       });
       runs.push(q);
@@ -129,7 +132,7 @@ describe("q on a Redis that requires credentials and TLS", () => {
     const results = await Promise.all(
       cases.map(async (c) => {
         const started = Date.now();
-        const q = startQ({ broker: "redis", url: c.url, queue: "sec-never", processes: 1, env: c.env });
+        const q = startQ({ broker: "redis", url: c.url, queue: "sec-never", processes: 1, args: ["-v"], env: c.env });
         runs.push(q);
         const code = await q.exitCode(30_000);
         return { ...c, code, ms: Date.now() - started, lines: q.lines };
@@ -143,6 +146,14 @@ describe("q on a Redis that requires credentials and TLS", () => {
       process.stderr.write(`[${r.name}] exit ${r.code} after ${r.ms} ms: ${fatal[0]}\n`);
     }
     recordFigure("redis.security.badCredentialsExitMs", Object.fromEntries(results.map((r) => [r.name, r.ms])));
+  });
+
+  it("exits 2 on a URL that does not parse, without the password in what it prints", async () => {
+    // A password with an unencoded "/": the URL does not parse.
+    const q = startQ({ broker: "redis", url: `redis://u:${PASSWORD}/x@127.0.0.1:${server.port}`, queue: "sec-never", processes: 1, args: ["-v"] });
+    runs.push(q);
+    expect(await q.exitCode(20_000)).toBe(ExitCode.IMPORT_OR_USAGE);
+    expect(q.lines.join("\n")).toMatch(/ConfigurationError/);
   });
 
   it("a broker in-process fails a send with ConnectionFailed naming the refusal, never the password", async () => {
@@ -159,7 +170,7 @@ describe("q on a Redis that requires credentials and TLS", () => {
     expect(refused!.message).toMatch(/WRONGPASS/);
     expect(untrusted).toBeInstanceOf(ConnectionFailed);
     expect(untrusted!.message).toMatch(/certificate/i);
-    for (const e of [refused!, untrusted!]) seen.push(e.message, String(e.stack), String((e.cause as Error | undefined)?.message));
+    for (const e of [refused!, untrusted!]) seen.push(e.message, String(e.stack), inspect(e, { depth: 5 }));
   });
 
   it("bad Redis URLs throw ConfigurationError without the password in the message", () => {
@@ -182,9 +193,8 @@ describe("q on a Redis that requires credentials and TLS", () => {
         error = e;
       }
       expect({ url, error }).toEqual({ url, error: expect.any(ConfigurationError) });
-      seen.push((error as Error).message, String((error as Error).stack));
-      const cause = (error as Error).cause as Error | undefined;
-      if (cause) seen.push(cause.message, String(cause.stack));
+      // inspect: what console.log(error) prints, causes and their properties included.
+      seen.push((error as Error).message, String((error as Error).stack), inspect(error, { depth: 5 }));
     }
   });
 

@@ -21,6 +21,7 @@ import { ScriptRunner } from "./ScriptRunner";
 import { WakeupListener } from "./WakeupListener";
 import { DISPATCH_LUA } from "./dispatchLua";
 import { explainConnectionError } from "./explainConnectionError";
+import { redactAuthCommand } from "./redactAuthCommand";
 
 /** Options of {@link RedisBroker}. */
 export interface RedisBrokerOptions extends BrokerOptions {
@@ -148,6 +149,7 @@ export class RedisBroker extends Broker {
       : new Redis(validateRedisUrl(options.url ?? "redis://127.0.0.1:6379"), redisOptions);
     this.everConnected = false;
     this.connection.on("error", (err) => {
+      redactAuthCommand(err); // kept as a ConnectionFailed's cause: users print those
       // ioredis reports every failed reconnect attempt: say it once per outage, then at debug.
       if (this.lastConnectionError) this.logger.debug(`Redis connection error: ${err.message}`);
       else this.logger.warn(`Redis connection error: ${err.message}; reconnecting.`);

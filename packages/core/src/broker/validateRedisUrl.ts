@@ -16,8 +16,12 @@ export function validateRedisUrl(url: unknown): string {
   let parsed: URL;
   try {
     parsed = new URL(url);
-  } catch (error) {
-    throw new ConfigurationError(`Invalid Redis URL ${JSON.stringify(shown)}: not a URL. Expected redis://host[:port][/db], rediss://... or unix:///path.`, { cause: error });
+  } catch {
+    // Node's error is not kept as the cause: its `input` holds the whole URL, password
+    // included, and console.log / util.inspect of this error would print it.
+    throw new ConfigurationError(
+      `Invalid Redis URL ${JSON.stringify(shown)}: not a URL. Expected redis://host[:port][/db], rediss://... or unix:///path (percent-encode reserved characters in the user name and password, e.g. %40 for @, %2F for /).`,
+    );
   }
   const scheme = parsed.protocol;
   if (scheme === "unix:") {

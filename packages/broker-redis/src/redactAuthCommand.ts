@@ -1,0 +1,16 @@
+/**
+ * Internal: masks the arguments of the command an ioredis error carries when that command
+ * is AUTH or HELLO (a refused login): ioredis's ReplyError keeps `command.args`, the
+ * password included, and `console.log(error)` or a logger serializing the error's cause
+ * would print it. Returns the same error.
+ *
+ * @example
+ * connection.on("error", (err) => (lastError = redactAuthCommand(err)));
+ */
+export function redactAuthCommand<E extends Error>(error: E): E {
+  const command = (error as { command?: { name?: unknown; args?: unknown } }).command;
+  if (command && typeof command.name === "string" && /^(auth|hello)$/i.test(command.name) && Array.isArray(command.args)) {
+    command.args = command.args.map(() => "****");
+  }
+  return error;
+}
