@@ -10,6 +10,9 @@ import { inspect } from "node:util";
 import { actor, ConfigurationError, ConnectionFailed } from "@q/core";
 import { validateRedisUrl } from "@q/core/broker";
 import { RedisBroker, type RedisBrokerOptions } from "@q/broker-redis";
+import { ConcurrentRateLimiter } from "@q/rate-limits";
+import { RedisRateLimiterBackend } from "@q/rate-limits/redis";
+import { RedisResultBackend } from "@q/results/redis";
 import { ExitCode } from "@q/cli";
 import { captureLogger, type CapturedLogs } from "@q/test-support";
 import { RedisServer } from "@q/test-support/redis-server";
@@ -117,6 +120,27 @@ describe("q on a Redis that requires credentials and TLS", () => {
       expect(await q.exitCode(20_000)).toBe(ExitCode.OK);
     } finally {
       await ledger.close();
+    }
+  });
+
+  it("the results and rate-limits Redis backends work over TLS as an ACL user", async () => {
+    const url = server.url({ user: ACL_USER, password: ACL_PASSWORD, tls: true });
+    const redisOptions = { tls: { ca: readFileSync(certs.ca) } };
+    const results = new RedisResultBackend({ url, redisOptions, namespace: "q-sec-results", useNamespacePrefixKeys: true }) // keys the ACL user may touch;
+    const limits = new RedisRateLimiterBackend({ url, redisOptions });
+    try {
+      const message = { queueName: "sec", actorName: "chaos_work", messageId: `m-${Date.now()}` };
+      await results.storeResult(message, { ok: 42 }, 60_000);
+      expect(await results.getResult(message)).toEqual({ ok: 42 });
+      const mutex = new ConcurrentRateLimiter(limits, `q-sec-mutex-${Date.now()}`, { limit: 1 });
+      let ran = 0;
+      await mutex.acquire(async () => {
+        ran++;
+      });
+      expect(ran).toBe(1);
+    } finally {
+      await results.close();
+      await limits.close();
     }
   });
 
