@@ -142,6 +142,31 @@ describe("q on a Redis that requires credentials and TLS", () => {
       await results.close();
       await limits.close();
     }
+    // Refused: the errors users get (and may print whole) never hold the password.
+    const badUrl = server.url({ user: ACL_USER, password: WRONG_PASSWORD, tls: true });
+    const badResults = new RedisResultBackend({ url: badUrl, redisOptions, namespace: "q-sec-results", useNamespacePrefixKeys: true });
+    const badLimits = new RedisRateLimiterBackend({ url: badUrl, redisOptions });
+    try {
+      const message = { queueName: "sec", actorName: "chaos_work", messageId: "m-refused" };
+      const errors: (Error | undefined)[] = await Promise.all([
+        badResults.getResult(message).then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        ),
+        new ConcurrentRateLimiter(badLimits, "q-sec-refused", { limit: 1 }).acquire(async () => undefined).then(
+          () => undefined,
+          (e: unknown) => e as Error,
+        ),
+      ]);
+      for (const e of errors) {
+        expect(e).toBeInstanceOf(ConnectionFailed);
+        expect(e!.message).toMatch(/refused the credentials/);
+        seen.push(e!.message, String(e!.stack), inspect(e, { depth: 5 }));
+      }
+    } finally {
+      await badResults.close();
+      await badLimits.close();
+    }
   });
 
   it("exits 3 naming the cause for a wrong password, a wrong ACL password, an unknown user and an untrusted certificate", async () => {

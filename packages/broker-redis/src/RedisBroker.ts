@@ -12,7 +12,7 @@ import {
   type QueueDepth,
   QueueJoinTimeout,
 } from "@q/core";
-import { uuid4, dqName, qName, validateRedisUrl } from "@q/core/broker";
+import { uuid4, dqName, qName, redactAuthCommand, validateRedisUrl } from "@q/core/broker";
 import Redis, { type RedisOptions } from "ioredis";
 import { ConnectionGate } from "./ConnectionGate";
 import { OperationWatchdog } from "./OperationWatchdog";
@@ -21,7 +21,6 @@ import { ScriptRunner } from "./ScriptRunner";
 import { WakeupListener } from "./WakeupListener";
 import { DISPATCH_LUA } from "./dispatchLua";
 import { explainConnectionError } from "./explainConnectionError";
-import { redactAuthCommand } from "./redactAuthCommand";
 
 /** Options of {@link RedisBroker}. */
 export interface RedisBrokerOptions extends BrokerOptions {
