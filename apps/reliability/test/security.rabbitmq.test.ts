@@ -71,6 +71,33 @@ async function sendBatch(b: RabbitmqBroker, queue: string, from: number, to: num
   for (let i = from; i < to; i += 50) await Promise.all(Array.from({ length: Math.min(50, to - i) }, (_, k) => work.send(i + k)));
 }
 
+/**
+ * Sends on in-process brokers with a wrong password and an untrusted certificate; started
+ * while the q processes of the exit-3 test wait out their connect timeout (the two waits
+ * overlap), checked by the test after it.
+ */
+let inProcessRefusals: Promise<(Error | undefined)[]> | undefined;
+function startInProcessRefusals(): Promise<(Error | undefined)[]> {
+  const publishTimeout = 10_000; // the connect timeout's default: the first connection gets no longer either way
+  const urls = [server.url(VHOST, { user: USER, password: WRONG_PASSWORD }), server.url(VHOST, { user: USER, password: PASSWORD, tls: true })];
+  return Promise.all(
+    urls.map(async (url) => {
+      const logs = captureLogger("debug");
+      logsSeen.push(logs);
+      const b = new RabbitmqBroker({ url, logger: logs.logger, confirmDelivery: true, publishTimeout });
+      const work = actor(function chaos_work(_i: number) {}, { broker: b, queueName: "sec-never" });
+      try {
+        await work.send(1);
+        return undefined;
+      } catch (error) {
+        return error as Error;
+      } finally {
+        await b.close();
+      }
+    }),
+  );
+}
+
 const VARIANTS = [
   { name: "its own user on its own vhost", url: () => server.url(VHOST, { user: USER, password: PASSWORD }), tls: false },
   { name: "its own user over TLS (amqps://, CA trusted via NODE_EXTRA_CA_CERTS)", url: () => server.url(VHOST, { user: USER, password: PASSWORD, tls: true }), tls: true },
@@ -102,6 +129,7 @@ describe("q on a RabbitMQ with a user of its own and TLS", () => {
   });
 
   it("exits 3 naming the cause for an unknown user, a wrong password, a vhost without permissions and an untrusted certificate", async () => {
+    inProcessRefusals = startInProcessRefusals();
     const cases = [
       { name: "unknown user", url: server.url(VHOST, { user: "nobody", password: WRONG_PASSWORD }), cause: /ACCESS.REFUSED|Login was refused/ },
       { name: "wrong password", url: server.url(VHOST, { user: USER, password: WRONG_PASSWORD }), cause: /ACCESS.REFUSED|Login was refused/ },
@@ -139,16 +167,7 @@ describe("q on a RabbitMQ with a user of its own and TLS", () => {
   });
 
   it("a broker in-process fails a send with ConnectionFailed naming the refusal, never the password", async () => {
-    const publishTimeout = 10_000; // the connect timeout's default: the first connection gets no longer either way
-    const [refused, untrusted] = await Promise.all(
-      [server.url(VHOST, { user: USER, password: WRONG_PASSWORD }), server.url(VHOST, { user: USER, password: PASSWORD, tls: true })].map((url) => {
-        const work = actor(function chaos_work(_i: number) {}, { broker: broker(url, { publishTimeout }), queueName: "sec-never" });
-        return work.send(1).then(
-          () => undefined,
-          (e: unknown) => e as Error,
-        );
-      }),
-    );
+    const [refused, untrusted] = await inProcessRefusals!;
     expect(refused).toBeInstanceOf(ConnectionFailed);
     expect(refused!.message).toMatch(/ACCESS.REFUSED|Login was refused/);
     expect(untrusted).toBeInstanceOf(ConnectionFailed);
