@@ -44,6 +44,15 @@ export class RabbitServer {
     const port = await freePort();
     const node = `qtest${port}x${Math.random().toString(36).slice(2, 6)}@localhost`;
     const dir = mkdtempSync(path.join(os.tmpdir(), "q-rabbitmq-"));
+    try {
+      return await RabbitServer.startIn(dir, port, node, options);
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true }); // no node (nor its files) left behind
+      throw error;
+    }
+  }
+
+  private static async startIn(dir: string, port: number, node: string, options: RabbitServerOptions): Promise<RabbitServer> {
     const lines = ["loopback_users = none"];
     if (options.consumerTimeout !== undefined) lines.push(`consumer_timeout = ${options.consumerTimeout}`);
     const owned = [dir, path.join(dir, "rabbitmq.conf"), path.join(dir, "advanced.config")];

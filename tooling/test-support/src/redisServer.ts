@@ -69,7 +69,12 @@ export class RedisServer {
       args.push("--tls-port", String(tlsPort), "--tls-cert-file", cert, "--tls-key-file", key, "--tls-ca-cert-file", ca, "--tls-auth-clients", "no");
     }
     const server = new RedisServer(port, dir, args, options.password, tlsPort, options.tls);
-    await server.start();
+    try {
+      await server.start();
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true }); // a server that never started leaves nothing behind
+      throw error;
+    }
     return server;
   }
 
