@@ -222,11 +222,20 @@ async function closeWithin(connection: amqp.ChannelModel, ms: number): Promise<v
 function explainConnectFailure(error: unknown, url: string): Error {
   const message = (error as { message?: unknown } | undefined)?.message;
   if (typeof message !== "string") return new Error(String(error));
+  if (isCertificateError(error, message)) {
+    return new Error(`${message} (TLS: trust the server's CA with NODE_EXTRA_CA_CERTS=ca.pem or socketOptions.ca)`, { cause: error });
+  }
   if (!message.startsWith("Expected ConnectionOpenOk; got <ConnectionClose")) return error as Error;
   const { vhost, user } = vhostAndUser(url);
   return new Error(`RabbitMQ refused access to vhost ${JSON.stringify(vhost)}: it does not exist, or user ${JSON.stringify(user)} has no permissions on it`, {
     cause: error,
   });
+}
+
+/** Node's errors for a server certificate it does not trust or that names another host. */
+function isCertificateError(error: unknown, message: string): boolean {
+  const code = (error as { code?: unknown }).code;
+  return (typeof code === "string" && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|HOSTNAME/.test(code)) || /certificate/i.test(message);
 }
 
 /** The vhost (`/` when the URL has no path) and user a connection URL names. */

@@ -12,7 +12,7 @@ import {
   type QueueDepth,
   QueueJoinTimeout,
 } from "@q/core";
-import { uuid4, dqName, qName, validateRedisUrl } from "@q/core/broker";
+import { uuid4, dqName, qName, redactAuthCommand, validateRedisUrl } from "@q/core/broker";
 import Redis, { type RedisOptions } from "ioredis";
 import { ConnectionGate } from "./ConnectionGate";
 import { OperationWatchdog } from "./OperationWatchdog";
@@ -20,6 +20,7 @@ import { RedisConsumer } from "./RedisConsumer";
 import { ScriptRunner } from "./ScriptRunner";
 import { WakeupListener } from "./WakeupListener";
 import { DISPATCH_LUA } from "./dispatchLua";
+import { explainConnectionError } from "./explainConnectionError";
 
 /** Options of {@link RedisBroker}. */
 export interface RedisBrokerOptions extends BrokerOptions {
@@ -147,6 +148,7 @@ export class RedisBroker extends Broker {
       : new Redis(validateRedisUrl(options.url ?? "redis://127.0.0.1:6379"), redisOptions);
     this.everConnected = false;
     this.connection.on("error", (err) => {
+      redactAuthCommand(err); // kept as a ConnectionFailed's cause: users print those
       // ioredis reports every failed reconnect attempt: say it once per outage, then at debug.
       if (this.lastConnectionError) this.logger.debug(`Redis connection error: ${err.message}`);
       else this.logger.warn(`Redis connection error: ${err.message}; reconnecting.`);
@@ -426,7 +428,7 @@ export class RedisBroker extends Broker {
   }
 
   private neverConnected(): ConnectionFailed {
-    const why = this.lastConnectionError ? `: ${this.lastConnectionError.message}` : "";
+    const why = this.lastConnectionError ? `: ${explainConnectionError(this.lastConnectionError)}` : "";
     return new ConnectionFailed(`Could not connect to Redis within ${this.connectTimeout} ms${why}.`, { cause: this.lastConnectionError });
   }
 

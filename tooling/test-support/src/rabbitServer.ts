@@ -5,10 +5,12 @@
  * data directory (a temporary directory owned by `rabbitmq`), started with Debian's
  * rabbitmq-server as for the shared node (see tooling/scripts/services.sh).
  * Tests that need it started and removed around a file wrap it in their own hook.
+ * It can also listen for TLS (`tls`: copies of the PEM files, owned by `rabbitmq`, which
+ * the server must read) and have users and vhosts of its own ({@link RabbitServer.addUser}).
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { execFile, spawn } from "node:child_process";
-import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -19,8 +21,13 @@ const run = promisify(execFile);
 export interface RabbitServerOptions {
   /** `consumer_timeout` in ms (checked every second here instead of every minute). */
   consumerTimeout?: number;
-  /** More `rabbitmq.conf` lines (TLS listeners, limits, ...). */
+  /** More `rabbitmq.conf` lines (limits, ...). */
   conf?: readonly string[];
+  /**
+   * Also listen for TLS on `tlsPort` with these PEM files (paths; copied into the node's
+   * directory and given to `rabbitmq`). Clients need no certificate of their own.
+   */
+  tls?: { cert: string; key: string; ca: string };
 }
 
 export class RabbitServer {
@@ -28,6 +35,8 @@ export class RabbitServer {
     readonly port: number,
     readonly node: string,
     readonly dir: string,
+    /** The amqps:// port (0 without `tls`). */
+    readonly tlsPort: number = 0,
   ) {}
 
   /** Starts a fresh node on a free port; resolves once it accepts connections. */
@@ -35,15 +44,44 @@ export class RabbitServer {
     const port = await freePort();
     const node = `qtest${port}x${Math.random().toString(36).slice(2, 6)}@localhost`;
     const dir = mkdtempSync(path.join(os.tmpdir(), "q-rabbitmq-"));
+    try {
+      return await RabbitServer.startIn(dir, port, node, options);
+    } catch (error) {
+      rmSync(dir, { recursive: true, force: true }); // no node (nor its files) left behind
+      throw error;
+    }
+  }
+
+  private static async startIn(dir: string, port: number, node: string, options: RabbitServerOptions): Promise<RabbitServer> {
     const lines = ["loopback_users = none"];
     if (options.consumerTimeout !== undefined) lines.push(`consumer_timeout = ${options.consumerTimeout}`);
+    const owned = [dir, path.join(dir, "rabbitmq.conf"), path.join(dir, "advanced.config")];
+    let tlsPort = 0;
+    if (options.tls) {
+      tlsPort = await freePort([port]);
+      // The node runs as `rabbitmq`: it reads its own copies, the key readable by it alone.
+      for (const name of ["cert", "key", "ca"] as const) {
+        const to = path.join(dir, `${name}.pem`);
+        copyFileSync(options.tls[name], to);
+        chmodSync(to, name === "key" ? 0o600 : 0o644);
+        owned.push(to);
+      }
+      lines.push(
+        `listeners.ssl.local = 127.0.0.1:${tlsPort}`,
+        `ssl_options.cacertfile = ${path.join(dir, "ca.pem")}`,
+        `ssl_options.certfile = ${path.join(dir, "cert.pem")}`,
+        `ssl_options.keyfile = ${path.join(dir, "key.pem")}`,
+        "ssl_options.verify = verify_none",
+        "ssl_options.fail_if_no_peer_cert = false",
+      );
+    }
     lines.push(...(options.conf ?? []));
     writeFileSync(path.join(dir, "rabbitmq.conf"), `${lines.join("\n")}\n`);
     // The channel tick decides how often consumer_timeout is checked (60 s by default).
     writeFileSync(path.join(dir, "advanced.config"), "[{rabbit, [{channel_tick_interval, 1000}]}].\n");
     const { uid, gid } = rabbitmqUser();
-    for (const p of [dir, path.join(dir, "rabbitmq.conf"), path.join(dir, "advanced.config")]) chownSync(p, uid, gid);
-    const server = new RabbitServer(port, node, dir);
+    for (const p of owned) chownSync(p, uid, gid);
+    const server = new RabbitServer(port, node, dir, tlsPort);
     try {
       await server.start();
     } catch (error) {
@@ -53,9 +91,22 @@ export class RabbitServer {
     return server;
   }
 
-  /** `amqp://guest:guest@127.0.0.1:<port>[/vhost]`. */
-  url(vhost?: string): string {
-    return `amqp://guest:guest@127.0.0.1:${this.port}${vhost === undefined ? "" : `/${encodeURIComponent(vhost)}`}`;
+  /**
+   * `amqp://guest:guest@127.0.0.1:<port>[/vhost]`; `user`/`password` for another user, `tls` for
+   * `amqps://…@localhost:<tlsPort>` (the name the test certificates are made for).
+   */
+  url(vhost?: string, options: { user?: string; password?: string; tls?: boolean } = {}): string {
+    const auth = `${encodeURIComponent(options.user ?? "guest")}:${encodeURIComponent(options.password ?? "guest")}`;
+    if (options.tls && !this.tlsPort) throw new Error("This RabbitServer was started without tls.");
+    const where = options.tls ? `amqps://${auth}@localhost:${this.tlsPort}` : `amqp://${auth}@127.0.0.1:${this.port}`;
+    return `${where}${vhost === undefined ? "" : `/${encodeURIComponent(vhost)}`}`;
+  }
+
+  /** Adds a user with every permission on `vhost`, which is created (`add_user`, `add_vhost`, `set_permissions`). */
+  async addUser(user: string, password: string, vhost: string): Promise<void> {
+    await this.ctl(["add_user", user, password]);
+    await this.ctl(["add_vhost", vhost]);
+    await this.ctl(["set_permissions", "-p", vhost, user, ".*", ".*", ".*"]);
   }
 
   /** Starts the node (again, same data): durable queues and persistent messages survive a restart. */
@@ -153,10 +204,10 @@ async function portFree(port: number): Promise<boolean> {
   });
 }
 
-/** A port in 5690..5699 whose Erlang distribution port (+20000) is free too. */
-async function freePort(): Promise<number> {
+/** A port in 5690..5699 (not in `taken`) whose Erlang distribution port (+20000) is free too. */
+async function freePort(taken: readonly number[] = []): Promise<number> {
   const ports = Array.from({ length: 10 }, (_, i) => 5690 + i).sort(() => Math.random() - 0.5);
-  for (const port of ports) if ((await portFree(port)) && (await portFree(port + 20000))) return port;
+  for (const port of ports) if (!taken.includes(port) && (await portFree(port)) && (await portFree(port + 20000))) return port;
   throw new Error("No free port in 5690..5699 for a dedicated RabbitMQ node.");
 }
 

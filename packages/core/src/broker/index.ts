@@ -15,6 +15,7 @@ export { Wakeup } from "./Wakeup";
 export { settleWithin } from "../worker/settleWithin";
 export { uuid4 } from "../ids/uuid4";
 export { validateRedisUrl, redactRedisUrl } from "./validateRedisUrl";
+export { redactAuthCommand } from "./redactAuthCommand";
 export { toWireKey } from "../options/toWireKey";
 export { readOption } from "../options/readOption";
 export { computeBackoff } from "../middleware/computeBackoff";

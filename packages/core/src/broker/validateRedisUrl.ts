@@ -16,8 +16,12 @@ export function validateRedisUrl(url: unknown): string {
   let parsed: URL;
   try {
     parsed = new URL(url);
-  } catch (error) {
-    throw new ConfigurationError(`Invalid Redis URL ${JSON.stringify(shown)}: not a URL. Expected redis://host[:port][/db], rediss://... or unix:///path.`, { cause: error });
+  } catch {
+    // Node's error is not kept as the cause: its `input` holds the whole URL, password
+    // included, and console.log / util.inspect of this error would print it.
+    throw new ConfigurationError(
+      `Invalid Redis URL ${JSON.stringify(shown)}: not a URL. Expected redis://host[:port][/db], rediss://... or unix:///path (percent-encode reserved characters in the user name and password, e.g. %40 for @, %2F for /).`,
+    );
   }
   const scheme = parsed.protocol;
   if (scheme === "unix:") {
@@ -36,15 +40,26 @@ export function validateRedisUrl(url: unknown): string {
   if (db !== "" && !/^\d+$/.test(db)) {
     throw new ConfigurationError(`Invalid Redis URL ${JSON.stringify(shown)}: the path must be a database number, got "/${db}".`);
   }
-  return url;
+  // ioredis turns TLS on only for a lower-case "rediss://": "REDISS://" would otherwise
+  // connect in plain text, sending the password unencrypted.
+  return scheme + url.slice(scheme.length);
 }
 
 /**
- * The URL with its password replaced by `****`.
+ * The URL with its password replaced by `****`: everything between the user name and the
+ * last `@` (a host, port or db never holds one, so a password with unencoded `@`, `/`, `#`
+ * or `?` is masked whole), or the whole user info when it has no `:` (`redis://secret@host`
+ * is a common slip for `redis://:secret@host`).
  *
  * @example
  * redactRedisUrl("redis://u:secret@host") // "redis://u:****@host"
  */
 export function redactRedisUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^@/]*@/i, "$1****@");
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(url);
+  const start = scheme ? scheme[0].length : 0;
+  const at = url.lastIndexOf("@");
+  if (at < start) return url;
+  const colon = url.indexOf(":", start);
+  const userEnd = colon >= start && colon < at ? colon + 1 : start;
+  return `${url.slice(0, userEnd)}****${url.slice(at)}`;
 }

@@ -1,7 +1,7 @@
-import { ConnectionError, QError, type RateLimiterBackend } from "@q/core";
+import { ConnectionError, ConnectionFailed, QError, type RateLimiterBackend } from "@q/core";
 import Redis, { type RedisOptions } from "ioredis";
 import { DECR, INCR, INCR_AND_SUM, NOTIFY, type Script } from "./scripts";
-import { validateRedisUrl } from "@q/core/broker";
+import { redactAuthCommand, validateRedisUrl } from "@q/core/broker";
 
 /** Options of {@link RedisRateLimiterBackend}: a client of yours, or a URL to connect to. */
 export interface RedisRateLimiterBackendOptions {
@@ -154,7 +154,9 @@ export class RedisRateLimiterBackend implements RateLimiterBackend {
     try {
       return await run();
     } catch (error) {
+      redactAuthCommand(error); // a refused login's error holds the password; users print causes
       const message = `Redis rate-limiter backend: ${op} failed: ${(error as Error).message}`;
+      if (/^(WRONGPASS|NOAUTH)/.test((error as Error).message)) throw new ConnectionFailed(`${message} (Redis refused the credentials)`, { cause: error });
       if ((error as Error).name === "ReplyError") throw new QError(message, { cause: error });
       throw new ConnectionError(message, { cause: error });
     }

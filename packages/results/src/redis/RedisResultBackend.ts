@@ -1,7 +1,7 @@
-import { ArgumentError, ConnectionClosed, ConnectionError, Missing, QError, ResultBackend, type ResultBackendOptions } from "@q/core";
+import { ArgumentError, ConnectionClosed, ConnectionError, ConnectionFailed, Missing, QError, ResultBackend, type ResultBackendOptions } from "@q/core";
 import Redis, { type RedisOptions } from "ioredis";
 import { BlockingPool } from "./BlockingPool";
-import { validateRedisUrl } from "@q/core/broker";
+import { redactAuthCommand, validateRedisUrl } from "@q/core/broker";
 
 /** Options of {@link RedisResultBackend}: a client of yours or a URL, plus Dramatiq's key options. */
 export interface RedisResultBackendOptions extends ResultBackendOptions {
@@ -115,8 +115,10 @@ export class RedisResultBackend extends ResultBackend {
     try {
       return await run();
     } catch (error) {
+      redactAuthCommand(error); // a refused login's error holds the password; users print causes
       const message = `Redis result backend: ${op} failed: ${(error as Error).message}`;
       if (this.closed) throw new ConnectionClosed(message, { cause: error });
+      if (/^(WRONGPASS|NOAUTH)/.test((error as Error).message)) throw new ConnectionFailed(`${message} (Redis refused the credentials)`, { cause: error });
       if ((error as Error).name === "ReplyError") throw new QError(message, { cause: error });
       throw new ConnectionError(message, { cause: error });
     }
