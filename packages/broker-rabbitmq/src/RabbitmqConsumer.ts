@@ -292,7 +292,7 @@ export class RabbitmqConsumer implements Consumer {
         const messageId = (error as DecodeError).messageId ?? delivery.properties.messageId ?? undefined;
         this.host.logger.error(
           { err: error, messageId },
-          `Dead-lettered an undecodable message ${messageId ?? "(no message id)"} on ${this.queueName} (delivery ${tag}): ${(error as Error).message}`,
+          `Dead-lettered an undecodable message on ${this.queueName} (delivery ${tag}${messageId ? `, message id ${messageId}` : ""}): ${(error as Error).message}`,
         );
         this.reject(tag, false);
         continue;

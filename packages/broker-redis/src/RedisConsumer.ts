@@ -186,7 +186,7 @@ export class RedisConsumer implements Consumer {
         const messageId = (error as DecodeError).messageId;
         this.broker.logger.error(
           { err: error, messageId },
-          `Moved an undecodable message ${messageId ?? "(no message id)"} (entry ${id}) on ${this.queueName} to the dead letters: ${(error as Error).message}`,
+          `Moved an undecodable message ${id} on ${this.queueName} to the dead letters${messageId && messageId !== id ? ` (message id ${messageId})` : ""}: ${(error as Error).message}`,
         );
         void this.nacks.add(id).catch((err) => this.broker.logger.error({ err }, `Could not dead-letter message ${id}.`));
         continue;

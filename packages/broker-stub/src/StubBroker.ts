@@ -156,7 +156,7 @@ export class StubBroker extends Broker {
     const messageId = error.messageId;
     this.logger.error(
       { err: error, messageId },
-      error instanceof MessageTooLarge ? error.message : `Moved an undecodable message ${messageId ?? "(no message id)"} on ${queueName} to the dead letters: ${error.message}`,
+      error instanceof MessageTooLarge ? error.message : `Moved an undecodable message on ${queueName} to the dead letters${messageId ? ` (message id ${messageId})` : ""}: ${error.message}`,
     );
     this.poisonMessages.push({ queueName, data, reason: error.message });
   }
