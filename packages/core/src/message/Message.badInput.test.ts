@@ -117,6 +117,8 @@ describe("Message.decode on bad input", () => {
           const error = outcome(bytes);
           expect(error).toBeInstanceOf(DecodeError);
           expect((error as DecodeError).data).toBe(bytes);
+          // Read from where Dramatiq writes it, for the log line.
+          expect((error as DecodeError).messageId).toBe(ID);
         },
       ),
       { numRuns: NUM_RUNS },

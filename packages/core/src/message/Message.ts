@@ -6,6 +6,7 @@ import type { GetResultOptions, ResultBackend } from "../results/ResultBackend";
 import { resultBackendOf } from "../results/resultBackendOf";
 import type { MessageData } from "./MessageData";
 import { formatCall } from "./formatCall";
+import { peekMessageId } from "./peekMessageId";
 import type { PipeMismatch, StepInput, StepResult } from "../composition/chainTypes";
 import type { Group } from "../composition/Group";
 import { Pipeline } from "../composition/Pipeline";
@@ -175,7 +176,8 @@ export class Message<R = unknown, In = unknown> {
     try {
       dict = getEncoder().decode(data);
     } catch (cause) {
-      throw new DecodeError(`undecodable message: ${(cause as Error).message ?? cause}`, data, { cause });
+      // The id, if the bytes hold one where Dramatiq writes it, for the log line: the rest is unreadable.
+      throw new DecodeError(`undecodable message: ${(cause as Error).message ?? cause}`, data, { cause, messageId: peekMessageId(data) });
     }
     return Message.fromDict(dict, data);
   }
