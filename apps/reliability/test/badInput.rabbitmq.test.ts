@@ -78,7 +78,7 @@ test("a live q worker dead-letters or runs each kind of bad payload as documente
 
     const bad = catalogue(queue, () => good++);
     let dead = 0;
-    for (const [i, payload] of bad.entries()) {
+    for (const payload of bad) {
       await sendGood();
       await injectRaw(queue, payload.bytes);
       if (payload.runs === undefined) dead++;

@@ -87,7 +87,7 @@ test("a live q worker dead-letters or runs each kind of bad payload as documente
     const summary = await ledger.summary(good);
     expect(summary).toEqual({ processed: good, missing: [], duplicates: 0, duplicated: [] });
     expect(await ledger.length()).toBe(good);
-    const deadIds = (await redis.zrange(`${namespace}:${queue}.XQ`, 0, -1)).sort();
+    const deadIds = (await redis.zrange(`${namespace}:${queue}.XQ`, "0", "-1")).sort();
     const expectedDead = bad.flatMap((p, i) => (p.runs === undefined ? [`foreign-${i}`] : [])).sort();
     expect(deadIds).toEqual(expectedDead);
     expect(await redis.llen(`${namespace}:${queue}`)).toBe(0);
