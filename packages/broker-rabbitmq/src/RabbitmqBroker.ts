@@ -306,13 +306,20 @@ export class RabbitmqBroker extends Broker {
   }
 
   protected override publish(message: Message): Promise<void> {
-    return this.publisher.publish(message.queueName, message.encode(), brokerPriority(message), this.confirmDelivery);
+    const body = message.encode();
+    this.checkMessageSize(message, body.length);
+    return this.publisher.publish(message.queueName, body, brokerPriority(message), this.confirmDelivery);
   }
 
   protected override async publishMany(messages: readonly Message[]): Promise<void> {
-    const sends: Promise<void>[] = [];
-    for (const message of messages) sends.push(this.publish(message));
-    await Promise.all(sends);
+    // Every message is encoded and checked before the first is written: a batch with a message
+    // over maxMessageSize (or a bad priority) writes nothing.
+    const bodies = messages.map((message) => {
+      const body = message.encode();
+      this.checkMessageSize(message, body.length);
+      return { message, body, priority: brokerPriority(message) };
+    });
+    await Promise.all(bodies.map(({ message, body, priority }) => this.publisher.publish(message.queueName, body, priority, this.confirmDelivery)));
   }
 }
 

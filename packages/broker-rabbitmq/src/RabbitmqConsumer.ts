@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { BrokerError, ConnectionClosed, ConnectionFailed, type Consumer, type Logger, Message, MessageProxy } from "@q/core";
+import { BrokerError, ConnectionClosed, ConnectionFailed, type Consumer, type DecodeError, type Logger, Message, type MessageTooLarge, MessageProxy } from "@q/core";
 import { Wakeup, qName, settleWithin } from "@q/core/broker";
 import type * as amqp from "amqplib";
 import type { ConnectionManager } from "./ConnectionManager";
@@ -12,6 +12,8 @@ export interface ConsumerHost {
   readonly logger: Logger;
   /** Most milliseconds a delayed delivery is held before its eta (longer waits go to a bucket). */
   readonly maxDelayHold: number;
+  /** A MessageTooLarge for a delivery over the broker's maxMessageSize (see Broker.oversizeReceived). */
+  oversizeReceived(data: Buffer, where: string): MessageTooLarge | undefined;
   queueSet(queue: string): QueueSet;
   /** Puts a delayed message's bytes in its delay bucket, confirmed. */
   moveToBucket(canonical: string, body: Buffer, priority: number | undefined, eta: number): Promise<void>;
@@ -276,14 +278,21 @@ export class RabbitmqConsumer implements Consumer {
         this.head = 0;
       }
       const tag = delivery.fields.deliveryTag;
+      const tooLarge = this.host.oversizeReceived(delivery.content, `on ${this.queueName} (delivery ${tag})`);
+      if (tooLarge) {
+        this.host.logger.error({ err: tooLarge, messageId: tooLarge.messageId }, tooLarge.message);
+        this.reject(tag, false);
+        continue;
+      }
       let message: Message;
       try {
         message = Message.decode(delivery.content);
         if (this.unsettled.has(tag)) this.unsettled.set(tag, message.messageId);
       } catch (error) {
+        const messageId = (error as DecodeError).messageId ?? delivery.properties.messageId ?? undefined;
         this.host.logger.error(
-          { err: error },
-          `Dead-lettered an undecodable message on ${this.queueName} (delivery ${tag}): ${(error as Error).message}`,
+          { err: error, messageId },
+          `Dead-lettered an undecodable message on ${this.queueName} (delivery ${tag}${messageId ? `, message id ${messageId}` : ""}): ${(error as Error).message}`,
         );
         this.reject(tag, false);
         continue;

@@ -17,7 +17,7 @@ afterAll(async () => {
 
 runBrokerConformance<RabbitmqBroker>({
   name: "RabbitmqBroker",
-  makeBroker: (logger) => new RabbitmqBroker({ url: AMQP_URL, logger }),
+  makeBroker: (logger, options) => new RabbitmqBroker({ url: AMQP_URL, logger, ...options }),
   // As Python Dramatiq writes it: declare the three queues, publish persistent bytes.
   injectRaw: async (_broker, queueName, data) => {
     await python.declare(queueName);

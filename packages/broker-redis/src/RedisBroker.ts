@@ -409,22 +409,26 @@ export class RedisBroker extends Broker {
     // One queue is the common case: skip grouping then.
     const first = messages[0]?.queueName;
     const byQueue = messages.every((m) => m.queueName === first) ? new Map([[first!, messages]]) : groupByQueue(messages);
-    // Each chunk is encoded and handed to the connection before the next is encoded, so
-    // its strings are garbage at once; all chunks are in flight together (one connection
-    // keeps them in order) and their round trips overlap instead of adding up.
-    const calls: Promise<unknown>[] = [];
+    // Every chunk is encoded (and each message's size checked) before the first is written,
+    // so a batch with a message over maxMessageSize writes nothing. All chunks then go in
+    // flight together (one connection keeps them in order), their round trips overlapping;
+    // the connection would hold their strings until written either way.
+    const chunks: [string, (string | Buffer)[]][] = [];
     for (const [queue, group] of byQueue) {
       for (let i = 0; i < group.length; i += CHUNK) {
         const end = Math.min(i + CHUNK, group.length);
         const args = new Array<string | Buffer>(2 * (end - i));
         for (let j = i, k = 0; j < end; j++, k += 2) {
+          const payload = group[j]!.encodeText();
+          // The default encoder's text is ASCII: its length is its size in bytes.
+          this.checkMessageSize(group[j]!, typeof payload === "string" ? Buffer.byteLength(payload) : payload.length);
           args[k] = group[j]!.options.redis_message_id as string;
-          args[k + 1] = group[j]!.encodeText();
+          args[k + 1] = payload;
         }
-        calls.push(this.dispatch("enqueue", queue, args));
+        chunks.push([queue, args]);
       }
     }
-    await Promise.all(calls);
+    await Promise.all(chunks.map(([queue, args]) => this.dispatch("enqueue", queue, args)));
   }
 
   private neverConnected(): ConnectionFailed {

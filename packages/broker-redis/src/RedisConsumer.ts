@@ -1,4 +1,4 @@
-import { BrokerError, ConnectionClosed, type Consumer, Message, MessageProxy } from "@q/core";
+import { BrokerError, ConnectionClosed, type Consumer, type DecodeError, Message, MessageProxy } from "@q/core";
 import { Wakeup } from "@q/core/broker";
 import { Batcher } from "./Batcher";
 import type { RedisBroker } from "./RedisBroker";
@@ -173,13 +173,20 @@ export class RedisConsumer implements Consumer {
         void this.acks.add(id).catch(() => undefined);
         continue;
       }
+      const tooLarge = this.broker.oversizeReceived(data, `(entry ${id}) on ${this.queueName}`);
+      if (tooLarge) {
+        this.broker.logger.error({ err: tooLarge, messageId: tooLarge.messageId }, tooLarge.message);
+        void this.nacks.add(id).catch((err) => this.broker.logger.error({ err }, `Could not dead-letter message ${id}.`));
+        continue;
+      }
       let message: Message;
       try {
         message = Message.decode(data);
       } catch (error) {
+        const messageId = (error as DecodeError).messageId;
         this.broker.logger.error(
-          { err: error },
-          `Moved an undecodable message ${id} on ${this.queueName} to the dead letters: ${(error as Error).message}`,
+          { err: error, messageId },
+          `Moved an undecodable message ${id} on ${this.queueName} to the dead letters${messageId && messageId !== id ? ` (message id ${messageId})` : ""}: ${(error as Error).message}`,
         );
         void this.nacks.add(id).catch((err) => this.broker.logger.error({ err }, `Could not dead-letter message ${id}.`));
         continue;

@@ -7,7 +7,7 @@ beforeAll(requireRedis);
 
 runBrokerConformance<RedisBroker>({
   name: "RedisBroker",
-  makeBroker: (logger) => new RedisBroker({ url: REDIS_URL, namespace: freshNamespace(), logger }),
+  makeBroker: (logger, options) => new RedisBroker({ url: REDIS_URL, namespace: freshNamespace(), logger, ...options }),
   // As a producer in another language would write it (HSET the payload, RPUSH the id).
   injectRaw: async (broker, queueName, data) => {
     const id = `raw-${Math.random().toString(16).slice(2)}`;

@@ -9,6 +9,7 @@ import {
   type JoinOptions,
   type Message,
   type MessageProxy,
+  MessageTooLarge,
   QueueJoinTimeout,
   QueueNotFound,
   type QueueDepth,
@@ -151,13 +152,29 @@ export class StubBroker extends Broker {
   }
 
   /** @internal */
-  recordPoison(queueName: string, data: Buffer, error: DecodeError): void {
-    this.logger.error({ err: error }, `Moved an undecodable message on ${queueName} to the dead letters: ${error.message}`);
+  recordPoison(queueName: string, data: Buffer, error: DecodeError | MessageTooLarge): void {
+    const messageId = error.messageId;
+    this.logger.error(
+      { err: error, messageId },
+      error instanceof MessageTooLarge ? error.message : `Moved an undecodable message on ${queueName} to the dead letters${messageId ? ` (message id ${messageId})` : ""}: ${error.message}`,
+    );
     this.poisonMessages.push({ queueName, data, reason: error.message });
   }
 
   protected override async publish(message: Message): Promise<void> {
-    this.store(message.queueName).put(message.encode());
+    const data = message.encode();
+    this.checkMessageSize(message, data.length);
+    this.store(message.queueName).put(data);
+  }
+
+  /** Checks every message's size before writing any: a batch with one too large writes nothing. */
+  protected override async publishMany(messages: readonly Message[]): Promise<void> {
+    const encoded = messages.map((message) => {
+      const data = message.encode();
+      this.checkMessageSize(message, data.length);
+      return { store: this.store(message.queueName), data };
+    });
+    for (const { store, data } of encoded) store.put(data);
   }
 
   protected override onDeclareQueue(queueName: string): void {

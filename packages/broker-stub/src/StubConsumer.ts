@@ -64,6 +64,12 @@ export class StubConsumer implements Consumer {
     while (!this.closed && this.outstanding.size < this.prefetch) {
       const data = this.store.take();
       if (!data) return null;
+      const tooLarge = this.broker.oversizeReceived(data, `on ${this.queueName}`);
+      if (tooLarge) {
+        this.broker.recordPoison(this.queueName, data, tooLarge);
+        this.store.done();
+        continue;
+      }
       let message: Message;
       try {
         message = Message.decode(data);

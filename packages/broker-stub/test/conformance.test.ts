@@ -19,7 +19,7 @@ function stubDeadLetters(broker: StubBroker, queueName: string): DeadLetter[] {
 runBrokerConformance({
   name: "StubBroker",
   logger: pino({ level: "silent" }),
-  makeBroker: (logger) => new StubBroker({ logger }),
+  makeBroker: (logger, options) => new StubBroker({ logger, ...options }),
   injectRaw: async (broker, queueName, bytes) => broker.enqueueRaw(queueName, bytes),
   deadLetters: async (broker, queueName) => stubDeadLetters(broker, queueName),
 });

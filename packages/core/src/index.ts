@@ -9,7 +9,7 @@ export type { ActorOptions, ErrorClass } from "./actor/ActorOptions";
 export type { SendOptions } from "./actor/SendOptions";
 export type { ParameterRange } from "./actor/parameterRange";
 
-export { Broker, type BrokerOptions, type JoinOptions } from "./broker/Broker";
+export { Broker, DEFAULT_MAX_MESSAGE_SIZE, type BrokerOptions, type JoinOptions } from "./broker/Broker";
 export type { Consumer, ConsumeOptions } from "./broker/Consumer";
 export type { QueueDepth } from "./broker/QueueDepth";
 export { setBroker, getBroker } from "./broker/globalBroker";
@@ -74,6 +74,7 @@ export { ResultMissing } from "./errors/ResultMissing";
 export { ResultFailure } from "./errors/ResultFailure";
 export { DecodeError } from "./errors/DecodeError";
 export { EncodeError } from "./errors/EncodeError";
+export { MessageTooLarge } from "./errors/MessageTooLarge";
 export { ActorDefinitionError } from "./errors/ActorDefinitionError";
 export { ArgumentError } from "./errors/ArgumentError";
 export { MiddlewareError } from "./errors/MiddlewareError";

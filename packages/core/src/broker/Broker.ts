@@ -3,10 +3,12 @@ import { ActorNotFound } from "../errors/ActorNotFound";
 import { ArgumentError } from "../errors/ArgumentError";
 import { ConfigurationError } from "../errors/ConfigurationError";
 import { describeValue } from "../errors/describeValue";
+import { MessageTooLarge } from "../errors/MessageTooLarge";
 import { MiddlewareError } from "../errors/MiddlewareError";
 import type { Logger } from "../logging/Logger";
 import { defaultLogger } from "../logging/defaultLogger";
 import type { Message } from "../message/Message";
+import { peekMessageId } from "../message/peekMessageId";
 import type { HookName, Middleware, MiddlewareHooks } from "../middleware/Middleware";
 import { defaultMiddleware } from "../middleware/defaultMiddleware";
 import type { ConsumeOptions, Consumer } from "./Consumer";
@@ -20,7 +22,18 @@ export interface BrokerOptions {
   middleware?: Middleware[];
   /** Where log lines go (pino); default: {@link defaultLogger} (stderr, text lines, `LOG_LEVEL` or warn). */
   logger?: Logger;
+  /**
+   * Most bytes an encoded message may have; default {@link DEFAULT_MAX_MESSAGE_SIZE} (16 MiB),
+   * `null` for no limit. A send over it throws {@link MessageTooLarge} before anything is
+   * written; a worker dead-letters a received message over it without decoding it (the
+   * reason is logged with the message id). Bounds a worker's memory at about
+   * prefetch × limit, whatever a producer writes.
+   */
+  maxMessageSize?: number | null;
 }
+
+/** The default `maxMessageSize`: 16 MiB, RabbitMQ 4's own default limit. */
+export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 
 /** Options of `broker.join()`. */
 export interface JoinOptions {
@@ -58,9 +71,15 @@ export abstract class Broker {
   private middlewareView: readonly Middleware[] = Object.freeze([]);
   private readonly hookCache = new Map<HookName, Middleware[]>();
   private readonly classCache = new Map<abstract new (...a: any[]) => Middleware, boolean>();
+  /** The `maxMessageSize` option: most bytes of an encoded message, or null for no limit. */
+  readonly maxMessageSize: number | null;
 
   constructor(options: BrokerOptions = {}) {
-    const { logger, middleware } = options;
+    const { logger, middleware, maxMessageSize } = options;
+    if (maxMessageSize !== undefined && maxMessageSize !== null && !(Number.isInteger(maxMessageSize) && maxMessageSize > 0)) {
+      throw new ConfigurationError(`${new.target.name}: maxMessageSize must be a positive whole number of bytes or null, got ${describeValue(maxMessageSize)}.`);
+    }
+    this.maxMessageSize = maxMessageSize === undefined ? DEFAULT_MAX_MESSAGE_SIZE : maxMessageSize;
     if (logger !== undefined && typeof (logger as Partial<Logger> | null)?.child !== "function") {
       throw new ConfigurationError(`${new.target.name}: logger must be a pino logger (or one with child()), got ${describeValue(logger)}.`);
     }
@@ -316,6 +335,35 @@ export abstract class Broker {
       if (added) extra = { ...extra, ...added };
     }
     return extra ? message.copy({ options: extra }) : message;
+  }
+
+  /**
+   * For brokers' publish: throws {@link MessageTooLarge} when `size` (the message's encoded
+   * bytes) is over `maxMessageSize`. Call it for every message before writing any of them.
+   */
+  protected checkMessageSize(message: Message, size: number): void {
+    const limit = this.maxMessageSize;
+    if (limit === null || size <= limit) return;
+    throw new MessageTooLarge(
+      `Message ${message.messageId} (${message.actorName} on ${message.queueName}) is ${size} bytes, over the broker's maxMessageSize of ${limit} bytes; nothing was sent. Store large data elsewhere and send its key, or raise maxMessageSize.`,
+      { messageId: message.messageId, size, limit },
+    );
+  }
+
+  /**
+   * For brokers' consumers: a {@link MessageTooLarge} for received bytes over `maxMessageSize`
+   * (to log and dead-letter them undecoded), or undefined when they are within it.
+   * `where` names the delivery in the reason, e.g. `"on queue default"`.
+   */
+  oversizeReceived(data: Buffer | string, where: string): MessageTooLarge | undefined {
+    const limit = this.maxMessageSize;
+    const size = typeof data === "string" ? Buffer.byteLength(data) : data.length;
+    if (limit === null || size <= limit) return undefined;
+    const messageId = peekMessageId(typeof data === "string" ? Buffer.from(data) : data);
+    return new MessageTooLarge(
+      `Message ${messageId ?? "(id not found)"} ${where} is ${size} bytes, over the broker's maxMessageSize of ${limit} bytes; dead-lettered without decoding it.`,
+      { messageId, size, limit },
+    );
   }
 
   /** Options a broker adds to every enqueued message (Redis: a fresh `redis_message_id`). */

@@ -1,6 +1,7 @@
 import { DecodeError } from "../errors/DecodeError";
 import { EncodeError } from "../errors/EncodeError";
 import type { Encoder } from "./Encoder";
+import { MAX_NESTING, nestsDeeperThan } from "./nestingDepth";
 import { parsePythonJson } from "./parsePythonJson";
 import { stringifyPython } from "./stringifyPython";
 
@@ -36,14 +37,20 @@ export class JSONEncoder implements Encoder {
       throw new EncodeError(`The value cannot be encoded as JSON: ${(cause as Error)?.message ?? String(cause)}`, { cause });
     }
     if (text === undefined) throw new EncodeError(`The value cannot be encoded as JSON: JSON has no ${typeof data}.`);
+    if (nestsDeeperThan(text)) throw new EncodeError(`The value nests deeper than ${MAX_NESTING} levels of arrays and objects, more than a worker decodes.`);
     // Python's ensure_ascii escapes everything outside space..tilde, DEL included.
     return text.replace(NON_ASCII, escapeNonAscii);
   }
 
-  /** Reads UTF-8 JSON (with Python's NaN/Infinity tokens); throws DecodeError on anything else. */
+  /**
+   * Reads UTF-8 JSON (with Python's NaN/Infinity tokens); throws DecodeError on anything else,
+   * and on values nested deeper than {@link MAX_NESTING} levels.
+   */
   decode(data: Buffer): unknown {
     try {
-      return parsePythonJson(decodeUtf8(data));
+      const text = decodeUtf8(data);
+      if (nestsDeeperThan(text)) throw new Error(`nested deeper than ${MAX_NESTING} levels of arrays and objects`);
+      return parsePythonJson(text);
     } catch (cause) {
       // The reason only: Message.decode and other callers add what was being decoded.
       throw new DecodeError((cause as Error)?.message ?? String(cause), data, { cause });

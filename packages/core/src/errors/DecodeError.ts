@@ -9,10 +9,15 @@ import { QError } from "./QError";
  */
 export class DecodeError extends QError {
   /** The bytes (or string) that failed to decode. */
-  readonly data: Buffer | string;
+  declare readonly data: Buffer | string;
+  /** The message id, when the bytes were JSON with a string `message_id` (for log lines). */
+  readonly messageId: string | undefined;
 
-  constructor(message: string, data: Buffer | string, options?: { cause?: unknown }) {
+  constructor(message: string, data: Buffer | string, options?: { cause?: unknown; messageId?: string }) {
     super(message, options);
-    this.data = data;
+    // Not enumerable: loggers copy an error's enumerable fields, and a poison payload's
+    // bytes (megabytes, written out as a JSON array of numbers) have no place in a log line.
+    Object.defineProperty(this, "data", { value: data, enumerable: false, writable: false, configurable: true });
+    this.messageId = options?.messageId;
   }
 }

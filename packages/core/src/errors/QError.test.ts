@@ -10,8 +10,10 @@ const errorClasses = Object.entries(core).filter(
 );
 
 function make(cls: typeof QError): QError {
-  // Every constructor takes the message first; DecodeError also wants the data.
-  return cls === core.DecodeError ? new core.DecodeError("m", "data") : new cls("m");
+  // Every constructor takes the message first; DecodeError also wants the data, MessageTooLarge the sizes.
+  if (cls === core.DecodeError) return new core.DecodeError("m", "data");
+  if (cls === core.MessageTooLarge) return new core.MessageTooLarge("m", { size: 2, limit: 1 });
+  return new cls("m");
 }
 
 describe("QError codes", () => {
@@ -34,6 +36,7 @@ describe("QError codes", () => {
       ResultFailure: "Q_RESULT_FAILURE",
       DecodeError: "Q_DECODE_ERROR",
       EncodeError: "Q_ENCODE_ERROR",
+      MessageTooLarge: "Q_MESSAGE_TOO_LARGE",
       ActorDefinitionError: "Q_ACTOR_DEFINITION_ERROR",
       ArgumentError: "Q_ARGUMENT_ERROR",
       MiddlewareError: "Q_MIDDLEWARE_ERROR",

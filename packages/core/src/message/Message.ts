@@ -6,6 +6,7 @@ import type { GetResultOptions, ResultBackend } from "../results/ResultBackend";
 import { resultBackendOf } from "../results/resultBackendOf";
 import type { MessageData } from "./MessageData";
 import { formatCall } from "./formatCall";
+import { peekMessageId } from "./peekMessageId";
 import type { PipeMismatch, StepInput, StepResult } from "../composition/chainTypes";
 import type { Group } from "../composition/Group";
 import { Pipeline } from "../composition/Pipeline";
@@ -139,10 +140,13 @@ export class Message<R = unknown, In = unknown> {
       throw new DecodeError("a message must be a JSON object", raw);
     }
     const d = data as Record<string, unknown>;
+    // Only for the log line of a rejected message: a well-formed id is the one thing worth reading.
+    const messageId = typeof d.message_id === "string" && Object.hasOwn(d, "message_id") ? d.message_id : undefined;
     const unknown = Object.keys(d).filter((k) => !FIELDS.includes(k));
-    if (unknown.length) throw new DecodeError(`unknown message field(s): ${unknown.join(", ")}`, raw);
-    const missing = REQUIRED.filter((k) => !(k in d));
-    if (missing.length) throw new DecodeError(`missing message field(s): ${missing.join(", ")}`, raw);
+    if (unknown.length) throw new DecodeError(`unknown message field(s): ${unknown.join(", ")}`, raw, { messageId });
+    // Own keys only: "args" in d would also find a polluted Object.prototype.args.
+    const missing = REQUIRED.filter((k) => !Object.hasOwn(d, k));
+    if (missing.length) throw new DecodeError(`missing message field(s): ${missing.join(", ")}`, raw, { messageId });
     const isDict = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
     const problems = [
       typeof d.queue_name !== "string" && "queue_name must be a string",
@@ -153,7 +157,7 @@ export class Message<R = unknown, In = unknown> {
       d.message_id != null && typeof d.message_id !== "string" && "message_id must be a string",
       d.message_timestamp != null && typeof d.message_timestamp !== "number" && "message_timestamp must be a number",
     ].filter(Boolean);
-    if (problems.length) throw new DecodeError(`invalid message: ${problems.join("; ")}`, raw);
+    if (problems.length) throw new DecodeError(`invalid message: ${problems.join("; ")}`, raw, { messageId });
     // The parsed objects are fresh and owned here: freeze them in place instead of copying.
     return new Message({
       queueName: d.queue_name as string,
@@ -172,7 +176,8 @@ export class Message<R = unknown, In = unknown> {
     try {
       dict = getEncoder().decode(data);
     } catch (cause) {
-      throw new DecodeError(`undecodable message: ${(cause as Error).message ?? cause}`, data, { cause });
+      // The id, if the bytes hold one where Dramatiq writes it, for the log line: the rest is unreadable.
+      throw new DecodeError(`undecodable message: ${(cause as Error).message ?? cause}`, data, { cause, messageId: peekMessageId(data) });
     }
     return Message.fromDict(dict, data);
   }

@@ -14,6 +14,11 @@ function safeJson(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    // A log line must never throw: String() of a cyclic or very deep array throws as well.
+    try {
+      return String(value);
+    } catch {
+      return "<unprintable>";
+    }
   }
 }

@@ -4,10 +4,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
 import { actor } from "../actor/declareActor";
 import type { Actor } from "../actor/Actor";
-import type { Broker } from "../broker/Broker";
+import type { Broker, BrokerOptions } from "../broker/Broker";
 import type { ConsumeOptions, Consumer } from "../broker/Consumer";
 import { dqName } from "../broker/queueNames";
 import { ConfigurationError } from "../errors/ConfigurationError";
+import { MessageTooLarge } from "../errors/MessageTooLarge";
 import { QueueJoinTimeout } from "../errors/QueueJoinTimeout";
 import type { Logger } from "../logging/Logger";
 import { Message } from "../message/Message";
@@ -72,7 +73,8 @@ export type ConformanceCase =
   | "poison"
   | "unknown-actor"
   | "python-producer"
-  | "python-kwargs";
+  | "python-kwargs"
+  | "max-message-size";
 
 /**
  * How to run the conformance kit against one broker implementation.
@@ -88,8 +90,12 @@ export type ConformanceCase =
 export interface BrokerConformanceOptions<B extends Broker = Broker> {
   /** Shown in the `describe` title. */
   name: string;
-  /** A fresh broker with the default middleware, for one test; give it `logger` to follow the `logger` option. */
-  makeBroker(logger: Logger): B | Promise<B>;
+  /**
+   * A fresh broker with the default middleware, for one test; give it `logger` to follow the
+   * `logger` option, and `options` (when given) too: the `max-message-size` case asks for a
+   * small `maxMessageSize` this way.
+   */
+  makeBroker(logger: Logger, options?: KitBrokerOptions): B | Promise<B>;
   /** The logger handed to `makeBroker`; default: pino at level `silent` (poison cases log errors on purpose). */
   logger?: Logger;
   /** Disposes of a broker after its test; default `broker.close()`. */
@@ -115,6 +121,14 @@ export interface BrokerConformanceOptions<B extends Broker = Broker> {
   framework?: Partial<TestFramework>;
 }
 
+/**
+ * The broker options a case may ask `makeBroker` for (options every broker takes).
+ *
+ * @example
+ * makeBroker: (logger, options) => new StubBroker({ logger, ...options }),
+ */
+export type KitBrokerOptions = Pick<BrokerOptions, "maxMessageSize">;
+
 /** Per-test state handed to each case. */
 interface Ctx<B extends Broker> {
   readonly broker: B;
@@ -135,6 +149,8 @@ interface Ctx<B extends Broker> {
   readonly deliveries: DeliveryLog;
   /** Whether poison dead letters must carry a reason. */
   readonly poisonReasons: boolean;
+  /** The state of a second broker made with `options` (own queues; disposed after the test). */
+  withBroker(options: KitBrokerOptions): Promise<Ctx<B>>;
 }
 
 interface CaseDef {
@@ -594,6 +610,40 @@ const CASES: readonly CaseDef[] = [
       assert.equal((await c.deadLetters()).length, 0);
     },
   },
+  {
+    id: "max-message-size",
+    title: "refuses to send a message over maxMessageSize, writing nothing, and dead-letters a received one undecoded",
+    async run(parent) {
+      const limit = 4096;
+      const c = await parent.withBroker({ maxMessageSize: limit });
+      assert.equal(c.broker.maxMessageSize, limit, "makeBroker must pass its options (maxMessageSize) to the broker");
+      const seen: number[] = [];
+      const good = actor(
+        function conf_sized(n: number, _padding: string) {
+          seen.push(n);
+        },
+        { broker: c.broker, queueName: c.queue },
+      );
+      const big = (n: number) => new Message({ queueName: c.queue, actorName: "conf_sized", args: [n, "x".repeat(limit)] });
+      await assert.rejects(c.broker.enqueue(big(100)), (e: unknown) => e instanceof MessageTooLarge && e.limit === limit && e.size > limit);
+      const batch = [good.message(101, ""), big(102), good.message(103, "")];
+      await assert.rejects(c.broker.enqueueMany(batch), MessageTooLarge, "a batch with one message too large");
+      // Well within the limit, after whatever options the broker adds on send.
+      const within = new Message({ queueName: c.queue, actorName: "conf_sized", args: [104, "y".repeat(limit / 2)] });
+      const oversize = big(105);
+      await c.worker();
+      await good.send(1, "");
+      await c.injectRaw(oversize.encode());
+      await c.broker.enqueue(within);
+      await good.send(2, "");
+      await c.join();
+      assert.deepEqual(sorted(seen.map(String)), ["1", "104", "2"], "the good messages ran once each, the refused and oversize ones never");
+      const dead = await c.deadLetters();
+      assert.equal(dead.length, 1, "only the oversize received message is dead-lettered (refused sends wrote nothing)");
+      assert.ok(dead[0]!.data?.equals(oversize.encode()) || dead[0]!.messageId === oversize.messageId, "the dead letter is the oversize message");
+    },
+  },
+
 ];
 
 /**
@@ -657,6 +707,7 @@ export function runBrokerConformance<B extends Broker>(options: BrokerConformanc
 class TestState<B extends Broker> {
   readonly consumers: Consumer[] = [];
   readonly workers: Worker[] = [];
+  readonly children: TestState<B>[] = [];
   readonly queues: string[];
   readonly ctx: Ctx<B>;
 
@@ -697,6 +748,11 @@ class TestState<B extends Broker> {
       join: (queueName = queue, timeout = 5000) => broker.join(queueName, { timeout: t(timeout), failFast: false }),
       deadLetters: (queueName = queue) => options.deadLetters(broker, queueName),
       injectRaw: (data, queueName = queue) => options.injectRaw(broker, queueName, data),
+      withBroker: async (brokerOptions) => {
+        const child = await TestState.create(options, t, consumerTimeout, brokerOptions);
+        this.children.push(child);
+        return child.ctx;
+      },
     };
   }
 
@@ -704,8 +760,11 @@ class TestState<B extends Broker> {
     options: BrokerConformanceOptions<B>,
     t: (ms: number) => number,
     consumerTimeout: number,
+    brokerOptions?: KitBrokerOptions,
   ): Promise<TestState<B>> {
-    return new TestState(await options.makeBroker(options.logger ?? silentLogger()), options, t, consumerTimeout);
+    const logger = options.logger ?? silentLogger();
+    const broker = await (brokerOptions ? options.makeBroker(logger, brokerOptions) : options.makeBroker(logger));
+    return new TestState(broker, options, t, consumerTimeout);
   }
 
   async dispose(options: BrokerConformanceOptions<B>): Promise<void> {
@@ -717,6 +776,7 @@ class TestState<B extends Broker> {
         errors.push(error);
       }
     };
+    for (const child of this.children) await attempt(() => child.dispose(options));
     for (const worker of this.workers) await attempt(() => worker.stop({ timeout: this.ctx.t(2000) }));
     for (const consumer of this.consumers) await attempt(() => consumer.close());
     for (const queue of this.queues) {

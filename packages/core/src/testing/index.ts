@@ -11,6 +11,7 @@ export {
   runBrokerConformance,
   type BrokerConformanceOptions,
   type ConformanceCase,
+  type KitBrokerOptions,
   type DeadLetter,
   type TestFramework,
 } from "./conformance";
