@@ -2,7 +2,10 @@ import { RedisServer } from "@q/test-support/redis-server";
 import { killAllQ } from "@q/test-support/q-process";
 import { FIRE_KIB_PER_MESSAGE, FLAT_MIB, drain, expectFlat, produce } from "./support/backpressure";
 import { recordFigure } from "./support/figures";
-import { SCALE } from "./support/scale";
+import { FULL, SCALE } from "./support/scale";
+
+/** 200,000 awaited sends take minutes on a busy 2-core machine. */
+const TIMEOUT = FULL ? 600_000 : 120_000;
 
 let server: RedisServer;
 beforeAll(async () => {
@@ -23,7 +26,7 @@ test(`one worker process draining ${N} queued messages from Redis keeps its RSS 
   // The worker holds at most its prefetch (16) messages whatever the queue's length.
   expectFlat(r.worker);
   expectFlat(r.supervisor);
-});
+}, TIMEOUT);
 
 // await: `await job.send(i)` in a loop; window: 100 sends unresolved at a time.
 for (const mode of ["await", "window"] as const) {
@@ -36,7 +39,7 @@ for (const mode of ["await", "window"] as const) {
     recordFigure(`redis.backpressure.produce.${mode}`, { messages: N, ...r, queued });
     expect({ sent: r.sent, failed: r.failed, queued }).toEqual({ sent: N, failed: 0, queued: N });
     expectFlat(r.rss);
-  });
+  }, TIMEOUT);
 }
 
 // Every send() made before any resolves: memory grows with the unresolved sends (that is
@@ -51,4 +54,4 @@ test(`a producer firing ${N} sends without awaiting them grows by at most ${FIRE
   recordFigure(`redis.backpressure.produce.${mode}`, { messages: N, ...r, queued, kibPerSend: Math.round((((r.rss.peak - r.rss.warm) * 1024) / N) * 10) / 10 });
   expect({ sent: r.sent, failed: r.failed, queued }).toEqual({ sent: N, failed: 0, queued: N });
   expect(r.rss.peak - r.rss.warm).toBeLessThanOrEqual(FLAT_MIB + (N * FIRE_KIB_PER_MESSAGE) / 1024);
-});
+}, TIMEOUT);

@@ -2,7 +2,7 @@ import { RabbitServer } from "@q/test-support/rabbit-server";
 import { killAllQ } from "@q/test-support/q-process";
 import { recordFigure } from "./support/figures";
 import { killRun } from "./support/killRun";
-import { SCALE } from "./support/scale";
+import { FULL, SCALE } from "./support/scale";
 
 // SIGKILLed worker processes on RabbitMQ: the kernel closes the dead process's socket, the
 // node sees the connection close and requeues the channel's unacked deliveries at once.
@@ -52,4 +52,4 @@ test(`SIGKILLed worker processes and a SIGKILLed supervisor group lose none of $
   expect(r.summary.duplicates).toBeLessThanOrEqual((SCALE.kills + PROCESSES) * PREFETCH);
   expect(r.unexplainedDuplicates).toEqual([]);
   expect(r.redeliveries.filter((d) => d.inFlight > 0).length).toBe(SCALE.kills + 1);
-});
+}, FULL ? 600_000 : 120_000);
