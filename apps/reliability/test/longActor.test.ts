@@ -120,7 +120,8 @@ test("a message running longer than consumer_timeout on RabbitMQ is delivered ag
   // ...it ran again while its first run was still going, on the live worker's processes...
   expect(started.length).toBeGreaterThan(done.length);
   expect(started[1]!.at).toBeLessThan(done[0]!.at);
-  expect(started[1]!.at - started[0]!.at).toBeGreaterThanOrEqual(CONSUMER_TIMEOUT);
+  // (its first start came a few ms after its delivery, from which consumer_timeout counts)
+  expect(started[1]!.at - started[0]!.at).toBeGreaterThanOrEqual(CONSUMER_TIMEOUT - 250);
   // ...and is still in the queue once the worker is gone.
   expect(left).toBe(1);
 }, 90_000);
