@@ -110,7 +110,7 @@ export async function produce(target: Target, n: number, mode: "await" | "window
 /**
  * How far a process's RSS may rise above its post-warm-up reading and still count as flat,
  * whatever the number of messages: V8's new space (two 16 MiB semi-spaces) filling before a
- * scavenge, plus 16 MiB of old-space growth before a mark-compact. A leak of 250 bytes per
+ * scavenge, plus 16 MiB of old-space growth before a mark-compact. A leak of 300 bytes per
  * message would pass it at 200,000 messages.
  */
 export const FLAT_MIB = 48;
