@@ -43,7 +43,12 @@ export class RedisRateLimiterBackend implements RateLimiterBackend {
       this.owned = false;
     } else {
       const url = validateRedisUrl(options.url ?? "redis://127.0.0.1:6379");
-      this.client = new Redis(url, { ...options.redisOptions });
+      // One retry: a limiter guarding an actor should fail fast (a ConnectionError the retry
+      // policy handles) rather than hold the message for ioredis's 20 reconnect attempts (~70 s).
+      this.client = new Redis(url, { maxRetriesPerRequest: 1, ...options.redisOptions });
+      // Without a listener ioredis prints "Unhandled error event" on every failed reconnect;
+      // the failure reaches the user as the failing call's ConnectionError instead.
+      this.client.on("error", () => undefined);
       this.owned = true;
     }
   }
@@ -134,7 +139,10 @@ export class RedisRateLimiterBackend implements RateLimiterBackend {
   async close(): Promise<void> {
     this.closed = true;
     for (const c of [...this.idle.splice(0), ...this.blocking]) c.disconnect();
-    if (this.owned) await this.client.quit().catch(() => this.client.disconnect());
+    if (!this.owned) return;
+    // QUIT needs a connection; without one, disconnect() also cancels a pending reconnect.
+    if (this.client.status === "ready") await this.client.quit().catch(() => this.client.disconnect());
+    else this.client.disconnect();
   }
 
   private async eval(script: Script, keys: string[], args: number[]): Promise<unknown> {
