@@ -1,4 +1,4 @@
-import { BrokerError, ConnectionClosed, type Consumer, Message, MessageProxy } from "@q/core";
+import { BrokerError, ConnectionClosed, type Consumer, DeliveryLost, Message, MessageProxy } from "@q/core";
 import { Wakeup } from "@q/core/broker";
 import { Batcher } from "./Batcher";
 import type { RedisBroker } from "./RedisBroker";
@@ -153,11 +153,10 @@ export class RedisConsumer implements Consumer {
 
   /** A message this consumer does not hold: its ack would do nothing, so it must not count as acked. */
   private notHeld(message: MessageProxy, what: string): never {
-    throw new BrokerError(
-      this.closed
-        ? `Cannot ${what} message ${message.messageId}: the consumer of ${this.queueName} was closed and returned it to the queue, so it runs again.`
-        : `Cannot ${what} message ${message.messageId}: the consumer of ${this.queueName} does not hold it.`,
-    );
+    if (this.closed) {
+      throw new DeliveryLost(`Cannot ${what} message ${message.messageId}: the consumer of ${this.queueName} was closed and returned it to the queue, so it runs again.`);
+    }
+    throw new BrokerError(`Cannot ${what} message ${message.messageId}: the consumer of ${this.queueName} does not hold it.`);
   }
 
   private takeFromCache(): MessageProxy | null {

@@ -9,6 +9,7 @@ import { ArgumentError } from "../errors/ArgumentError";
 import { ConfigurationError } from "../errors/ConfigurationError";
 import { describeValue } from "../errors/describeValue";
 import { ConnectionError } from "../errors/ConnectionError";
+import { isQError } from "../errors/QError";
 import { errorTypeName } from "../errors/errorTypeName";
 import { RateLimitExceeded } from "../errors/RateLimitExceeded";
 import { Retry } from "../errors/Retry";
@@ -457,6 +458,11 @@ export class Worker {
         await (failed ? consumer.nack(message) : consumer.ack(message));
         break;
       } catch (error) {
+        if (isQError(error, "Q_DELIVERY_LOST")) {
+          // The broker took the delivery back (a lost channel): it runs again, as designed.
+          this.logger.warn(`${(error as Error).message} (not ${failed ? "nacked" : "acked"})`);
+          return;
+        }
         if (!(error instanceof ConnectionError) || this.abandoned.has(message)) {
           this.logger.error({ err: error }, `Failed to ${failed ? "nack" : "ack"} message ${message.messageId}; the broker will redeliver it.`);
           return;
