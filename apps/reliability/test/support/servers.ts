@@ -44,7 +44,7 @@ export function startProducer(options: {
     stdio: ["ignore", "pipe", "pipe"],
     env: {
       ...process.env,
-      LOG_LEVEL: "warn",
+      LOG_LEVEL: process.env.PRODUCER_LOG_LEVEL ?? "warn",
       CHAOS_BROKER: options.broker,
       CHAOS_URL: options.url,
       CHAOS_NAMESPACE: options.namespace,
