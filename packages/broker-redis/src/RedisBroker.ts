@@ -405,6 +405,9 @@ export class RedisBroker extends Broker {
   override async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Calls waiting for Redis to come back fail now (ConnectionClosed, written: "no"), not at
+    // their operationTimeout: a closed broker's timers must not keep the process alive.
+    this.gate.open();
     await Promise.all([...this.consumers].map((c) => c.close()));
     this.listener?.close();
     this.listener = undefined;

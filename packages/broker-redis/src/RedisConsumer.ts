@@ -72,7 +72,10 @@ export class RedisConsumer implements Consumer {
       const room = this.prefetch - this.outstanding.size;
       if (room > 0) {
         const mark = this.wakes;
-        if ((await this.fetch(room)) > 0 || this.wakes !== mark) continue;
+        // A close ends a fetch that waits for Redis to come back (up to operationTimeout) at once.
+        const fetched = await Promise.race([this.fetch(room), this.whenClosed.then(() => 0)]);
+        if (this.closed) return null;
+        if (fetched > 0 || this.wakes !== mark) continue;
       }
       const left = deadline - Date.now();
       if (left <= 0 || !(await this.wakeup.wait(left))) return null;

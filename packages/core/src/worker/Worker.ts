@@ -498,8 +498,11 @@ export class Worker {
     // Unstarted and abandoned work is still outstanding on its consumer: closing the
     // consumer returns it in fetch order. Closing also wakes a fetch waiting in next().
     await Promise.all(this.work.drain().map((item) => this.releaseSlot(item)));
+    // One grace period for closing the consumers and the fetch loops ending, not one each:
+    // with the broker unreachable both can use all of it (the documented "up to 5 more seconds").
+    const graceEnd = Date.now() + CLOSE_GRACE_MS;
     await Promise.all([...this.loops.values()].map((loop) => loop.close(CLOSE_GRACE_MS)));
-    await settleWithin(fetching, CLOSE_GRACE_MS);
+    await settleWithin(fetching, Math.max(0, graceEnd - Date.now()));
     this.loops.clear();
     this.inFlight.clear();
     this.broker.removeMiddleware(this.hook);
