@@ -19,6 +19,7 @@ import { freshNamespace } from "@q/test-support/redis";
 import { startQ } from "./support/chaosQ";
 import { Ledger } from "./support/ledger";
 import { recordFigure } from "./support/figures";
+import { rabbitCounts, redisLeftovers, until } from "./support/servers";
 
 /** The documented deadlines, in ms. */
 const STOP_TIMEOUT = 3000;
@@ -68,7 +69,13 @@ interface Subjects {
 }
 
 /** Two q (one idle, one with messages running) and two in-process workers (idle, busy), all running. */
-async function startSubjects(kind: "redis" | "rabbitmq", url: string, makeBroker: () => Broker, namespace?: string): Promise<Subjects> {
+async function startSubjects(
+  kind: "redis" | "rabbitmq",
+  url: string,
+  makeBroker: () => Broker,
+  busyTaken: () => Promise<boolean>,
+  namespace?: string,
+): Promise<Subjects> {
   const common = { broker: kind, url, namespace, processes: 1, threads: 2, args: ["--worker-shutdown-timeout", String(SHUTDOWN_TIMEOUT)] } as const;
   const idleQ = startQ({ ...common, queue: "idle", env: ledger.env });
   const busyQ = startQ({ ...common, queue: "busy", env: { ...ledger.env, CHAOS_WORK_MS: "20000" } });
@@ -89,11 +96,15 @@ async function startSubjects(kind: "redis" | "rabbitmq", url: string, makeBroker
   const busy = { broker: busyBroker, worker: new Worker(busyBroker, { concurrency: 1 }), started };
   await Promise.all([idle.worker.start(), busy.worker.start(), waitReady(idleQ, 1, 30_000), waitReady(busyQ, 1, 30_000)]);
   // The busy q gets messages that run 20 s (longer than its shutdown timeout).
-  const chaosWork = actor(function chaos_work(_i: number) {}, { broker: busyBroker, queueName: "busy" });
+  // Sent from a broker of its own: a worker of the broker that declares the queue would consume it.
+  const sender = makeBroker();
+  const chaosWork = actor(function chaos_work(_i: number) {}, { broker: sender, queueName: "busy" });
   await Promise.all([0, 1, 2].map((i) => chaosWork.send(i)));
+  await sender.close();
   await slow.send();
   await started;
-  await sleep(1000); // the q's messages are running too
+  await until("the busy q to take its messages", busyTaken, 15_000);
+  await sleep(200);
   return { idleQ, busyQ, idle, busy };
 }
 
@@ -126,6 +137,8 @@ function expectWithinDeadlines(kind: "redis" | "rabbitmq", r: Awaited<ReturnType
   expect(r.idleQ.value).toBe(0);
   expect(r.busyQ.value).toBe(0);
   expect(r.boot.value).toBe(3);
+  // The busy q waited for its running messages until --worker-shutdown-timeout: it was busy.
+  expect(r.figures.qTermBusyMs).toBeGreaterThanOrEqual(SHUTDOWN_TIMEOUT);
   expect(r.figures.qTermIdleMs).toBeLessThanOrEqual(TERM_DEADLINE + SLACK);
   expect(r.figures.qTermBusyMs).toBeLessThanOrEqual(TERM_DEADLINE + SLACK);
   expect(r.figures.workerStopIdleMs).toBeLessThanOrEqual(STOP_DEADLINE + SLACK);
@@ -142,7 +155,15 @@ test("Redis SIGKILLed mid-run (default connect settings): worker.stop, broker.cl
   try {
     const namespace = freshNamespace();
     const capture = captureLogger("info");
-    const subjects = await startSubjects("redis", server.url(), () => new RedisBroker({ url: server.url(), namespace, logger: capture.logger }), namespace);
+    const subjects = await startSubjects("redis", server.url(), () => new RedisBroker({ url: server.url(), namespace, logger: capture.logger }),
+      async () => {
+        const admin = server.client();
+        const left = await redisLeftovers(admin, namespace, "busy");
+        admin.disconnect();
+        return left.listed === 0 && left.inAckSets >= 3; // with the in-process busy worker's one
+      },
+      namespace,
+    );
     await server.stop("SIGKILL");
     await sleep(500);
     const result = await stopAll("redis", subjects, server.url(), namespace);
@@ -157,7 +178,12 @@ test("RabbitMQ stopped mid-run (default connect settings): worker.stop, broker.c
   const server = await RabbitServer.start();
   try {
     const capture = captureLogger("info");
-    const subjects = await startSubjects("rabbitmq", server.url(), () => new RabbitmqBroker({ url: server.url(), logger: capture.logger }));
+    const subjects = await startSubjects("rabbitmq", server.url(), () => new RabbitmqBroker({ url: server.url(), logger: capture.logger }),
+      async () => {
+        const counts = await rabbitCounts(server, "busy");
+        return counts.ready === 0 && counts.unacked === 3;
+      },
+    );
     await server.stop();
     await sleep(500);
     const result = await stopAll("rabbitmq", subjects, server.url());
