@@ -37,12 +37,16 @@ const EXIT3_DEADLINE = (broker: "redis" | "rabbitmq") => CONNECT_TIMEOUT[broker]
 const SLACK = 250;
 
 let ledger: Ledger;
+/** Every in-process worker and broker made, stopped at the end even when a test failed half-way (or jest would wait on their reconnects). */
+const made: { workers: Worker[]; brokers: Broker[] } = { workers: [], brokers: [] };
 
 beforeAll(async () => {
   ledger = await Ledger.open();
 });
 
 afterAll(async () => {
+  await Promise.all(made.workers.map((w) => w.stop({ timeout: 0 })));
+  await Promise.all(made.brokers.map((b) => b.close()));
   await killAllQ();
   await ledger?.close();
 });
@@ -94,6 +98,8 @@ async function startSubjects(
     { broker: busyBroker, queueName: "inproc-busy" },
   );
   const busy = { broker: busyBroker, worker: new Worker(busyBroker, { concurrency: 1 }), started };
+  made.workers.push(idle.worker, busy.worker);
+  made.brokers.push(idle.broker, busy.broker);
   await Promise.all([idle.worker.start(), busy.worker.start(), waitReady(idleQ, 1, 30_000), waitReady(busyQ, 1, 30_000)]);
   // The busy q gets messages that run 20 s (longer than its shutdown timeout).
   // Sent from a broker of its own: a worker of the broker that declares the queue would consume it.
