@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { BrokerError, ConnectionClosed, ConnectionFailed, type Consumer, type DecodeError, type Logger, Message, type MessageTooLarge, MessageProxy } from "@q/core";
+import { BrokerError, ConnectionClosed, ConnectionFailed, type Consumer, type DecodeError, DeliveryLost, type Logger, Message, type MessageTooLarge, MessageProxy } from "@q/core";
 import { Wakeup, qName, settleWithin } from "@q/core/broker";
 import type * as amqp from "amqplib";
 import type { ConnectionManager } from "./ConnectionManager";
@@ -156,11 +156,9 @@ export class RabbitmqConsumer implements Consumer {
   /** An ack that would do nothing must not count as one: the worker then logs it and skips `afterAck`. */
   private unknown(message: MessageProxy, what: string): Promise<void> {
     return Promise.reject(
-      new BrokerError(
-        this.orphans.has(message)
-          ? `Could not ${what} message ${message.messageId}: the channel it came on is closed, so RabbitMQ delivers it again.`
-          : `Cannot ${what} message ${message.messageId}: the consumer of ${this.queueName} does not hold it.`,
-      ),
+      this.orphans.has(message)
+        ? new DeliveryLost(`Could not ${what} message ${message.messageId}: the channel it came on is closed, so RabbitMQ delivers it again.`)
+        : new BrokerError(`Cannot ${what} message ${message.messageId}: the consumer of ${this.queueName} does not hold it.`),
     );
   }
 

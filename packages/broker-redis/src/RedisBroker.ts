@@ -32,7 +32,12 @@ export interface RedisBrokerOptions extends BrokerOptions {
   url?: string;
   /** Use this ioredis client instead of connecting (the broker will not close it). */
   client?: Redis;
-  /** Extra ioredis options for the connections the broker makes. */
+  /**
+   * Extra ioredis options for the connections the broker makes. `connectionName` is the
+   * prefix of their CLIENT SETNAME names (default `q-<pid>`): `<name>:commands` (every
+   * broker call: sends, fetches, acks, heartbeats), `<name>:wakeups` (the Pub/Sub
+   * subscriber) and `<name>:client` (`broker.client`).
+   */
   redisOptions?: RedisOptions;
   /** Key prefix shared with Python peers; default `dramatiq`. */
   namespace?: string;
@@ -111,6 +116,8 @@ export class RedisBroker extends Broker {
   private everConnected: boolean;
   /** The latest connection error; logged at warning level once per outage. */
   private lastConnectionError: Error | undefined;
+  /** The prefix of the connections' names in `CLIENT LIST`. */
+  private readonly connectionName: string;
   private listener: WakeupListener | undefined;
   private lastHeartbeat = Date.now();
   private heartbeatFailingSince: number | undefined;
@@ -142,6 +149,9 @@ export class RedisBroker extends Broker {
       disconnectTimeout: 200,
       ...options.redisOptions,
     };
+    // Named so an operator reading CLIENT LIST can tell which process and which role each is.
+    this.connectionName = options.redisOptions?.connectionName ?? `q-${process.pid}`;
+    redisOptions.connectionName = `${this.connectionName}:commands`;
     this.givenClient = options.client;
     this.connection = options.client
       ? options.client.duplicate(redisOptions)
@@ -174,7 +184,11 @@ export class RedisBroker extends Broker {
    */
   get client(): Redis {
     if (this.givenClient) return this.givenClient;
-    this.madeClient ??= this.connection.duplicate({ enableOfflineQueue: true, autoResendUnfulfilledCommands: true });
+    this.madeClient ??= this.connection.duplicate({
+      enableOfflineQueue: true,
+      autoResendUnfulfilledCommands: true,
+      connectionName: `${this.connectionName}:client`,
+    });
     return this.madeClient;
   }
 
@@ -322,7 +336,10 @@ export class RedisBroker extends Broker {
   wakeupListener(): WakeupListener | undefined {
     if (!this.wakeups) return undefined;
     // Subscriptions are few and must survive a reconnect: this connection keeps ioredis's queues.
-    this.listener ??= new WakeupListener(this.connection.duplicate({ enableOfflineQueue: true, autoResendUnfulfilledCommands: true }), this.logger);
+    this.listener ??= new WakeupListener(
+      this.connection.duplicate({ enableOfflineQueue: true, autoResendUnfulfilledCommands: true, connectionName: `${this.connectionName}:wakeups` }),
+      this.logger,
+    );
     return this.listener;
   }
 
@@ -390,6 +407,9 @@ export class RedisBroker extends Broker {
   override async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Calls waiting for Redis to come back fail now (ConnectionClosed, written: "no"), not at
+    // their operationTimeout: a closed broker's timers must not keep the process alive.
+    this.gate.open();
     await Promise.all([...this.consumers].map((c) => c.close()));
     this.listener?.close();
     this.listener = undefined;

@@ -1,4 +1,4 @@
-import { BrokerError, ConnectionClosed, type Consumer, type DecodeError, Message, MessageProxy } from "@q/core";
+import { BrokerError, ConnectionClosed, type Consumer, type DecodeError, DeliveryLost, Message, MessageProxy } from "@q/core";
 import { Wakeup } from "@q/core/broker";
 import { Batcher } from "./Batcher";
 import type { RedisBroker } from "./RedisBroker";
@@ -72,7 +72,10 @@ export class RedisConsumer implements Consumer {
       const room = this.prefetch - this.outstanding.size;
       if (room > 0) {
         const mark = this.wakes;
-        if ((await this.fetch(room)) > 0 || this.wakes !== mark) continue;
+        // A close ends a fetch that waits for Redis to come back (up to operationTimeout) at once.
+        const fetched = await Promise.race([this.fetch(room), this.whenClosed.then(() => 0)]);
+        if (this.closed) return null;
+        if (fetched > 0 || this.wakes !== mark) continue;
       }
       const left = deadline - Date.now();
       if (left <= 0 || !(await this.wakeup.wait(left))) return null;
@@ -153,11 +156,10 @@ export class RedisConsumer implements Consumer {
 
   /** A message this consumer does not hold: its ack would do nothing, so it must not count as acked. */
   private notHeld(message: MessageProxy, what: string): never {
-    throw new BrokerError(
-      this.closed
-        ? `Cannot ${what} message ${message.messageId}: the consumer of ${this.queueName} was closed and returned it to the queue, so it runs again.`
-        : `Cannot ${what} message ${message.messageId}: the consumer of ${this.queueName} does not hold it.`,
-    );
+    if (this.closed) {
+      throw new DeliveryLost(`Cannot ${what} message ${message.messageId}: the consumer of ${this.queueName} was closed and returned it to the queue, so it runs again.`);
+    }
+    throw new BrokerError(`Cannot ${what} message ${message.messageId}: the consumer of ${this.queueName} does not hold it.`);
   }
 
   private takeFromCache(): MessageProxy | null {

@@ -374,6 +374,47 @@ describe("while the server is down", () => {
     expect(Date.now() - started).toBeLessThan(2500);
   });
 
+  it("with the default operationTimeout (30 s): an idle worker stops at once, a busy one within its timeout + 5 s, and a close fails the sends waiting for Redis at once", async () => {
+    const capture = captureLogger("info");
+    const broker = serverBroker({ logger: capture.logger });
+    const idleBroker = serverBroker({ logger: capture.logger });
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const slow = actor(async function slow() {
+      started();
+      await new Promise((resolve) => setTimeout(resolve, 20_000).unref());
+    }, { broker, queueName: "rc" });
+    actor(function idle() {}, { broker: idleBroker, queueName: "rc-idle" });
+    const busy = new Worker(broker, { concurrency: 1 });
+    const idle = new Worker(idleBroker, { concurrency: 1 });
+    await Promise.all([busy.start(), idle.start()]);
+    await slow.send();
+    await running;
+    await server.stop();
+    await sleep(200);
+    const waiting = slow.send().then(() => undefined, (e: unknown) => e); // waits for Redis to come back
+
+    const time = async (p: Promise<unknown>) => {
+      const t = Date.now();
+      await p;
+      return Date.now() - t;
+    };
+    const [idleMs, busyMs] = await Promise.all([time(idle.stop({ timeout: 1000 })), time(busy.stop({ timeout: 1000 }))]);
+    // Before the fix the fetch loop waited for the operationTimeout, the close and the fetch
+    // loop each had 5 s of grace in turn (idle 5 s, busy 1 + 5 + 5 s).
+    expect(idleMs).toBeLessThan(1000);
+    expect(busyMs).toBeLessThanOrEqual(1000 + 5000 + 200);
+    const closeMs = await time(broker.close());
+    expect(closeMs).toBeLessThan(1500);
+    const error = await waiting;
+    expect(error).toBeInstanceOf(ConnectionClosed);
+    expect((error as ConnectionClosed).written).toBe("no");
+    // The running message could not go back (Redis is gone): it stays in the ack set for
+    // another worker after heartbeatTimeout. A warning says so; nothing is logged as an error.
+    await waitFor("the warning", () => capture.find(LEVEL.warn, "Could not return the messages of rc on close").length === 1);
+    expect(capture.lines.filter((l) => l.level >= LEVEL.error).map((l) => l.msg)).toEqual([]);
+  });
+
   it("a broker that never reached its server fails sends after connectTimeout, naming why, and closes at once", async () => {
     await server.stop();
     // operationTimeout is for reconnects; a server that was never there is reported sooner.

@@ -60,6 +60,7 @@ export { formatLine } from "./logging/formatLine";
 export { QError, isQError } from "./errors/QError";
 export { ConfigurationError } from "./errors/ConfigurationError";
 export { BrokerError } from "./errors/BrokerError";
+export { DeliveryLost } from "./errors/DeliveryLost";
 export { ActorNotFound } from "./errors/ActorNotFound";
 export { QueueNotFound } from "./errors/QueueNotFound";
 export { ConnectionError } from "./errors/ConnectionError";

@@ -78,7 +78,7 @@ export interface ProduceResult {
  * const { rss, sent } = await produce({ broker: "redis", url, namespace, queue }, 20_000, "await");
  */
 export async function produce(target: Target, n: number, mode: "await" | "window" | "fire", window = 100): Promise<ProduceResult> {
-  const child = spawn(process.execPath, [path.join(FIXTURES, "producer.cjs")], {
+  const child = spawn(process.execPath, [path.join(FIXTURES, "backpressureProducer.cjs")], {
     env: { ...process.env, CHAOS_BROKER: target.broker, CHAOS_URL: target.url, CHAOS_NAMESPACE: target.namespace, CHAOS_QUEUE: target.queue, PRODUCER_N: String(n), PRODUCER_MODE: mode, PRODUCER_WINDOW: String(window) },
     stdio: ["ignore", "pipe", "pipe"],
   });

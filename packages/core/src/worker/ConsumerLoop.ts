@@ -88,7 +88,15 @@ export class ConsumerLoop {
     const closing = consumer
       ? (async () => {
           await this.moving;
-          await consumer.close().catch((err) => this.logger.error({ err }, `Failed to close the consumer of ${this.queueName}.`));
+          await consumer.close().catch((err: unknown) => {
+            // The broker is unreachable or closed: what the consumer held is redelivered by the
+            // broker (Redis: after heartbeatTimeout), as after a crash. Nothing to act on here.
+            if (err instanceof ConnectionError) {
+              this.logger.warn(`Could not return the messages of ${this.queueName} on close (${err.message}); the broker delivers them again.`);
+            } else {
+              this.logger.error({ err }, `Failed to close the consumer of ${this.queueName}.`);
+            }
+          });
         })()
       : Promise.resolve();
     await settleWithin(Promise.all([closing, ...this.retiring]), graceMs);

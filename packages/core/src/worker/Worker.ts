@@ -9,6 +9,7 @@ import { ArgumentError } from "../errors/ArgumentError";
 import { ConfigurationError } from "../errors/ConfigurationError";
 import { describeValue } from "../errors/describeValue";
 import { ConnectionError } from "../errors/ConnectionError";
+import { isQError } from "../errors/QError";
 import { errorTypeName } from "../errors/errorTypeName";
 import { RateLimitExceeded } from "../errors/RateLimitExceeded";
 import { Retry } from "../errors/Retry";
@@ -457,6 +458,11 @@ export class Worker {
         await (failed ? consumer.nack(message) : consumer.ack(message));
         break;
       } catch (error) {
+        if (isQError(error, "Q_DELIVERY_LOST")) {
+          // The broker took the delivery back (a lost channel): it runs again, as designed.
+          this.logger.warn(`${(error as Error).message} (not ${failed ? "nacked" : "acked"})`);
+          return;
+        }
         if (!(error instanceof ConnectionError) || this.abandoned.has(message)) {
           this.logger.error({ err: error }, `Failed to ${failed ? "nack" : "ack"} message ${message.messageId}; the broker will redeliver it.`);
           return;
@@ -492,8 +498,11 @@ export class Worker {
     // Unstarted and abandoned work is still outstanding on its consumer: closing the
     // consumer returns it in fetch order. Closing also wakes a fetch waiting in next().
     await Promise.all(this.work.drain().map((item) => this.releaseSlot(item)));
+    // One grace period for closing the consumers and the fetch loops ending, not one each:
+    // with the broker unreachable both can use all of it (the documented "up to 5 more seconds").
+    const graceEnd = Date.now() + CLOSE_GRACE_MS;
     await Promise.all([...this.loops.values()].map((loop) => loop.close(CLOSE_GRACE_MS)));
-    await settleWithin(fetching, CLOSE_GRACE_MS);
+    await settleWithin(fetching, Math.max(0, graceEnd - Date.now()));
     this.loops.clear();
     this.inFlight.clear();
     this.broker.removeMiddleware(this.hook);
