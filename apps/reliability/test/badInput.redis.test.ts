@@ -16,7 +16,7 @@ import { waitReady } from "@q/test-support/q-process";
 import { REDIS_URL, deleteNamespace, freshNamespace, requireRedis } from "@q/test-support/redis";
 import { Ledger } from "./support/ledger";
 import { recordFigure } from "./support/figures";
-import { type Probe, catalogue, prototypeSnapshot, runPropertyCases, startBadInputQ, wireText } from "./support/badInput";
+import { type Probe, catalogue, expectWorkerUnharmed, prototypeSnapshot, runPropertyCases, startBadInputQ, wireText } from "./support/badInput";
 
 jest.setTimeout(60_000);
 
@@ -92,37 +92,7 @@ test("a live q worker dead-letters or runs each kind of bad payload as documente
     expect(deadIds).toEqual(expectedDead);
     expect(await redis.llen(`${namespace}:${queue}`)).toBe(0);
 
-    const all = await probes();
-    const before = all.find((p) => p.tag === "before");
-    const after = all.find((p) => p.tag === "after");
-    const withKeys = all.find((p) => typeof p.tag === "object");
-    expect(Object.keys(withKeys!.tag as unknown as object).sort()).toEqual(["__proto__", "constructor"].sort());
-    // The same worker process all along, prototypes untouched.
-    expect(new Set([before!.pid, withKeys!.pid, after!.pid]).size).toBe(1);
-    expect(q.proc.exitCode).toBeNull();
-    expect(withKeys!.prototypes).toEqual(before!.prototypes);
-    expect(after!.prototypes).toEqual(before!.prototypes);
-    expect([before!.polluted, withKeys!.polluted, after!.polluted]).toEqual([false, false, false]);
-
-    const log = q.lines.join("\n");
-    for (const payload of bad) {
-      if (payload.logged === undefined) continue;
-      if (typeof payload.logged === "string") expect({ kind: payload.kind, logged: log.includes(payload.logged) }).toEqual({ kind: payload.kind, logged: true });
-      else expect({ kind: payload.kind, logged: payload.logged.test(log) }).toEqual({ kind: payload.kind, logged: true });
-    }
-    const growth = { rssMiB: (after!.rss - before!.rss) / 2 ** 20, heapUsedMiB: (after!.heapUsed - before!.heapUsed) / 2 ** 20 };
-    recordFigure("redis.badInput.workerMemory", {
-      payloads: bad.length,
-      goodMessages: good,
-      deadLettered: dead,
-      rssBeforeMiB: +(before!.rss / 2 ** 20).toFixed(1),
-      rssAfterMiB: +(after!.rss / 2 ** 20).toFixed(1),
-      heapUsedBeforeMiB: +(before!.heapUsed / 2 ** 20).toFixed(1),
-      heapUsedAfterMiB: +(after!.heapUsed / 2 ** 20).toFixed(1),
-    });
-    // Generous: the 50 MB payload is read once (the fetch brings it) and then garbage.
-    expect(growth.rssMiB).toBeLessThan(256);
-    expect(growth.heapUsedMiB).toBeLessThan(64);
+    expectWorkerUnharmed("redis", q, bad, await probes(), { good, dead });
   } finally {
     q.proc.kill("SIGTERM");
     await q.exited;

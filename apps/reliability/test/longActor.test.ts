@@ -3,6 +3,7 @@ import { RabbitServer } from "@q/test-support/rabbit-server";
 import { RedisServer } from "@q/test-support/redis-server";
 import { type QRun, killAllQ, waitReady } from "@q/test-support/q-process";
 import { recordFigure } from "./support/figures";
+import { killGroup } from "./support/chaosQ";
 import { Ledger } from "./support/ledger";
 import { StartLedger, enqueueRange, producerBroker, startTracked } from "./support/tracked";
 
@@ -24,15 +25,8 @@ beforeEach(async () => {
   starts = new StartLedger(ledger.key);
 });
 afterEach(async () => {
-  if (q) {
-    try {
-      process.kill(-q.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-    await q.exited;
-    q = undefined;
-  }
+  if (q) await killGroup(q);
+  q = undefined;
   await starts.close();
   await ledger.close();
 });

@@ -17,6 +17,7 @@ import { killAllQ, type QRun, waitReady } from "@q/test-support/q-process";
 import { makeCertificates, type TestCertificates } from "./support/certificates";
 import { startQ } from "./support/chaosQ";
 import { recordFigure } from "./support/figures";
+import { sendBatch } from "./support/sendBatch";
 import { Ledger } from "./support/ledger";
 
 // Distinctive, so a leak cannot hide behind a common word.
@@ -60,15 +61,6 @@ function broker(url: string, options: RabbitmqBrokerOptions = {}): RabbitmqBroke
   brokers.push(b);
   logsSeen.push(logs);
   return b;
-}
-
-const declared = new WeakMap<RabbitmqBroker, ReturnType<typeof declareWork>>();
-const declareWork = (b: RabbitmqBroker, queue: string) => actor(function chaos_work(_i: number) {}, { broker: b, queueName: queue, maxRetries: 0 });
-
-async function sendBatch(b: RabbitmqBroker, queue: string, from: number, to: number): Promise<void> {
-  if (!declared.has(b)) declared.set(b, declareWork(b, queue));
-  const work = declared.get(b)!;
-  for (let i = from; i < to; i += 50) await Promise.all(Array.from({ length: Math.min(50, to - i) }, (_, k) => work.send(i + k)));
 }
 
 /**

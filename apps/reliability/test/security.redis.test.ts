@@ -20,6 +20,7 @@ import { killAllQ, type QRun, waitReady } from "@q/test-support/q-process";
 import { makeCertificates, type TestCertificates } from "./support/certificates";
 import { startQ } from "./support/chaosQ";
 import { recordFigure } from "./support/figures";
+import { sendBatch } from "./support/sendBatch";
 import { Ledger } from "./support/ledger";
 
 // Distinctive, so a leak cannot hide behind a common word. The ACL user may touch only the
@@ -66,15 +67,6 @@ const afterLogs: CapturedLogs[] = [];
 
 function logText(logs: CapturedLogs): string[] {
   return logs.lines.map((l) => JSON.stringify(l));
-}
-
-const declared = new WeakMap<RedisBroker, ReturnType<typeof declareWork>>();
-const declareWork = (b: RedisBroker, queue: string) => actor(function chaos_work(_i: number) {}, { broker: b, queueName: queue, maxRetries: 0 });
-
-async function sendBatch(b: RedisBroker, queue: string, from: number, to: number): Promise<void> {
-  if (!declared.has(b)) declared.set(b, declareWork(b, queue));
-  const work = declared.get(b)!;
-  for (let i = from; i < to; i += 50) await Promise.all(Array.from({ length: Math.min(50, to - i) }, (_, k) => work.send(i + k)));
 }
 
 /**

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type QRun, waitReady } from "@q/test-support/q-process";
-import { FIXTURES } from "./chaosQ";
+import { FIXTURES, killGroup } from "./chaosQ";
 import { childPids } from "./killer";
 import { Ledger } from "./ledger";
 import { RssSampler, type RssSummary } from "./rss";
@@ -50,14 +50,7 @@ export async function drain(target: Target, n: number): Promise<DrainResult> {
     const summary = await ledger.summary(n);
     return { supervisor: supervisor.stop(), worker: worker.stop(), duplicates: summary.duplicates, missing: summary.missing.length, drainMs };
   } finally {
-    if (q) {
-      try {
-        process.kill(-q.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-      await q.exited;
-    }
+    if (q) await killGroup(q);
     await producer.close();
     await ledger.close();
   }

@@ -1,9 +1,9 @@
-import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import fc from "fast-check";
 import { type Broker, Message, Worker, actor } from "@q/core";
-import { type QRun, spawnQ } from "@q/test-support/q-process";
-import { FIXTURES, Q_BIN } from "./chaosQ";
+import type { QRun } from "@q/test-support/q-process";
+import { startQ } from "./chaosQ";
+import { recordFigure } from "./figures";
 import { FULL } from "./scale";
 
 /**
@@ -114,17 +114,7 @@ export interface Probe {
 
 /** Runs `q broker.cjs actors.cjs badinputActors.cjs -p 1 -t 4 -Q queue` (one worker process, so one pid to watch). */
 export function startBadInputQ(options: { broker: "redis" | "rabbitmq"; url: string; namespace?: string; queue: string; env: NodeJS.ProcessEnv }): QRun {
-  return spawnQ(Q_BIN, ["broker.cjs", "actors.cjs", path.basename(path.join(FIXTURES, "badinputActors.cjs")), "-p", "1", "-t", "4", "-Q", options.queue], {
-    cwd: FIXTURES,
-    env: {
-      LOG_LEVEL: "info",
-      CHAOS_BROKER: options.broker,
-      CHAOS_URL: options.url,
-      CHAOS_NAMESPACE: options.namespace,
-      CHAOS_QUEUE: options.queue,
-      ...options.env,
-    },
-  });
+  return startQ({ ...options, modules: ["actors.cjs", "badinputActors.cjs"], processes: 1, threads: 4 });
 }
 
 /** The built-in prototypes' own keys in this process (what the probe reports in the worker's). */
@@ -227,4 +217,46 @@ export async function runPropertyCases(
     { numRuns: PROPERTY_RUNS, seed: Number(process.env.BADINPUT_SEED ?? 15), endOnFailure: true },
   );
   return { good, sent, mustRunBad, ranBad, deadExpected, worker };
+}
+
+/**
+ * What a live worker must still be after the bad payloads: the same process, running, with
+ * its prototypes untouched (the probe's three readings), each payload's reason in q's log, and
+ * its memory within a generous bound (recorded as `<broker>.badInput.workerMemory`).
+ *
+ * @example
+ * expectWorkerUnharmed("redis", q, bad, await probes(), { good, dead });
+ */
+export function expectWorkerUnharmed(broker: "redis" | "rabbitmq", q: QRun, bad: readonly BadPayload[], all: readonly Probe[], counts: { good: number; dead: number }): void {
+  const { good, dead } = counts;
+  const before = all.find((p) => p.tag === "before");
+  const after = all.find((p) => p.tag === "after");
+  const withKeys = all.find((p) => typeof p.tag === "object");
+  expect(Object.keys(withKeys!.tag as unknown as object).sort()).toEqual(["__proto__", "constructor"].sort());
+  // The same worker process all along, prototypes untouched.
+  expect(new Set([before!.pid, withKeys!.pid, after!.pid]).size).toBe(1);
+  expect(q.proc.exitCode).toBeNull();
+  expect(withKeys!.prototypes).toEqual(before!.prototypes);
+  expect(after!.prototypes).toEqual(before!.prototypes);
+  expect([before!.polluted, withKeys!.polluted, after!.polluted]).toEqual([false, false, false]);
+
+  const log = q.lines.join("\n");
+  for (const payload of bad) {
+    if (payload.logged === undefined) continue;
+    if (typeof payload.logged === "string") expect({ kind: payload.kind, logged: log.includes(payload.logged) }).toEqual({ kind: payload.kind, logged: true });
+    else expect({ kind: payload.kind, logged: payload.logged.test(log) }).toEqual({ kind: payload.kind, logged: true });
+  }
+  const growth = { rssMiB: (after!.rss - before!.rss) / 2 ** 20, heapUsedMiB: (after!.heapUsed - before!.heapUsed) / 2 ** 20 };
+  recordFigure(`${broker}.badInput.workerMemory`, {
+    payloads: bad.length,
+    goodMessages: good,
+    deadLettered: dead,
+    rssBeforeMiB: +(before!.rss / 2 ** 20).toFixed(1),
+    rssAfterMiB: +(after!.rss / 2 ** 20).toFixed(1),
+    heapUsedBeforeMiB: +(before!.heapUsed / 2 ** 20).toFixed(1),
+    heapUsedAfterMiB: +(after!.heapUsed / 2 ** 20).toFixed(1),
+  });
+  // Generous: the 50 MB payload is read once (the fetch brings it) and then garbage.
+  expect(growth.rssMiB).toBeLessThan(256);
+  expect(growth.heapUsedMiB).toBeLessThan(64);
 }

@@ -16,6 +16,8 @@ export interface ChaosQOptions {
   readonly threads?: number;
   /** The ledger's environment and any CHAOS_* setting of the fixtures. */
   readonly env?: NodeJS.ProcessEnv;
+  /** The fixture modules q imports after broker.cjs (default: actors.cjs). */
+  readonly modules?: readonly string[];
   /** More q arguments. */
   readonly args?: readonly string[];
   /** Its own process group, so the whole supervisor group can be SIGKILLed at once. */
@@ -23,15 +25,15 @@ export interface ChaosQOptions {
 }
 
 /**
- * Runs `q broker.cjs actors.cjs -p N -t N -Q queue` on the fixtures against the broker under
- * test.
+ * Runs `q broker.cjs <modules: actors.cjs> -p N -t N -Q queue` on the fixtures against the
+ * broker under test.
  *
  * @example
  * const q = startQ({ broker: "redis", url: server.url(), namespace, queue, env: ledger.env });
  * await waitReady(q, 2);
  */
 export function startQ(options: ChaosQOptions): QRun {
-  const args = ["broker.cjs", "actors.cjs", "-p", String(options.processes ?? 2), "-t", String(options.threads ?? 8), "-Q", options.queue, ...(options.args ?? [])];
+  const args = ["broker.cjs", ...(options.modules ?? ["actors.cjs"]), "-p", String(options.processes ?? 2), "-t", String(options.threads ?? 8), "-Q", options.queue, ...(options.args ?? [])];
   return spawnQ(Q_BIN, args, {
     cwd: FIXTURES,
     detached: options.detached,
@@ -44,4 +46,20 @@ export function startQ(options: ChaosQOptions): QRun {
       ...options.env,
     },
   });
+}
+
+/**
+ * SIGKILLs a q started with `detached: true` together with its worker processes (its whole
+ * process group) and waits for it to be gone.
+ *
+ * @example
+ * await killGroup(q);
+ */
+export async function killGroup(q: QRun): Promise<void> {
+  try {
+    process.kill(-q.pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+  await q.exited;
 }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type QRun, waitReady } from "@q/test-support/q-process";
+import { killGroup } from "./chaosQ";
 import { childPids, waitForChildren } from "./killer";
 import { Ledger, type LedgerSummary } from "./ledger";
 import { type Redelivery, StartLedger, enqueueRange, producerBroker, redelivery, startTracked } from "./tracked";
@@ -106,14 +107,7 @@ export async function killRun(o: KillRunOptions): Promise<KillRunResult> {
     const unexplainedDuplicates = summary.duplicated.filter((i) => !done.some((e) => e.i === i && dead.has(e.pid)));
     return { summary, redeliveries, killed, unexplainedDuplicates, wallMs: Date.now() - started, recovered, killsAtMs: kills };
   } finally {
-    if (q) {
-      try {
-        process.kill(-q.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-      await q.exited;
-    }
+    if (q) await killGroup(q);
     await producer.close();
     await starts.close();
     await ledger.close();

@@ -3,8 +3,8 @@ import { RabbitmqBroker } from "@q/broker-rabbitmq";
 import { RedisBroker } from "@q/broker-redis";
 import { type Broker, actor } from "@q/core";
 import { REDIS_URL } from "@q/test-support/redis";
-import { type QRun, spawnQ } from "@q/test-support/q-process";
-import { FIXTURES, Q_BIN, type ChaosQOptions } from "./chaosQ";
+import type { QRun } from "@q/test-support/q-process";
+import { type ChaosQOptions, startQ } from "./chaosQ";
 import type { LedgerEntry } from "./ledger";
 
 /**
@@ -15,12 +15,7 @@ import type { LedgerEntry } from "./ledger";
  * const q = startTracked({ broker: "redis", url, namespace, queue, env: ledger.env, detached: true });
  */
 export function startTracked(options: ChaosQOptions): QRun {
-  const args = ["broker.cjs", "trackedActors.cjs", "-p", String(options.processes ?? 2), "-t", String(options.threads ?? 8), "-Q", options.queue, ...(options.args ?? [])];
-  return spawnQ(Q_BIN, args, {
-    cwd: FIXTURES,
-    detached: options.detached,
-    env: { LOG_LEVEL: "info", CHAOS_BROKER: options.broker, CHAOS_URL: options.url, CHAOS_NAMESPACE: options.namespace, CHAOS_QUEUE: options.queue, ...options.env },
-  });
+  return startQ({ ...options, modules: ["trackedActors.cjs"] });
 }
 
 /** The "started" entries the tracked actors wrote next to a ledger (`${key}:started`). */
