@@ -111,6 +111,10 @@ export class RabbitServer {
 
   /** Starts the node (again, same data): durable queues and persistent messages survive a restart. */
   async start(): Promise<void> {
+    // Already running: spawning another VM under the same node name is not harmless. It loses
+    // the race for the name now, but one still booting when a test then stops this node takes
+    // the name and port over, and the "stopped" server is back in the middle of the test.
+    if (!(await portFree(this.port))) return;
     const env = {
       ...process.env,
       RABBITMQ_NODENAME: this.node,
