@@ -4,6 +4,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 
 export interface QRun {
   readonly proc: ChildProcess;
@@ -103,10 +104,39 @@ export function spawnQ(bin: string, args: readonly string[], options: { env?: No
   return run;
 }
 
-/** Kills (SIGKILL) every q started by runQ that is still running, and its process group's children. */
+/** The direct children of `pid` (Linux: /proc/<pid>/task/<pid>/children); none once it is gone. */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(" ").filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Kills (SIGKILL) every q started by spawnQ that is still running, and its worker processes
+ * (a SIGKILLed supervisor cannot stop them itself); resolves once the supervisors have exited
+ * (or after 5 s).
+ */
 export async function killAllQ(): Promise<void> {
-  for (const proc of running) proc.kill("SIGKILL");
+  const procs = [...running];
   running.clear();
+  for (const proc of procs) {
+    // Children first: once the supervisor is gone they are re-parented and harder to find.
+    for (const child of childrenOf(proc.pid!)) {
+      try {
+        process.kill(child, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    proc.kill("SIGKILL");
+  }
+  // "exit", not "close": a grandchild still holding the pipes would delay "close" without end.
+  const gone = (proc: ChildProcess) => (proc.exitCode !== null || proc.signalCode !== null ? undefined : new Promise((resolve) => proc.once("exit", resolve)));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(procs.map(gone)), new Promise((resolve) => (timer = setTimeout(resolve, 5000)))]);
+  clearTimeout(timer);
 }
 
 /** Ready lines of worker processes. */
