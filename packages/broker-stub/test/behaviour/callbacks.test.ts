@@ -2,7 +2,7 @@
  * Dramatiq tests/test_callbacks.py, spec 17.1 item 37 (plus on_success / on_failure basics).
  */
 import { ActorDefinitionError, ArgumentError, type MessageData, actor } from "@q/core";
-import { newBroker, startWorker, stopStartedWorkers } from "./harness";
+import { capturingBroker, newBroker, startWorker, stopStartedWorkers } from "./harness";
 
 afterEach(stopStartedWorkers);
 
@@ -114,6 +114,23 @@ test("skipped messages trigger neither callback", async () => {
 
   expect(calls).toEqual([]);
   expect(broker.deadLetters).toHaveLength(1);
+});
+
+test("a callback naming an undeclared actor is logged with the message id and not sent; the message itself succeeds", async () => {
+  const { broker, find } = capturingBroker();
+  let ran = 0;
+  const add = actor(function add(a: number, b: number) {
+    ran++;
+    return a + b;
+  }, { broker, onSuccess: "nobody_declared_me" });
+
+  await startWorker(broker);
+  const sent = await add.send(1, 2);
+  await broker.join(add.queueName, { timeout: 5000 });
+
+  expect(ran).toBe(1);
+  expect(find(50 /* error */, `Callback actor "nobody_declared_me" of message ${sent.messageId} is not declared; the callback is not sent.`)).toHaveLength(1);
+  expect(broker.deadLetters).toHaveLength(0);
 });
 
 test("callbacks must be actors or actor names", () => {

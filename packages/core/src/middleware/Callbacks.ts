@@ -31,7 +31,7 @@ export class Callbacks extends Middleware {
     const failed = exception !== undefined;
     const callback = broker.actors.get(target);
     if (!callback) {
-      childLogger(broker, "q.middleware.callbacks.Callbacks").error(`Callback actor ${JSON.stringify(target)} is not declared.`);
+      childLogger(broker, "q.middleware.callbacks.Callbacks").error(`Callback actor ${JSON.stringify(target)} of message ${message.messageId} is not declared; the callback is not sent.`);
       return;
     }
     const payload = failed ? { type: errorTypeName(exception), message: errorMessage(exception) } : (result ?? null);
