@@ -307,7 +307,7 @@ export class RabbitmqBroker extends Broker {
 
   protected override publish(message: Message): Promise<void> {
     const body = message.encode();
-    this.checkMessageSize(message, body.length);
+    this.checkMessageSize(message, body);
     return this.publisher.publish(message.queueName, body, brokerPriority(message), this.confirmDelivery);
   }
 
@@ -316,7 +316,7 @@ export class RabbitmqBroker extends Broker {
     // over maxMessageSize (or a bad priority) writes nothing.
     const bodies = messages.map((message) => {
       const body = message.encode();
-      this.checkMessageSize(message, body.length);
+      this.checkMessageSize(message, body);
       return { message, body, priority: brokerPriority(message) };
     });
     await Promise.all(bodies.map(({ message, body, priority }) => this.publisher.publish(message.queueName, body, priority, this.confirmDelivery)));

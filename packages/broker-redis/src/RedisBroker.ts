@@ -440,8 +440,7 @@ export class RedisBroker extends Broker {
         const args = new Array<string | Buffer>(2 * (end - i));
         for (let j = i, k = 0; j < end; j++, k += 2) {
           const payload = group[j]!.encodeText();
-          // The default encoder's text is ASCII: its length is its size in bytes.
-          this.checkMessageSize(group[j]!, typeof payload === "string" ? Buffer.byteLength(payload) : payload.length);
+          this.checkMessageSize(group[j]!, payload);
           args[k] = group[j]!.options.redis_message_id as string;
           args[k + 1] = payload;
         }

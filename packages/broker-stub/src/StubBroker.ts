@@ -163,7 +163,7 @@ export class StubBroker extends Broker {
 
   protected override async publish(message: Message): Promise<void> {
     const data = message.encode();
-    this.checkMessageSize(message, data.length);
+    this.checkMessageSize(message, data);
     this.store(message.queueName).put(data);
   }
 
@@ -171,7 +171,7 @@ export class StubBroker extends Broker {
   protected override async publishMany(messages: readonly Message[]): Promise<void> {
     const encoded = messages.map((message) => {
       const data = message.encode();
-      this.checkMessageSize(message, data.length);
+      this.checkMessageSize(message, data);
       return { store: this.store(message.queueName), data };
     });
     for (const { store, data } of encoded) store.put(data);

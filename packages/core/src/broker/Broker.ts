@@ -338,15 +338,15 @@ export abstract class Broker {
   }
 
   /**
-   * For brokers' publish: throws {@link MessageTooLarge} when `size` (the message's encoded
-   * bytes) is over `maxMessageSize`. Call it for every message before writing any of them.
+   * For brokers' publish: throws {@link MessageTooLarge} when `payload` (the message encoded)
+   * is over `maxMessageSize`. Call it for every message before writing any of them.
    */
-  protected checkMessageSize(message: Message, size: number): void {
-    const limit = this.maxMessageSize;
-    if (limit === null || size <= limit) return;
+  protected checkMessageSize(message: Message, payload: Buffer | string): void {
+    const size = this.sizeOverLimit(payload);
+    if (size === undefined) return;
     throw new MessageTooLarge(
-      `Message ${message.messageId} (${message.actorName} on ${message.queueName}) is ${size} bytes, over the broker's maxMessageSize of ${limit} bytes; nothing was sent. Store large data elsewhere and send its key, or raise maxMessageSize.`,
-      { messageId: message.messageId, size, limit },
+      `Message ${message.messageId} (${message.actorName} on ${message.queueName}) is ${size} bytes, over the broker's maxMessageSize of ${this.maxMessageSize} bytes; nothing was sent. Store large data elsewhere and send its key, or raise maxMessageSize.`,
+      { messageId: message.messageId, size, limit: this.maxMessageSize! },
     );
   }
 
@@ -356,14 +356,26 @@ export abstract class Broker {
    * `where` names the delivery in the reason, e.g. `"on queue default"`.
    */
   oversizeReceived(data: Buffer | string, where: string): MessageTooLarge | undefined {
-    const limit = this.maxMessageSize;
-    const size = typeof data === "string" ? Buffer.byteLength(data) : data.length;
-    if (limit === null || size <= limit) return undefined;
+    const size = this.sizeOverLimit(data);
+    if (size === undefined) return undefined;
+    const limit = this.maxMessageSize!;
     const messageId = peekMessageId(typeof data === "string" ? Buffer.from(data) : data);
     return new MessageTooLarge(
       `Message ${messageId ?? "(id not found)"} ${where} is ${size} bytes, over the broker's maxMessageSize of ${limit} bytes; dead-lettered without decoding it.`,
       { messageId, size, limit },
     );
+  }
+
+  /** `data`'s size in bytes when it is over `maxMessageSize`, else undefined. */
+  private sizeOverLimit(data: Buffer | string): number | undefined {
+    const limit = this.maxMessageSize;
+    if (limit === null) return undefined;
+    if (typeof data !== "string") return data.length > limit ? data.length : undefined;
+    // Once per message sent and received: a string whose every UTF-16 unit could take 3 bytes
+    // and still fit is not measured (measuring walks the whole text).
+    if (data.length * 3 <= limit) return undefined;
+    const size = Buffer.byteLength(data);
+    return size > limit ? size : undefined;
   }
 
   /** Options a broker adds to every enqueued message (Redis: a fresh `redis_message_id`). */
