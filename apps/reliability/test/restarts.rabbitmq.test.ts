@@ -107,5 +107,5 @@ test("stop_app/start_app and then kill -9 of the node mid-run: every message who
   // Losing the connection is said at CRITICAL ("Consumer encountered a connection error", as
   // Dramatiq does: the user can look at the broker); nothing at ERROR level.
   expect(q.matching(/\[ERROR\]/)).toEqual([]);
-  expect(errorLines(q).every((l) => /Consumer encountered a connection error/.test(l))).toBe(true);
+  expect(errorLines(q).filter((l) => !/Consumer encountered a connection error/.test(l))).toEqual([]); // a failure shows the lines
 }, 300_000);
