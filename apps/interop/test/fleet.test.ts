@@ -44,7 +44,8 @@ class Cli {
   }
 
   static start(name: string, command: string, args: string[], env: Record<string, string>): Cli {
-    return new Cli(name, spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] }));
+    // A process group of its own, so kill() reaches the worker processes too.
+    return new Cli(name, spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true }));
   }
 
   ready(): number {
@@ -63,8 +64,16 @@ class Cli {
     return this.exited;
   }
 
+  /**
+   * SIGKILLs the supervisor and its worker processes: a SIGKILLed supervisor cannot stop its
+   * children, and one left running keeps jest from exiting after a failed test.
+   */
   kill(): void {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill("SIGKILL");
+    try {
+      process.kill(-this.child.pid!, "SIGKILL");
+    } catch {
+      // the whole group is gone already
+    }
   }
 }
 

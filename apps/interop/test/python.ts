@@ -91,8 +91,13 @@ export class PythonProcess {
   }
 }
 
-/** The JSON lines of a file a Python worker appends to (none yet: empty). */
+/**
+ * The complete JSON lines of a file a worker appends to (none yet: empty). A last line without
+ * its newline is still being written, so it is left for the next read.
+ */
 export function readJsonLines<T>(file: string): T[] {
   if (!existsSync(file)) return [];
-  return readFileSync(file, "utf8").split("\n").filter(Boolean).map((l) => parsePyJson<T>(l));
+  const lines = readFileSync(file, "utf8").split("\n");
+  lines.pop(); // "" after the final newline, or a line not yet written to its end
+  return lines.filter(Boolean).map((l) => parsePyJson<T>(l));
 }
