@@ -4,6 +4,8 @@ import { Wakeup, qName, settleWithin } from "@q/core/broker";
 import type * as amqp from "amqplib";
 import type { ConnectionManager } from "./ConnectionManager";
 import type { QueueSet } from "./Publisher";
+import { QueueMismatch } from "./QueueMismatch";
+import { declareError } from "./declareError";
 import { QUEUE_FLAGS } from "./queueArguments";
 
 /** What a consumer needs from its broker. */
@@ -172,7 +174,7 @@ export class RabbitmqConsumer implements Consumer {
     try {
       return await this.trySubscribe(deadline);
     } catch (error) {
-      if (error instanceof BrokerError) throw error;
+      if (error instanceof BrokerError || error instanceof QueueMismatch) throw error;
       // The channel or connection went away half-way: try again on the next call.
       if (!this.channel) {
         await sleep(100); // not a tight loop if channels keep failing
@@ -214,11 +216,7 @@ export class RabbitmqConsumer implements Consumer {
       try {
         await channel.assertQueue(name, { ...QUEUE_FLAGS, arguments: args });
       } catch (error) {
-        const code = (error as { code?: number }).code;
-        if (code === 406 || code === 403) {
-          throw new BrokerError(`RabbitMQ refused to declare ${name}: ${(error as Error).message}`, { cause: error });
-        }
-        throw error;
+        throw declareError(name, error);
       }
     }
     const subscribed = channel;
