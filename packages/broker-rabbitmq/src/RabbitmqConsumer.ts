@@ -14,6 +14,8 @@ export interface ConsumerHost {
   readonly logger: Logger;
   /** Most milliseconds a delayed delivery is held before its eta (longer waits go to a bucket). */
   readonly maxDelayHold: number;
+  /** Quorum queues' `x-delivery-limit`, if set. */
+  readonly deliveryLimit: number | undefined;
   /** A MessageTooLarge for a delivery over the broker's maxMessageSize (see Broker.oversizeReceived). */
   oversizeReceived(data: Buffer, where: string): MessageTooLarge | undefined;
   queueSet(queue: string): QueueSet;
@@ -301,11 +303,29 @@ export class RabbitmqConsumer implements Consumer {
           continue;
         }
       }
+      this.checkDeliveryCount(delivery, message);
       const proxy = new MessageProxy(message, this.queueName, delivery.content);
       this.outstanding.set(proxy, tag);
       return proxy;
     }
     return null;
+  }
+
+  /**
+   * Quorum queues count how often a message came back unacked (`x-delivery-count`: its
+   * worker process died or lost its channel while holding it). With a `deliveryLimit` this
+   * is the last delivery before RabbitMQ dead-letters it: worth a warning naming it, as a
+   * message that takes its worker down with it would otherwise go unnoticed.
+   */
+  private checkDeliveryCount(delivery: amqp.ConsumeMessage, message: Message): void {
+    const limit = this.host.deliveryLimit;
+    const count = delivery.properties.headers?.["x-delivery-count"];
+    if (limit === undefined || typeof count !== "number" || count < limit) return;
+    this.host.logger.warn(
+      { messageId: message.messageId },
+      `Message ${message.messageId} on ${this.queueName} was delivered ${count} times before without being acked (its worker died or lost ` +
+        `its channel while holding it); RabbitMQ dead-letters it to ${this.canonical}.XQ if this delivery is not acked either (deliveryLimit ${limit}).`,
+    );
   }
 
   /** Parks a far-off delayed message in its bucket (confirmed), then acks the delivery. Retries while the channel lives. */

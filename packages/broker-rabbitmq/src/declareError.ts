@@ -11,9 +11,9 @@ export function declareError(queue: string, error: unknown): Error {
   const message = (error as Error).message;
   if (code === 406) {
     const argument = /inequivalent arg '([^']+)'/.exec(message)?.[1];
-    if (argument === "x-queue-type") {
-      const existing = /current is the value '([^']+)'/.exec(message)?.[1] ?? "classic";
-      const wanted = /received the value '([^']+)'/.exec(message)?.[1] ?? "classic";
+    const types = argument === undefined ? undefined : queueTypes(argument, message);
+    if (types) {
+      const [existing, wanted] = types;
       return new QueueMismatch(
         `RabbitMQ refused to declare ${queue}: it exists as a ${existing} queue and this broker declares ${wanted} queues ` +
           `(queueType: "${wanted}"). Every producer and worker of a queue must use the same queueType; Python Dramatiq always ` +
@@ -33,4 +33,21 @@ export function declareError(queue: string, error: unknown): Error {
   }
   if (code === 403) return new BrokerError(`RabbitMQ refused to declare ${queue}: ${message}`, { cause: error });
   return error as Error;
+}
+
+/** Arguments only this broker's quorum queues have (RabbitMQ reports whichever differs first). */
+const QUORUM_ONLY = new Set(["x-queue-type", "x-dead-letter-strategy", "x-overflow"]);
+
+/**
+ * `[existing, wanted]` queue types when the inequivalent argument is one that only one side
+ * declared: `x-queue-type` itself, or an argument only quorum queues get here.
+ */
+function queueTypes(argument: string, message: string): [string, string] | undefined {
+  if (!QUORUM_ONLY.has(argument)) return undefined;
+  const current = /current is the value '([^']+)'/.exec(message)?.[1];
+  const received = /received the value '([^']+)'/.exec(message)?.[1];
+  if (argument === "x-queue-type") return [current ?? "classic", received ?? "classic"];
+  if (received !== undefined && current === undefined) return ["classic", "quorum"];
+  if (received === undefined && current !== undefined) return ["quorum", "classic"];
+  return undefined;
 }
