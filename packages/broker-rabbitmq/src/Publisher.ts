@@ -245,6 +245,14 @@ export class Publisher {
         throw new ConnectionClosed(`RabbitMQ did not confirm a message to ${queue}: ${error.message}`, { cause: error, written: "maybe" });
       }
       this.logger.warn(`RabbitMQ did not confirm a message to ${queue} (${error.message}); publishing it again.`);
+      if (session.channels.get("confirm") === channel) {
+        // A nack on a live channel. After a quorum queue's leader moved, RabbitMQ 3.10 can go on
+        // nacking every publish of that channel (its enqueuer session is stuck): the next attempt
+        // goes on a new channel, after a pause, rather than in a tight loop on the same one.
+        session.channels.delete("confirm");
+        void settleWithin(channel.close(), 2000);
+        await sleep(50);
+      }
     }
   }
 
