@@ -184,7 +184,7 @@ test("deliveryLimit: a message whose deliveries keep coming back unacked is dead
   /** Takes the next delivery and closes its channel unacked, as a worker that dies holding it; returns its x-delivery-count. */
   const crash = async () => {
     const channel = await connection.createChannel();
-    const got = await waitFor("a delivery", () => channel.get(queue, { noAck: false }));
+    const got = (await waitFor("a delivery", () => channel.get(queue, { noAck: false }))) as amqp.GetMessage;
     await channel.close();
     return got.properties.headers?.["x-delivery-count"] as unknown;
   };

@@ -147,11 +147,12 @@ test(`kill -9 of the quorum queue's leader node and of the workers' node: every 
   const confirmed = producer.resolved;
   // Every confirmed send is processed; then wait until redeliveries have stopped landing.
   await until("every confirmed send processed", async () => account(await l.entries(), confirmed).lost.length === 0, timeout);
-  let entries: LedgerEntry[] = [];
-  for (let last = -1; ; last = entries.length) {
+  let entries: LedgerEntry[] = await l.entries();
+  for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    entries = await l.entries();
-    if (entries.length === last) break;
+    const now = await l.entries();
+    if (now.length === entries.length) break;
+    entries = now;
   }
   const wallMs = Date.now() - began;
   const a = account(entries, confirmed);
