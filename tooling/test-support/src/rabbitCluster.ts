@@ -30,6 +30,8 @@ export class RabbitCluster {
     readonly nodes: readonly RabbitServer[],
     /** Milliseconds from the start of {@link RabbitCluster.start} until every node was in the cluster. */
     readonly startupMs: number,
+    /** Of which: booting the nodes (in parallel). The rest is joining them, one after the other. */
+    readonly bootMs: number = 0,
   ) {}
 
   /**
@@ -50,6 +52,7 @@ export class RabbitCluster {
     const serverOptions = (port: number): RabbitServerOptions => ({ port, node: `qha${port}x${tag}@localhost`, conf: options.conf });
     const started = await Promise.allSettled(ports.map((port) => RabbitServer.start(serverOptions(port))));
     const nodes = started.flatMap((s) => (s.status === "fulfilled" ? [s.value] : []));
+    const bootMs = Date.now() - began;
     const cluster = new RabbitCluster(nodes, 0);
     try {
       const failed = started.find((s): s is PromiseRejectedResult => s.status === "rejected");
@@ -67,7 +70,7 @@ export class RabbitCluster {
       await cluster.destroy().catch(() => undefined); // no half-made cluster left behind
       throw error;
     }
-    return new RabbitCluster(nodes, Date.now() - began);
+    return new RabbitCluster(nodes, Date.now() - began, bootMs);
   }
 
   /** Node `i` (0-based, in URL order). */

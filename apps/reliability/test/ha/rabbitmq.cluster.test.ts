@@ -161,6 +161,7 @@ test(`kill -9 of the quorum queue's leader node and of the workers' node: every 
   recordFigure("ha.rabbitmq.leaderKill", {
     messages: SCALE.messages,
     clusterStartupMs: c.startupMs,
+    clusterBootMs: c.bootMs,
     processes: PROCESSES,
     threads: THREADS,
     prefetch: PREFETCH,
