@@ -25,6 +25,7 @@ const PREFETCH = 2 * THREADS;
 const WINDOW = FULL ? 10 : 5;
 const PAUSE_MS = FULL ? 20 : 75;
 const WORK_MS = 5;
+const RESTARTING = /\[INFO\] Restarting consumer in /;
 
 let cluster: RabbitCluster | undefined;
 let ledger: Ledger | undefined;
@@ -55,6 +56,11 @@ interface KillFigures {
   producerStuckMs: number;
   /** From the kill until the next message processed after it (ms; entries in the first 100 ms may be from before the kill). */
   workersStuckMs: number;
+  /**
+   * Worker consumers that restarted after `restartDelay` (3 s) because their channel closed while
+   * they held deliveries ("Restarting consumer in …"); the others re-subscribed at once.
+   */
+  consumerRestarts: number;
 }
 
 test(`kill -9 of the quorum queue's leader node and of the workers' node: every one of ${SCALE.messages} confirmed sends is processed, clients move by themselves`, async () => {
@@ -100,6 +106,7 @@ test(`kill -9 of the quorum queue's leader node and of the workers' node: every 
     const workersOnIt = connections.filter(([name, n]) => n === node && name.endsWith("(consumer)")).length;
     const producerOnIt = connections.some(([name, n]) => n === node && name === producerName);
     for (const e of await l.entries()) workerPids.add(e.pid);
+    const restartsBefore = q.matching(RESTARTING).length;
     const killedAt = Date.now();
     await node.kill();
     const newLeader = await c.leaderOf(queue, 60_000);
@@ -121,6 +128,7 @@ test(`kill -9 of the quorum queue's leader node and of the workers' node: every 
       newLeaderMs,
       producerStuckMs: confirmedAgain() - killedAt,
       workersStuckMs: (await processedAgain()) - killedAt,
+      consumerRestarts: q.matching(RESTARTING).length - restartsBefore,
     };
   };
 
