@@ -41,9 +41,7 @@ interface Produced {
 test("a Python producer on a quorum queue @q declared: send raises dramatiq ConnectionClosed (PRECONDITION_FAILED), nothing is enqueued", async () => {
   const queue = h.queue("py_qq_send");
   await h.broker({ queueType: "quorum", confirmDelivery: true }).enqueue(new Message({ queueName: queue, actorName: "peer_job" }));
-  const started = Date.now();
   const out = await peer<Produced>("produce", server().url(), queue);
-  process.stderr.write(`python producer on a quorum queue: ${JSON.stringify(out)} after ${Date.now() - started} ms\n`);
   expect(out).toMatchObject({ ok: false, error: "dramatiq.errors.ConnectionClosed" });
   expect(out.message).toMatch(/PRECONDITION_FAILED - inequivalent arg 'x-[a-z-]+' for queue/);
   expect(await h.python.count(queue)).toBe(1); // only @q's message
