@@ -4,6 +4,8 @@ import { settleWithin } from "@q/core/broker";
 import type * as amqp from "amqplib";
 import type { ConnectionManager } from "./ConnectionManager";
 import { type PublishFields, publishConfirmed, publishFields, publishRaw } from "./amqpPublish";
+import { QueueMismatch } from "./QueueMismatch";
+import { declareError } from "./declareError";
 import { QUEUE_FLAGS } from "./queueArguments";
 
 /** The queues declared together when one of them is used (the canonical three, or one delay bucket). */
@@ -201,7 +203,7 @@ export class Publisher {
         if (!publishRaw(channel, fields, body)) await this.drained(channel, deadline);
         return;
       } catch (error) {
-        if (error instanceof BrokerError) throw error;
+        if (error instanceof BrokerError || error instanceof QueueMismatch) throw error;
         if (Date.now() >= deadline) throw new ConnectionClosed(`Could not publish to ${queue}: ${(error as Error).message}`, { cause: error, written: "maybe" });
       }
     }
@@ -243,6 +245,14 @@ export class Publisher {
         throw new ConnectionClosed(`RabbitMQ did not confirm a message to ${queue}: ${error.message}`, { cause: error, written: "maybe" });
       }
       this.logger.warn(`RabbitMQ did not confirm a message to ${queue} (${error.message}); publishing it again.`);
+      if (session.channels.get("confirm") === channel) {
+        // A nack on a live channel. After a quorum queue's leader moved, RabbitMQ 3.10 can go on
+        // nacking every publish of that channel (its enqueuer session is stuck): the next attempt
+        // goes on a new channel, after a pause, rather than in a tight loop on the same one.
+        session.channels.delete("confirm");
+        void settleWithin(channel.close(), 2000);
+        await sleep(50);
+      }
     }
   }
 
@@ -262,7 +272,7 @@ export class Publisher {
         if (!session.ready.has(queue)) await this.declare(session, queue);
         if (session.channels.get(kind) === channel) return channel;
       } catch (error) {
-        if (error instanceof BrokerError && !(error instanceof ConnectionError)) throw error;
+        if ((error instanceof BrokerError && !(error instanceof ConnectionError)) || error instanceof QueueMismatch) throw error;
         if (Date.now() >= deadline) {
           throw new ConnectionClosed(`Could not use queue ${queue}: ${(error as Error).message}`, { cause: error, written: "no" });
         }
@@ -386,17 +396,4 @@ export class Publisher {
       for (const wake of waiters) wake();
     }
   }
-}
-
-function declareError(queue: string, error: unknown): Error {
-  const code = (error as { code?: number }).code;
-  const message = (error as Error).message;
-  if (code === 406) {
-    return new BrokerError(
-      `RabbitMQ refused to declare ${queue}: it exists with other arguments (${message}). Every producer and worker of a queue must use the same maxPriority and dead-message TTL.`,
-      { cause: error },
-    );
-  }
-  if (code === 403) return new BrokerError(`RabbitMQ refused to declare ${queue}: ${message}`, { cause: error });
-  return error as Error;
 }

@@ -19,7 +19,7 @@ import { Publisher, type QueueSet } from "./Publisher";
 import { RabbitmqConsumer } from "./RabbitmqConsumer";
 import { BUCKET_SECONDS, bucketFor, bucketQueueName } from "./delayBuckets";
 import { parseUrls, withHeartbeat } from "./parseUrls";
-import { bucketArguments, deadLetterArguments, queueArguments } from "./queueArguments";
+import { type QueueKind, bucketArguments, deadLetterArguments, queueArguments } from "./queueArguments";
 
 /** Options of {@link RabbitmqBroker}. */
 export interface RabbitmqBrokerOptions extends BrokerOptions {
@@ -37,6 +37,22 @@ export interface RabbitmqBrokerOptions extends BrokerOptions {
    * prefetched: for strict priority order, give workers `prefetch` equal to `concurrency`.
    */
   maxPriority?: number;
+  /**
+   * `"quorum"` declares every queue of the broker (`q`, `q.DQ`, `q.XQ` and the delay buckets)
+   * with `x-queue-type: quorum`: replicated on the cluster's nodes (Raft), so they survive the
+   * loss of a minority of them; dead-lettering at-least-once. Default `"classic"` (Dramatiq's).
+   * Quorum queues have no priorities on RabbitMQ 3.10 (`maxPriority` is refused), and a
+   * queue's type cannot change: every producer and worker of a queue must use the same
+   * queueType (Python Dramatiq declares classic ones), else declarations fail with QueueMismatch.
+   */
+  queueType?: "classic" | "quorum";
+  /**
+   * Quorum queues only: how many times RabbitMQ delivers a message of `q` / `q.DQ` that comes
+   * back unacked (its worker process died, its channel closed) before it dead-letters it to
+   * `q.XQ` instead (`x-delivery-limit`). A message that crashes every process running it then
+   * stops going round. Default: no limit (RabbitMQ 3.10's).
+   */
+  deliveryLimit?: number;
   /** Publisher confirms: a send resolves only once RabbitMQ has the message. Default false (as Dramatiq). */
   confirmDelivery?: boolean;
   /** Milliseconds dead letters are kept (`.XQ` TTL); default `dramatiq_dead_message_ttl` from the environment, else 7 days. */
@@ -99,6 +115,8 @@ const BUCKET_NAME = /^(.*)\.DQ\.wait\.(\d+)$/;
 export class RabbitmqBroker extends Broker {
   readonly urls: readonly string[];
   readonly maxPriority: number | undefined;
+  readonly queueType: "classic" | "quorum";
+  readonly deliveryLimit: number | undefined;
   readonly confirmDelivery: boolean;
   readonly deadMessageTtl: number;
   readonly maxDelayHold: number;
@@ -127,6 +145,23 @@ export class RabbitmqBroker extends Broker {
       throw new ConfigurationError(`maxPriority must be an integer from 1 to 255, got ${shown(options.maxPriority)}.`);
     }
     this.maxPriority = options.maxPriority;
+    const queueType = options.queueType ?? "classic";
+    if (queueType !== "classic" && queueType !== "quorum") {
+      throw new ConfigurationError(`queueType must be "classic" or "quorum", got ${shown(queueType)}.`);
+    }
+    this.queueType = queueType;
+    if (queueType === "quorum" && options.maxPriority !== undefined) {
+      throw new ConfigurationError(
+        "maxPriority cannot be used with queueType \"quorum\": quorum queues have no priorities on RabbitMQ 3.10 (it refuses x-max-priority on them). Use classic queues for priorities, or separate queues per priority.",
+      );
+    }
+    if (options.deliveryLimit !== undefined) {
+      if (queueType !== "quorum") throw new ConfigurationError('deliveryLimit needs queueType "quorum": classic queues do not count deliveries.');
+      if (!(Number.isInteger(options.deliveryLimit) && options.deliveryLimit >= 0 && options.deliveryLimit <= 0x7fffffff)) {
+        throw new ConfigurationError(`deliveryLimit must be a whole number of deliveries (0 or more), got ${shown(options.deliveryLimit)}.`);
+      }
+    }
+    this.deliveryLimit = options.deliveryLimit;
     this.confirmDelivery = options.confirmDelivery ?? false;
     this.deadMessageTtl = positive(options.deadMessageTtl ?? envTtl() ?? SEVEN_DAYS, "deadMessageTtl");
     this.maxDelayHold = positive(options.maxDelayHold ?? 300_000, "maxDelayHold");
@@ -273,22 +308,26 @@ export class RabbitmqBroker extends Broker {
     }
   }
 
+  private get queueKind(): QueueKind {
+    return { queueType: this.queueType, maxPriority: this.maxPriority, deliveryLimit: this.deliveryLimit };
+  }
+
   /** @internal The queues declared with `queue`, with their arguments. */
   queueSet(queue: string): QueueSet {
     let set = this.queueSets.get(queue);
     if (set) return set;
     const bucket = BUCKET_NAME.exec(queue);
     if (bucket) {
-      set = { key: queue, queues: [{ name: queue, args: bucketArguments(bucket[1]!, Number(bucket[2])) }] };
+      set = { key: queue, queues: [{ name: queue, args: bucketArguments(bucket[1]!, Number(bucket[2]), this.queueKind) }] };
     } else {
       const q = qName(queue);
-      const args = queueArguments(q, this.maxPriority);
+      const args = queueArguments(q, this.queueKind);
       set = {
         key: q,
         queues: [
           { name: q, args },
           { name: dqName(q), args },
-          { name: xqName(q), args: deadLetterArguments(this.deadMessageTtl) },
+          { name: xqName(q), args: deadLetterArguments(this.deadMessageTtl, this.queueKind) },
         ],
       };
     }

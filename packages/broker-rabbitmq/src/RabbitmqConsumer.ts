@@ -4,6 +4,8 @@ import { Wakeup, qName, settleWithin } from "@q/core/broker";
 import type * as amqp from "amqplib";
 import type { ConnectionManager } from "./ConnectionManager";
 import type { QueueSet } from "./Publisher";
+import { QueueMismatch } from "./QueueMismatch";
+import { declareError } from "./declareError";
 import { QUEUE_FLAGS } from "./queueArguments";
 
 /** What a consumer needs from its broker. */
@@ -12,6 +14,8 @@ export interface ConsumerHost {
   readonly logger: Logger;
   /** Most milliseconds a delayed delivery is held before its eta (longer waits go to a bucket). */
   readonly maxDelayHold: number;
+  /** Quorum queues' `x-delivery-limit`, if set. */
+  readonly deliveryLimit: number | undefined;
   /** A MessageTooLarge for a delivery over the broker's maxMessageSize (see Broker.oversizeReceived). */
   oversizeReceived(data: Buffer, where: string): MessageTooLarge | undefined;
   queueSet(queue: string): QueueSet;
@@ -172,7 +176,7 @@ export class RabbitmqConsumer implements Consumer {
     try {
       return await this.trySubscribe(deadline);
     } catch (error) {
-      if (error instanceof BrokerError) throw error;
+      if (error instanceof BrokerError || error instanceof QueueMismatch) throw error;
       // The channel or connection went away half-way: try again on the next call.
       if (!this.channel) {
         await sleep(100); // not a tight loop if channels keep failing
@@ -214,11 +218,7 @@ export class RabbitmqConsumer implements Consumer {
       try {
         await channel.assertQueue(name, { ...QUEUE_FLAGS, arguments: args });
       } catch (error) {
-        const code = (error as { code?: number }).code;
-        if (code === 406 || code === 403) {
-          throw new BrokerError(`RabbitMQ refused to declare ${name}: ${(error as Error).message}`, { cause: error });
-        }
-        throw error;
+        throw declareError(name, error);
       }
     }
     const subscribed = channel;
@@ -303,11 +303,29 @@ export class RabbitmqConsumer implements Consumer {
           continue;
         }
       }
+      this.checkDeliveryCount(delivery, message);
       const proxy = new MessageProxy(message, this.queueName, delivery.content);
       this.outstanding.set(proxy, tag);
       return proxy;
     }
     return null;
+  }
+
+  /**
+   * Quorum queues count how often a message came back unacked (`x-delivery-count`: its
+   * worker process died or lost its channel while holding it). With a `deliveryLimit` this
+   * is the last delivery before RabbitMQ dead-letters it: worth a warning naming it, as a
+   * message that takes its worker down with it would otherwise go unnoticed.
+   */
+  private checkDeliveryCount(delivery: amqp.ConsumeMessage, message: Message): void {
+    const limit = this.host.deliveryLimit;
+    const count = delivery.properties.headers?.["x-delivery-count"];
+    if (limit === undefined || typeof count !== "number" || count < limit) return;
+    this.host.logger.warn(
+      { messageId: message.messageId },
+      `Message ${message.messageId} on ${this.queueName} was delivered ${count} times before without being acked (its worker died or lost ` +
+        `its channel while holding it); RabbitMQ dead-letters it to ${this.canonical}.XQ if this delivery is not acked either (deliveryLimit ${limit}).`,
+    );
   }
 
   /** Parks a far-off delayed message in its bucket (confirmed), then acks the delivery. Retries while the channel lives. */

@@ -1,2 +1,3 @@
 /** @q/broker-rabbitmq: a Dramatiq-compatible RabbitMQ broker for @q. */
 export { RabbitmqBroker, type RabbitmqBrokerOptions } from "./RabbitmqBroker";
+export { QueueMismatch } from "./QueueMismatch";

@@ -16,15 +16,31 @@ describe("queue arguments", () => {
   });
 
   test("Dramatiq's arguments, in Dramatiq's key order", () => {
-    expect(Object.keys(queueArguments("q", 10))).toEqual(["x-dead-letter-exchange", "x-dead-letter-routing-key", "x-max-priority"]);
-    expect(queueArguments("q", undefined)).toEqual({ "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "q.XQ" });
-    expect(deadLetterArguments(604800000)).toEqual({ "x-message-ttl": { "!": "int", value: 604800000 } });
-    expect(bucketArguments("q", 64)).toEqual({
+    expect(Object.keys(queueArguments("q", { ...CLASSIC, maxPriority: 10 }))).toEqual(["x-dead-letter-exchange", "x-dead-letter-routing-key", "x-max-priority"]);
+    expect(queueArguments("q", CLASSIC)).toEqual({ "x-dead-letter-exchange": "", "x-dead-letter-routing-key": "q.XQ" });
+    expect(deadLetterArguments(604800000, CLASSIC)).toEqual({ "x-message-ttl": { "!": "int", value: 604800000 } });
+    expect(bucketArguments("q", 64, CLASSIC)).toEqual({
       "x-dead-letter-exchange": "",
       "x-dead-letter-routing-key": "q.DQ",
       "x-message-ttl": { "!": "int", value: 64000 },
     });
   });
+});
+
+const CLASSIC = { queueType: "classic" } as const;
+const QUORUM = { queueType: "quorum" } as const;
+
+test("quorum queues: x-queue-type on every queue, at-least-once dead-lettering where they dead-letter", () => {
+  const dl = { "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish" };
+  expect(queueArguments("q", { ...QUORUM, deliveryLimit: 5 })).toEqual({
+    "x-dead-letter-exchange": "",
+    "x-dead-letter-routing-key": "q.XQ",
+    "x-queue-type": "quorum",
+    ...dl,
+    "x-delivery-limit": { "!": "int", value: 5 },
+  });
+  expect(deadLetterArguments(1000, QUORUM)).toEqual({ "x-message-ttl": { "!": "int", value: 1000 }, "x-queue-type": "quorum" });
+  expect(bucketArguments("q", 4, QUORUM)).toMatchObject({ "x-dead-letter-routing-key": "q.DQ", "x-queue-type": "quorum", ...dl });
 });
 
 describe("delay buckets", () => {

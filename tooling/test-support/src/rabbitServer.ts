@@ -28,6 +28,10 @@ export interface RabbitServerOptions {
    * directory and given to `rabbitmq`). Clients need no certificate of their own.
    */
   tls?: { cert: string; key: string; ca: string };
+  /** The AMQP port (5690–5699, its distribution port + 20000 free too); default: a free one. */
+  port?: number;
+  /** The Erlang node name (`name@localhost`); default: a unique `qtest…@localhost`. */
+  node?: string;
 }
 
 export class RabbitServer {
@@ -41,8 +45,8 @@ export class RabbitServer {
 
   /** Starts a fresh node on a free port; resolves once it accepts connections. */
   static async start(options: RabbitServerOptions = {}): Promise<RabbitServer> {
-    const port = await freePort();
-    const node = `qtest${port}x${Math.random().toString(36).slice(2, 6)}@localhost`;
+    const port = options.port ?? (await freePort());
+    const node = options.node ?? `qtest${port}x${Math.random().toString(36).slice(2, 6)}@localhost`;
     const dir = mkdtempSync(path.join(os.tmpdir(), "q-rabbitmq-"));
     try {
       return await RabbitServer.startIn(dir, port, node, options);
@@ -209,7 +213,7 @@ async function portFree(port: number): Promise<boolean> {
 }
 
 /** A port in 5690..5699 (not in `taken`) whose Erlang distribution port (+20000) is free too. */
-async function freePort(taken: readonly number[] = []): Promise<number> {
+export async function freePort(taken: readonly number[] = []): Promise<number> {
   const ports = Array.from({ length: 10 }, (_, i) => 5690 + i).sort(() => Math.random() - 0.5);
   for (const port of ports) if (!taken.includes(port) && (await portFree(port)) && (await portFree(port + 20000))) return port;
   throw new Error("No free port in 5690..5699 for a dedicated RabbitMQ node.");

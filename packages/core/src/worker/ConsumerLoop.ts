@@ -3,6 +3,7 @@ import type { Broker } from "../broker/Broker";
 import type { Consumer } from "../broker/Consumer";
 import { qName } from "../broker/queueNames";
 import { stringifyPython } from "../encoding/stringifyPython";
+import { ConfigurationError } from "../errors/ConfigurationError";
 import { ConnectionError } from "../errors/ConnectionError";
 import type { Logger } from "../logging/Logger";
 import type { MessageProxy } from "../message/MessageProxy";
@@ -38,13 +39,14 @@ export class ConsumerLoop {
   private readonly stopSignal = new AbortController();
   /** Failed consumers waiting for their running messages to settle before they close. */
   private readonly retiring = new Set<Promise<void>>();
-  private firstFetchDone: ((error: ConnectionError | undefined) => void) | undefined;
+  private firstFetchDone: ((error: ConnectionError | ConfigurationError | undefined) => void) | undefined;
   /**
    * Settles when the first fetch does: undefined once the consumer has reached the
    * broker (its `connect()` resolved; without one, a message or an empty poll), or the
-   * ConnectionError it failed with first.
+   * ConnectionError or ConfigurationError (e.g. the broker found the queue declared with
+   * other arguments) it failed with first.
    */
-  readonly firstFetch = new Promise<ConnectionError | undefined>((resolve) => (this.firstFetchDone = resolve));
+  readonly firstFetch = new Promise<ConnectionError | ConfigurationError | undefined>((resolve) => (this.firstFetchDone = resolve));
 
   constructor(
     private readonly host: ConsumerLoopHost,
@@ -127,9 +129,14 @@ export class ConsumerLoop {
         if (error instanceof ConnectionError) {
           this.settleFirstFetch(error);
           this.logger.fatal({ err: error }, `Consumer encountered a connection error: ${(error as Error).message}`);
+        } else if (error instanceof ConfigurationError) {
+          // The broker refused how this worker uses it (a queue declared elsewhere with other
+          // arguments): retrying alone does not fix it, so a first fetch fails with it.
+          this.settleFirstFetch(error);
+          this.logger.fatal({ err: error }, `Consumer of ${this.queueName} cannot start: ${error.message}`);
         } else {
-          // Not a connection problem (the broker refused a declaration, or a bug): the
-          // worker has not failed to reach its broker; the loop keeps retrying and logging.
+          // Not a connection problem (a bug, a transient refusal): the worker has not failed
+          // to reach its broker; the loop keeps retrying and logging.
           this.settleFirstFetch(undefined);
           this.logger.fatal({ err: error }, "Consumer encountered an unexpected error.");
         }
@@ -145,7 +152,7 @@ export class ConsumerLoop {
     }
   }
 
-  private settleFirstFetch(error: ConnectionError | undefined): void {
+  private settleFirstFetch(error: ConnectionError | ConfigurationError | undefined): void {
     this.firstFetchDone?.(error);
     this.firstFetchDone = undefined;
   }

@@ -166,9 +166,11 @@ export class Worker {
   /**
    * Settles once every consumer has either reached the broker (its `connect()`
    * resolved; for consumers without one, a message or an empty poll) or failed with a
-   * ConnectionError before it ever did: resolves if all reached it, else rejects with
+   * ConnectionError or a ConfigurationError (the broker refused the queue's declaration
+   * as configured) before it ever did: resolves if all reached it, else rejects with
    * the first such error. Consumers keep retrying either way; the `q` command line
-   * uses this to exit 3 when a worker process cannot reach its broker at boot.
+   * uses this to exit 3 when a worker process cannot reach its broker at boot (2 on a
+   * ConfigurationError).
    *
    * @example
    * await worker.start();

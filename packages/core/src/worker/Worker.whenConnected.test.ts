@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import pino from "pino";
 import { RecordingBroker } from "../../test/support/RecordingBroker";
 import type { Consumer } from "../broker/Consumer";
+import { ConfigurationError } from "../errors/ConfigurationError";
 import { ConnectionClosed } from "../errors/ConnectionClosed";
 import { ConnectionFailed } from "../errors/ConnectionFailed";
 import type { MessageProxy } from "../message/MessageProxy";
@@ -171,6 +172,29 @@ test("an error that is not a connection error counts as having reached the broke
   await worker.start();
   try {
     await expect(worker.whenConnected()).resolves.toBeUndefined();
+  } finally {
+    await worker.stop({ timeout: 100 });
+  }
+});
+
+test("whenConnected rejects with the ConfigurationError of a consumer whose connect() the broker refused (a queue declared with other arguments)", async () => {
+  const refused = new ConfigurationError("RabbitMQ refused to declare q: it exists with other arguments");
+  let attempts = 0;
+  const broker = new ScriptedBroker(
+    () => () => pause(5),
+    () => async () => {
+      attempts++;
+      throw refused;
+    },
+  );
+  broker.declareQueue("default");
+  const worker = new Worker(broker, { restartDelay: 10, logger: pino({ level: "silent" }) });
+  await worker.start();
+  try {
+    await expect(worker.whenConnected()).rejects.toBe(refused);
+    // The consumer keeps retrying (an operator may fix the queue); only the first fetch failed.
+    await pause(60);
+    expect(attempts).toBeGreaterThan(1);
   } finally {
     await worker.stop({ timeout: 100 });
   }
