@@ -23,7 +23,7 @@ import { WakeupListener } from "./WakeupListener";
 import { DISPATCH_LUA } from "./dispatchLua";
 import { explainConnectionError } from "./explainConnectionError";
 import { type RedisClusterOptions, type RedisConnection, checkTarget, connect, duplicateConnection, isCluster, resolveNamespace } from "./clusterConnection";
-import { explainClusterError, isClusterTransient } from "./explainClusterError";
+import { explainClusterError, isClusterRefusal, isClusterTransient } from "./explainClusterError";
 
 /** Options of {@link RedisBroker}. */
 export interface RedisBrokerOptions extends BrokerOptions {
@@ -237,6 +237,7 @@ export class RedisBroker extends Broker {
     const keys = [this.namespace];
     const argv = [command, Date.now(), queueName, this.brokerId, this.heartbeatTimeout, this.deadMessageTtl, maintenance, CHUNK, ...args];
     let sent = false; // handed to a ready connection at least once
+    let refusedOnly = true; // every failed send so far was refused by a Cluster reply (not run)
     for (;;) {
       if (this.connection.status !== "ready") {
         if (this.closed) throw new ConnectionClosed(`The broker is closed; ${command} on ${queueName} was ${sent ? "possibly" : "not"} sent.`, { written: sent ? "maybe" : "no" });
@@ -272,22 +273,26 @@ export class RedisBroker extends Broker {
           deadline - Date.now(),
         );
       } catch (error) {
+        if (!isClusterRefusal(error)) refusedOnly = false;
         if (error instanceof ConnectionClosed) throw error;
         if (isAuthError(error)) throw new ConnectionFailed(`Redis refused the credentials: ${(error as Error).message}`, { cause: error });
         if (error === LOST || isConnectionError(error)) {
           if (isNotWritable(error) && this.connection.status === "ready") await sleep(10); // not a tight loop on a race
           continue; // waits for the connection at the top, until the deadline
         }
-        if (this.clustered && isClusterTransient(error)) {
+        if (isCluster(this.connection) && isClusterTransient(error)) {
           // A failover or slot move in progress: sent again once the client has a new slot map.
           if (Date.now() + CLUSTER_RETRY_DELAY < deadline) {
+            this.connection.refreshSlotsCache();
             await sleep(CLUSTER_RETRY_DELAY);
             continue;
           }
           const why = this.explainCluster(error, `${command} on ${queueName}`);
-          throw new ConnectionClosed(`${why?.message ?? (error as Error).message} It lasted ${timeout} ms; ${command} on ${queueName} was ${sent ? "possibly" : "not"} run.`, {
+          // A reply that refused the call means it did not run; anything else in between might have.
+          const written = sent && !(refusedOnly && isClusterRefusal(error)) ? "maybe" : "no";
+          throw new ConnectionClosed(`${why?.message ?? (error as Error).message} This lasted ${timeout} ms; ${command} on ${queueName} was ${written === "maybe" ? "possibly" : "not"} run.`, {
             cause: why ?? error,
-            written: sent ? "maybe" : "no",
+            written,
           });
         }
         throw this.explainCluster(error, `${command} on ${queueName}`) ?? error;
@@ -501,6 +506,12 @@ export class RedisBroker extends Broker {
   private neverConnected(): ConnectionFailed {
     const clusterWhy = this.lastConnectionError && this.explainCluster(this.lastConnectionError, "connecting");
     if (clusterWhy) return clusterWhy;
+    if (this.clustered && !this.lastConnectionError) {
+      // ioredis answers a node's `cluster_state:fail` by reconnecting, without an error.
+      return new ConnectionFailed(
+        `The Redis Cluster did not become ready within ${this.connectTimeout} ms: its nodes answer but do not report cluster_state:ok (a slot has no primary). Check it with redis-cli --cluster check <node> and assign the missing slots (redis-cli --cluster fix).`,
+      );
+    }
     const why = this.lastConnectionError ? `: ${explainConnectionError(this.lastConnectionError)}` : "";
     return new ConnectionFailed(`Could not connect to Redis within ${this.connectTimeout} ms${why}.`, { cause: this.lastConnectionError });
   }

@@ -93,6 +93,9 @@ export function connect(target: ConnectionTarget, redisOptions: RedisOptions): R
   return new Cluster([...target.cluster.nodes], {
     enableOfflineQueue: redisOptions.enableOfflineQueue,
     clusterRetryStrategy: (times) => Math.min(50 * times, 1000),
+    // A CLUSTERDOWN reply comes back to the broker, which sends the call again until its
+    // deadline and then says why; ioredis would retry it silently until the call timed out.
+    retryDelayOnClusterDown: 0,
     ...given,
     redisOptions: { ...perNode, ...given.redisOptions, connectionName: redisOptions.connectionName },
   });

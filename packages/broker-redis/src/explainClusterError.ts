@@ -24,7 +24,9 @@ export interface ClusterErrorContext {
  */
 export function explainClusterError(error: unknown, context: ClusterErrorContext): RedisClusterMisconfigured | undefined {
   if (!(error instanceof Error)) return undefined;
-  const reply = lastError(error.message);
+  // ioredis's "Failed to refresh slots cache" keeps the node's own reply aside.
+  const nodeError = (error as { lastNodeError?: unknown }).lastNodeError;
+  const reply = nodeError instanceof Error ? lastError(nodeError.message) : lastError(error.message);
   const at = context.server ? `Redis at ${context.server}` : "Redis";
   const fixPlain = `Use the \`cluster\` option instead of \`url\`: new RedisBroker({ cluster: { nodes: [{ host, port }, ...] }, namespace: "${suggested(context.namespace)}" }).`;
   const fixTag = `Give the broker a namespace with a hash tag, e.g. namespace: "${suggested(context.namespace)}", so every key of the namespace lives on one slot (Python peers must use the same namespace).`;
@@ -34,7 +36,7 @@ export function explainClusterError(error: unknown, context: ClusterErrorContext
     message = context.cluster
       ? `The Redis Cluster kept redirecting ${context.what} (${kind} slot ${slot} to ${node}): its slots are moving faster than the client follows them; check the cluster with redis-cli --cluster check.`
       : `${at} is a Redis Cluster node, and slot ${slot} of namespace "${context.namespace}" is ${kind === "ASK" ? "being migrated to" : "served by"} ${node} (${kind} reply to ${context.what}). ${fixPlain}`;
-  } else if (/^CROSSSLOT/.test(reply) || /non.local key/i.test(reply)) {
+  } else if (/^CROSSSLOT/.test(reply) || /non.local key|do not hash to the same slot/i.test(reply)) {
     message = `${context.what} touches keys in different hash slots of a Redis Cluster (${reply.split("\n")[0]}): namespace "${context.namespace}" has no hash tag${context.cluster ? "" : " and the broker is not in cluster mode"}. ${fixTag}${context.cluster ? "" : ` ${fixPlain}`}`;
   } else if (/^CLUSTERDOWN/.test(reply)) {
     message = context.cluster
@@ -53,6 +55,11 @@ export function explainClusterError(error: unknown, context: ClusterErrorContext
 export function isClusterTransient(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   return /^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK) /.test(lastError(error.message)) || /^Too many Cluster redirections|^Cluster is disconnected|^Failed to refresh slots cache|^None of startup nodes/.test(error.message);
+}
+
+/** Internal: a Cluster reply that refused a call (CLUSTERDOWN, TRYAGAIN, MOVED, ASK): it did not run. */
+export function isClusterRefusal(error: unknown): boolean {
+  return error instanceof Error && /^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK) /.test(error.message);
 }
 
 /** The reply inside ioredis's "Too many Cluster redirections. Last error: ReplyError: ...". */
