@@ -115,9 +115,8 @@ export class RedisClusterServer {
    */
   async waitUntilServed(timeout = 60_000): Promise<void> {
     const deadline = Date.now() + timeout;
-    let last = "";
     for (;;) {
-      last = await this.notServedReason();
+      const last = await this.notServedReason();
       if (!last) return;
       if (Date.now() >= deadline) throw new Error(`The Redis Cluster was not served within ${timeout} ms: ${last}`);
       await sleep(100);
