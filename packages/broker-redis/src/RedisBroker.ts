@@ -278,6 +278,8 @@ export class RedisBroker extends Broker {
         if (isAuthError(error)) throw new ConnectionFailed(`Redis refused the credentials: ${(error as Error).message}`, { cause: error });
         if (error === LOST || isConnectionError(error)) {
           if (isNotWritable(error) && this.connection.status === "ready") await sleep(10); // not a tight loop on a race
+          // A Cluster stays "ready" while one node is gone: wait for its slot map to change.
+          else if (isCluster(this.connection) && this.connection.status === "ready") await sleep(CLUSTER_RETRY_DELAY);
           continue; // waits for the connection at the top, until the deadline
         }
         if (isCluster(this.connection) && isClusterTransient(error)) {

@@ -113,3 +113,17 @@ test("a dead worker's in-flight message is recovered and run by a live one", asy
   await b.join("recover", { timeout: 5000 });
   expect(await client.exists(k.acks(dead), k.msgs, k.queue)).toBe(0);
 });
+
+test("after SCRIPT FLUSH on every node (as on a freshly promoted replica) calls still run: NOSCRIPT falls back to EVAL on the slot's node", async () => {
+  const b = broker();
+  b.declareQueue("flushed");
+  expect(await b.dispatch("qsize", "flushed", [], "0")).toBe(0);
+  for (const node of cluster.nodes) {
+    const admin = node.server.client();
+    await admin.script("FLUSH");
+    admin.disconnect();
+  }
+  expect(await b.dispatch("enqueue", "flushed", ["id-1", "{}"])).toBe(1);
+  expect(await b.dispatch("qsize", "flushed", [], "0")).toBe(1);
+  await b.flush("flushed");
+});
