@@ -234,7 +234,10 @@ export class RedisBroker extends Broker {
   private async call(command: string, queueName: string, args: readonly (string | Buffer | number)[], maintenance: "0" | "1" | "2"): Promise<unknown> {
     const timeout = this.everConnected ? this.operationTimeout : this.connectTimeout;
     const deadline = Date.now() + timeout;
-    const keys = [this.namespace];
+    // The heartbeats key, which always exists, is declared besides the namespace (which never
+    // does): while a Cluster migrates the slot, a script with some declared keys missing is
+    // refused with TRYAGAIN (sent again) instead of being run on a node with half the keys.
+    const keys = [this.namespace, `${this.namespace}:__heartbeats__`];
     const argv = [command, Date.now(), queueName, this.brokerId, this.heartbeatTimeout, this.deadMessageTtl, maintenance, CHUNK, ...args];
     let sent = false; // handed to a ready connection at least once
     let refusedOnly = true; // every failed send so far was refused by a Cluster reply (not run)

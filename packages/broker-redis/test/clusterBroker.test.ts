@@ -1,11 +1,12 @@
 /**
  * What the conformance kit does not show on a Redis Cluster: wake-ups reach an idle worker
  * at once whichever node its subscriber is on (Cluster forwards PUBLISH to every node), the
- * connections carry their CLIENT SETNAME names on the nodes, and a dead worker's in-flight
- * messages are recovered (heartbeats, ack sets and the recovery script on the slot's node).
+ * connections carry their CLIENT SETNAME names on the nodes, a dead worker's in-flight
+ * messages are recovered (heartbeats, ack sets and the recovery script on the slot's node),
+ * and the namespace's slot can be moved to another primary under a running worker and producer.
  */
 import { randomUUID } from "node:crypto";
-import { CurrentMessage, Worker, actor, defaultMiddleware } from "@q/core";
+import { CurrentMessage, Message, Worker, actor, defaultMiddleware } from "@q/core";
 import type { Cluster } from "ioredis";
 import { RedisBroker, type RedisBrokerOptions } from "../src";
 import { silentLogger, waitFor } from "@q/test-support";
@@ -126,4 +127,25 @@ test("after SCRIPT FLUSH on every node (as on a freshly promoted replica) calls 
   expect(await b.dispatch("enqueue", "flushed", ["id-1", "{}"])).toBe(1);
   expect(await b.dispatch("qsize", "flushed", [], "0")).toBe(1);
   await b.flush("flushed");
+});
+
+test("moving the namespace's slot to another primary mid-run (a reshard): every message runs exactly once", async () => {
+  const consumer = broker();
+  const producer = broker({ namespace: consumer.namespace });
+  const counts = new Map<number, number>();
+  actor((n: number) => void counts.set(n, (counts.get(n) ?? 0) + 1), { broker: consumer, actorName: "moved", queueName: "moved" });
+  await start(consumer, 100);
+  const total = 1000;
+  const from = await cluster.ownerOf(consumer.namespace);
+  const to = cluster.nodes.find((n) => n !== from)!;
+  let moved: Promise<void> | undefined;
+  for (let i = 0; i < total; i += 10) {
+    await producer.enqueueMany(Array.from({ length: 10 }, (_, j) => new Message({ queueName: "moved", actorName: "moved", args: [i + j] })));
+    if (i === 300) moved = cluster.moveSlot(consumer.namespace, to);
+  }
+  await moved;
+  expect((await cluster.ownerOf(consumer.namespace)).port).toBe(to.port);
+  await waitFor("every message to run", () => counts.size === total, { timeout: 20_000 });
+  await consumer.join("moved", { timeout: 10_000 });
+  expect([...counts.values()].filter((c) => c !== 1)).toEqual([]);
 });

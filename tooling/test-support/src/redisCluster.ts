@@ -123,6 +123,31 @@ export class RedisClusterServer {
     }
   }
 
+  /**
+   * Moves the slot of `key` to the primary `to` while clients keep using it, as
+   * `redis-cli --cluster reshard` does: IMPORTING/MIGRATING, MIGRATE of its keys in batches
+   * (clients get ASK or TRYAGAIN meanwhile), then SETSLOT NODE on every primary.
+   */
+  async moveSlot(key: string, to: RedisClusterNode): Promise<void> {
+    const slot = String(await this.slotOf(key));
+    const from = await this.ownerOf(key);
+    if (from === to) return;
+    const idOf = (node: RedisClusterNode) => this.on(node, async (c) => String(await c.call("CLUSTER", "MYID")));
+    const [fromId, toId] = [await idOf(from), await idOf(to)];
+    await this.on(to, (c) => c.call("CLUSTER", "SETSLOT", slot, "IMPORTING", fromId));
+    await this.on(from, async (c) => {
+      await c.call("CLUSTER", "SETSLOT", slot, "MIGRATING", toId);
+      for (;;) {
+        const keys = (await c.call("CLUSTER", "GETKEYSINSLOT", slot, "100")) as string[];
+        if (keys.length === 0) break;
+        await c.call("MIGRATE", "127.0.0.1", String(to.port), "", "0", "10000", "KEYS", ...keys);
+      }
+    });
+    for (const node of [to, from, ...this.nodes.filter((n) => n !== to && n !== from && n.server.running)]) {
+      await this.on(node, (c) => c.call("CLUSTER", "SETSLOT", slot, "NODE", toId)).catch(() => undefined); // a replica refuses: it follows its primary
+    }
+  }
+
   /** Waits until every running replica's link to its primary is up (it has synced). */
   async waitForReplicas(timeout = 60_000): Promise<void> {
     const deadline = Date.now() + timeout;
