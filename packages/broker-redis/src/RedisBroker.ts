@@ -12,8 +12,9 @@ import {
   type QueueDepth,
   QueueJoinTimeout,
 } from "@q/core";
-import { uuid4, dqName, qName, redactAuthCommand, validateRedisUrl } from "@q/core/broker";
-import Redis, { type RedisOptions } from "ioredis";
+import { uuid4, dqName, qName, redactAuthCommand } from "@q/core/broker";
+import type Redis from "ioredis";
+import type { Cluster, RedisOptions } from "ioredis";
 import { ConnectionGate } from "./ConnectionGate";
 import { OperationWatchdog } from "./OperationWatchdog";
 import { RedisConsumer } from "./RedisConsumer";
@@ -21,6 +22,8 @@ import { ScriptRunner } from "./ScriptRunner";
 import { WakeupListener } from "./WakeupListener";
 import { DISPATCH_LUA } from "./dispatchLua";
 import { explainConnectionError } from "./explainConnectionError";
+import { type RedisClusterOptions, type RedisConnection, checkTarget, connect, duplicateConnection, isCluster, resolveNamespace } from "./clusterConnection";
+import { explainClusterError, isClusterRefusal, isClusterTransient } from "./explainClusterError";
 
 /** Options of {@link RedisBroker}. */
 export interface RedisBrokerOptions extends BrokerOptions {
@@ -30,8 +33,17 @@ export interface RedisBrokerOptions extends BrokerOptions {
    * Default `redis://127.0.0.1:6379`.
    */
   url?: string;
-  /** Use this ioredis client instead of connecting (the broker will not close it). */
-  client?: Redis;
+  /**
+   * Use this ioredis client instead of connecting (the broker will not close it): a `Redis`,
+   * or a `Cluster` (then the namespace needs a hash tag, as with `cluster`).
+   */
+  client?: Redis | Cluster;
+  /**
+   * A Redis Cluster instead of `url`: its startup nodes, and ioredis ClusterOptions. Every
+   * key of a namespace must live on one slot, so the namespace needs a hash tag (default
+   * `{dramatiq}`; one without throws ConfigurationError). See the README's "Redis Cluster".
+   */
+  cluster?: RedisClusterOptions;
   /**
    * Extra ioredis options for the connections the broker makes. `connectionName` is the
    * prefix of their CLIENT SETNAME names (default `q-<pid>`): `<name>:commands` (every
@@ -39,7 +51,7 @@ export interface RedisBrokerOptions extends BrokerOptions {
    * subscriber) and `<name>:client` (`broker.client`).
    */
   redisOptions?: RedisOptions;
-  /** Key prefix shared with Python peers; default `dramatiq`. */
+  /** Key prefix shared with Python peers; default `dramatiq` (`{dramatiq}` with `cluster`). */
   namespace?: string;
   /**
    * Milliseconds without a heartbeat after which a worker counts as dead and its
@@ -103,9 +115,9 @@ export class RedisBroker extends Broker {
   readonly maintenanceChance: number;
   readonly maintenanceInterval: number;
   /** The broker's own connection: calls wait for it in the gate, never in an ioredis queue. */
-  private readonly connection: Redis;
-  private readonly givenClient: Redis | undefined;
-  private madeClient: Redis | undefined;
+  private readonly connection: RedisConnection;
+  private readonly givenClient: RedisConnection | undefined;
+  private madeClient: RedisConnection | undefined;
   private readonly script: ScriptRunner;
   private readonly wakeups: boolean;
   private readonly operationTimeout: number;
@@ -127,7 +139,8 @@ export class RedisBroker extends Broker {
 
   constructor(options: RedisBrokerOptions = {}) {
     super(options);
-    this.namespace = options.namespace ?? "dramatiq";
+    checkTarget(options);
+    this.namespace = resolveNamespace(options.namespace, options.cluster !== undefined || isCluster(options.client));
     this.heartbeatTimeout = options.heartbeatTimeout ?? 60_000;
     this.deadMessageTtl = options.deadMessageTtl ?? 7 * 24 * 60 * 60 * 1000;
     this.maintenanceChance = options.maintenanceChance ?? 1000;
@@ -153,9 +166,7 @@ export class RedisBroker extends Broker {
     this.connectionName = options.redisOptions?.connectionName ?? `q-${process.pid}`;
     redisOptions.connectionName = `${this.connectionName}:commands`;
     this.givenClient = options.client;
-    this.connection = options.client
-      ? options.client.duplicate(redisOptions)
-      : new Redis(validateRedisUrl(options.url ?? "redis://127.0.0.1:6379"), redisOptions);
+    this.connection = connect(options, redisOptions);
     this.everConnected = false;
     this.connection.on("error", (err) => {
       redactAuthCommand(err); // kept as a ConnectionFailed's cause: users print those
@@ -182,9 +193,9 @@ export class RedisBroker extends Broker {
    * commands while disconnected as ioredis does; the broker's own calls use a connection of
    * their own, which never queues more than `offlineQueueBytes`.
    */
-  get client(): Redis {
+  get client(): RedisConnection {
     if (this.givenClient) return this.givenClient;
-    this.madeClient ??= this.connection.duplicate({
+    this.madeClient ??= duplicateConnection(this.connection, {
       enableOfflineQueue: true,
       autoResendUnfulfilledCommands: true,
       connectionName: `${this.connectionName}:client`,
@@ -223,9 +234,13 @@ export class RedisBroker extends Broker {
   private async call(command: string, queueName: string, args: readonly (string | Buffer | number)[], maintenance: "0" | "1" | "2"): Promise<unknown> {
     const timeout = this.everConnected ? this.operationTimeout : this.connectTimeout;
     const deadline = Date.now() + timeout;
-    const keys = [this.namespace];
+    // The heartbeats key, which always exists, is declared besides the namespace (which never
+    // does): while a Cluster migrates the slot, a script with some declared keys missing is
+    // refused with TRYAGAIN (sent again) instead of being run on a node with half the keys.
+    const keys = [this.namespace, `${this.namespace}:__heartbeats__`];
     const argv = [command, Date.now(), queueName, this.brokerId, this.heartbeatTimeout, this.deadMessageTtl, maintenance, CHUNK, ...args];
     let sent = false; // handed to a ready connection at least once
+    let refusedOnly = true; // every failed send so far was refused by a Cluster reply (not run)
     for (;;) {
       if (this.connection.status !== "ready") {
         if (this.closed) throw new ConnectionClosed(`The broker is closed; ${command} on ${queueName} was ${sent ? "possibly" : "not"} sent.`, { written: sent ? "maybe" : "no" });
@@ -261,13 +276,31 @@ export class RedisBroker extends Broker {
           deadline - Date.now(),
         );
       } catch (error) {
+        if (!isClusterRefusal(error)) refusedOnly = false;
         if (error instanceof ConnectionClosed) throw error;
         if (isAuthError(error)) throw new ConnectionFailed(`Redis refused the credentials: ${(error as Error).message}`, { cause: error });
         if (error === LOST || isConnectionError(error)) {
           if (isNotWritable(error) && this.connection.status === "ready") await sleep(10); // not a tight loop on a race
+          // A Cluster stays "ready" while one node is gone: wait for its slot map to change.
+          else if (isCluster(this.connection) && this.connection.status === "ready") await sleep(CLUSTER_RETRY_DELAY);
           continue; // waits for the connection at the top, until the deadline
         }
-        throw error;
+        if (isCluster(this.connection) && isClusterTransient(error)) {
+          // A failover or slot move in progress: sent again once the client has a new slot map.
+          if (Date.now() + CLUSTER_RETRY_DELAY < deadline) {
+            this.connection.refreshSlotsCache();
+            await sleep(CLUSTER_RETRY_DELAY);
+            continue;
+          }
+          const why = this.explainCluster(error, `${command} on ${queueName}`);
+          // A reply that refused the call means it did not run; anything else in between might have.
+          const written = sent && !(refusedOnly && isClusterRefusal(error)) ? "maybe" : "no";
+          throw new ConnectionClosed(`${why?.message ?? (error as Error).message} This lasted ${timeout} ms; ${command} on ${queueName} was ${written === "maybe" ? "possibly" : "not"} run.`, {
+            cause: why ?? error,
+            written,
+          });
+        }
+        throw this.explainCluster(error, `${command} on ${queueName}`) ?? error;
       }
     }
   }
@@ -337,7 +370,7 @@ export class RedisBroker extends Broker {
     if (!this.wakeups) return undefined;
     // Subscriptions are few and must survive a reconnect: this connection keeps ioredis's queues.
     this.listener ??= new WakeupListener(
-      this.connection.duplicate({ enableOfflineQueue: true, autoResendUnfulfilledCommands: true, connectionName: `${this.connectionName}:wakeups` }),
+      duplicateConnection(this.connection, { enableOfflineQueue: true, autoResendUnfulfilledCommands: true, connectionName: `${this.connectionName}:wakeups` }),
       this.logger,
     );
     return this.listener;
@@ -382,9 +415,19 @@ export class RedisBroker extends Broker {
   override async queueDepth(queueName: string): Promise<QueueDepth> {
     if (!this.connected) throw new ConnectionFailed(`Not connected to Redis; cannot read the depth of ${queueName}.`);
     const key = `${this.namespace}:${qName(queueName)}`;
-    const replies = await this.connection.pipeline().llen(key).hlen(`${key}.msgs`).hlen(`${key}.DQ.msgs`).zcard(`${key}.XQ`).exec();
+    const what = `the depth of ${queueName}`;
+    const replies = await this.connection
+      .pipeline()
+      .llen(key)
+      .hlen(`${key}.msgs`)
+      .hlen(`${key}.DQ.msgs`)
+      .zcard(`${key}.XQ`)
+      .exec()
+      .catch((error: unknown) => {
+        throw this.explainCluster(error, what) ?? error;
+      });
     const [pending, stored, delayed, deadLetters] = (replies ?? []).map(([err, value]) => {
-      if (err) throw err;
+      if (err) throw this.explainCluster(err, what) ?? err;
       return Number(value);
     }) as [number, number, number, number];
     return { pending, delayed, deadLetters, inFlight: Math.max(0, stored - pending) };
@@ -396,10 +439,13 @@ export class RedisBroker extends Broker {
    */
   async getDeadLetters(queueName: string, options: { limit?: number } = {}): Promise<{ id: string; data: Buffer; deadAt: number }[]> {
     const xq = `${this.namespace}:${qName(queueName)}.XQ`;
-    const entries = await this.client.zrange(xq, 0, String((options.limit ?? 1000) - 1), "WITHSCORES");
+    const explained = (error: unknown) => {
+      throw this.explainCluster(error, `reading the dead letters of ${queueName}`) ?? error;
+    };
+    const entries = await this.client.zrange(xq, 0, String((options.limit ?? 1000) - 1), "WITHSCORES").catch(explained);
     if (entries.length === 0) return [];
     const ids = entries.filter((_, i) => i % 2 === 0);
-    const data = await this.client.hmgetBuffer(`${xq}.msgs`, ...ids);
+    const data = await this.client.hmgetBuffer(`${xq}.msgs`, ...ids).catch(explained);
     return ids.flatMap((id, i) => (data[i] ? [{ id, data: data[i]!, deadAt: Number(entries[2 * i + 1]) }] : []));
   }
 
@@ -450,7 +496,27 @@ export class RedisBroker extends Broker {
     await Promise.all(chunks.map(([queue, args]) => this.dispatch("enqueue", queue, args)));
   }
 
+  /** Whether the broker's connection is a Redis Cluster client. */
+  private get clustered(): boolean {
+    return isCluster(this.connection);
+  }
+
+  /** A Redis Cluster reply (MOVED, CROSSSLOT, CLUSTERDOWN...) as what to change; undefined for other errors. */
+  private explainCluster(error: unknown, what: string) {
+    const options = isCluster(this.connection) ? undefined : this.connection.options;
+    const server = options ? (options.path ?? `${options.host}:${options.port}`) : undefined;
+    return explainClusterError(error, { namespace: this.namespace, cluster: this.clustered, server, what });
+  }
+
   private neverConnected(): ConnectionFailed {
+    const clusterWhy = this.lastConnectionError && this.explainCluster(this.lastConnectionError, "connecting");
+    if (clusterWhy) return clusterWhy;
+    if (this.clustered && !this.lastConnectionError) {
+      // ioredis answers a node's `cluster_state:fail` by reconnecting, without an error.
+      return new ConnectionFailed(
+        `The Redis Cluster did not become ready within ${this.connectTimeout} ms: its nodes answer but do not report cluster_state:ok (a slot has no primary). Check it with redis-cli --cluster check <node> and assign the missing slots (redis-cli --cluster fix).`,
+      );
+    }
     const why = this.lastConnectionError ? `: ${explainConnectionError(this.lastConnectionError)}` : "";
     return new ConnectionFailed(`Could not connect to Redis within ${this.connectTimeout} ms${why}.`, { cause: this.lastConnectionError });
   }
@@ -461,13 +527,16 @@ export class RedisBroker extends Broker {
   }
 }
 
+/** Milliseconds between sends of a call while the Cluster fails over or moves its slot. */
+const CLUSTER_RETRY_DELAY = 100;
+
 /** What a waiting send costs besides its arguments (its message, promises, closures): measured ~4-6 KiB. */
 const WAITER_BYTES = 4096;
 
 /** Rejects calls whose connection closed under them (they are sent again). */
 const LOST = new Error("The Redis connection closed with the call in flight.");
 
-async function quitWithin(client: Redis, ms: number): Promise<void> {
+async function quitWithin(client: RedisConnection, ms: number): Promise<void> {
   if (client.status === "ready") await Promise.race([client.quit().catch(() => undefined), sleep(ms)]);
   client.disconnect();
 }

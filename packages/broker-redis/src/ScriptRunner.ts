@@ -1,16 +1,18 @@
 import { createHash } from "node:crypto";
 import type Redis from "ioredis";
+import type { Cluster } from "ioredis";
 
 /**
  * Internal: runs one Lua script by SHA (EVALSHA). After a server restart or a
- * `SCRIPT FLUSH` the server answers NOSCRIPT; the script is then loaded again and
- * the call retried once.
+ * `SCRIPT FLUSH` (or on a Cluster node that never ran it: a failed-over replica) the
+ * server answers NOSCRIPT; the call is then sent once with EVAL, which also caches the
+ * script on the server that ran it (SCRIPT LOAD would go to a random Cluster node).
  */
 export class ScriptRunner {
   readonly sha: string;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: Redis | Cluster,
     private readonly lua: string,
   ) {
     this.sha = createHash("sha1").update(lua).digest("hex");
@@ -21,8 +23,7 @@ export class ScriptRunner {
       return await this.client.callBuffer("EVALSHA", this.sha, keys.length, ...keys, ...args);
     } catch (error) {
       if (!isNoScript(error)) throw error;
-      await this.client.script("LOAD", this.lua);
-      return this.client.callBuffer("EVALSHA", this.sha, keys.length, ...keys, ...args);
+      return this.client.callBuffer("EVAL", this.lua, keys.length, ...keys, ...args);
     }
   }
 }

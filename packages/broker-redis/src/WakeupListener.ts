@@ -1,4 +1,5 @@
 import type Redis from "ioredis";
+import type { Cluster } from "ioredis";
 import type { Logger } from "@q/core";
 
 /**
@@ -15,7 +16,7 @@ export class WakeupListener {
   private failing = false;
 
   constructor(
-    private readonly subscriber: Redis,
+    private readonly subscriber: Redis | Cluster,
     private readonly logger: Logger,
   ) {
     subscriber.on("message", (channel: string) => {

@@ -8,7 +8,8 @@
  * command returns ids a live worker lost track of, and the costly heartbeat clean-up
  * (a KEYS scan) runs only when asked for (`do_maintenance` "2").
  *
- * KEYS[1] = namespace. ARGV = command, now_ms, queue_name, broker_id,
+ * KEYS[1] = namespace; KEYS[2] = the heartbeats key, unused here but declared for a Redis
+ * Cluster's slot migration (see RedisBroker.call). ARGV = command, now_ms, queue_name, broker_id,
  * heartbeat_timeout, dead_message_ttl, do_maintenance ("0", "1" requeue dead workers'
  * messages, "2" also forget finished dead workers), chunk size, command args...
  */

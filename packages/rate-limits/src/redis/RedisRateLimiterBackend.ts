@@ -1,12 +1,22 @@
-import { ConnectionError, ConnectionFailed, QError, type RateLimiterBackend } from "@q/core";
-import Redis, { type RedisOptions } from "ioredis";
+import { ConfigurationError, ConnectionError, ConnectionFailed, QError, type RateLimiterBackend } from "@q/core";
+import Redis, { Cluster, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 import { DECR, INCR, INCR_AND_SUM, NOTIFY, type Script } from "./scripts";
 import { redactAuthCommand, validateRedisUrl } from "@q/core/broker";
 
 /** Options of {@link RedisRateLimiterBackend}: a client of yours, or a URL to connect to. */
 export interface RedisRateLimiterBackendOptions {
-  /** An ioredis client to use (not closed by `close()`). Blocking waits use duplicates of it. */
-  client?: Redis;
+  /**
+   * An ioredis client to use (not closed by `close()`). Blocking waits use duplicates of it.
+   * A `Cluster` works too (see `cluster`).
+   */
+  client?: Redis | Cluster;
+  /**
+   * A Redis Cluster instead of `url`: startup nodes and ioredis ClusterOptions. Every call
+   * touches one key except a WindowRateLimiter's, which reads its whole window in one
+   * script: give such a limiter a key with a hash tag (`"{api}"`), or it fails with
+   * ConfigurationError (CROSSSLOT). Other limiters, barriers and group callbacks need none.
+   */
+  cluster?: { nodes: readonly ClusterNode[]; options?: ClusterOptions };
   /** Where to connect when no client is given; default `redis://127.0.0.1:6379`. */
   url?: string;
   /** More ioredis options for the connection made from `url`. */
@@ -30,17 +40,23 @@ export interface RedisRateLimiterBackendOptions {
  */
 export class RedisRateLimiterBackend implements RateLimiterBackend {
   /** The client every non-blocking command goes through. */
-  readonly client: Redis;
+  readonly client: Redis | Cluster;
   private readonly owned: boolean;
   /** Idle duplicates for blocking waits (a blocked connection can do nothing else). */
-  private readonly idle: Redis[] = [];
-  private readonly blocking = new Set<Redis>();
+  private readonly idle: (Redis | Cluster)[] = [];
+  private readonly blocking = new Set<Redis | Cluster>();
   private closed = false;
 
   constructor(options: RedisRateLimiterBackendOptions = {}) {
     if (options.client) {
       this.client = options.client;
       this.owned = false;
+    } else if (options.cluster) {
+      if (options.url !== undefined || options.redisOptions !== undefined) throw new ConfigurationError("RedisRateLimiterBackend takes a cluster or url/redisOptions, not both (node options go in cluster.options.redisOptions).");
+      if (!Array.isArray(options.cluster.nodes) || options.cluster.nodes.length === 0) throw new ConfigurationError("`cluster.nodes` must list at least one node of the Redis Cluster.");
+      this.client = new Cluster([...options.cluster.nodes], { ...options.cluster.options, redisOptions: { maxRetriesPerRequest: 1, ...options.cluster.options?.redisOptions } });
+      this.client.on("error", () => undefined);
+      this.owned = true;
     } else {
       const url = validateRedisUrl(options.url ?? "redis://127.0.0.1:6379");
       // One retry: a limiter guarding an actor should fail fast (a ConnectionError the retry
@@ -107,7 +123,7 @@ export class RedisRateLimiterBackend implements RateLimiterBackend {
     }
     // Redis reads 0 as "forever": the shortest real wait is a millisecond.
     const seconds = timeout === undefined ? 0 : Math.max(timeout, 1) / 1000;
-    const connection = this.idle.pop() ?? this.client.duplicate();
+    const connection = this.idle.pop() ?? (this.client instanceof Cluster ? this.client.duplicate([]) : this.client.duplicate());
     this.blocking.add(connection);
     try {
       const element = await this.call("wait", () => connection.brpoplpush(key, key, seconds));
@@ -165,6 +181,15 @@ export class RedisRateLimiterBackend implements RateLimiterBackend {
       redactAuthCommand(error); // a refused login's error holds the password; users print causes
       const message = `Redis rate-limiter backend: ${op} failed: ${(error as Error).message}`;
       if (/^(WRONGPASS|NOAUTH)/.test((error as Error).message)) throw new ConnectionFailed(`${message} (Redis refused the credentials)`, { cause: error });
+      if (/CROSSSLOT|do not hash to the same slot|non.local key/i.test((error as Error).message)) {
+        throw new ConfigurationError(
+          `${message} (on a Redis Cluster a WindowRateLimiter's keys must share a slot: give the limiter's key a hash tag, e.g. "{partner-api}" instead of "partner-api")`,
+          { cause: error },
+        );
+      }
+      if (/^(MOVED|ASK) /.test((error as Error).message)) {
+        throw new ConfigurationError(`${message} (the server is a Redis Cluster node: use the \`cluster\` option, or an ioredis Cluster as \`client\`)`, { cause: error });
+      }
       if ((error as Error).name === "ReplyError") throw new QError(message, { cause: error });
       throw new ConnectionError(message, { cause: error });
     }

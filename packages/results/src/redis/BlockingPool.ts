@@ -1,8 +1,8 @@
 import { ConnectionClosed } from "@q/core";
-import type Redis from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 
 interface Waiter {
-  resolve(connection: Redis | undefined): void;
+  resolve(connection: Redis | Cluster | undefined): void;
   reject(error: Error): void;
   timer: NodeJS.Timeout;
 }
@@ -14,18 +14,18 @@ interface Waiter {
  * deadline passes.
  */
 export class BlockingPool {
-  private readonly idle: Redis[] = [];
-  private readonly busy = new Set<Redis>();
+  private readonly idle: (Redis | Cluster)[] = [];
+  private readonly busy = new Set<Redis | Cluster>();
   private readonly queue: Waiter[] = [];
   private closed = false;
 
   constructor(
     private readonly size: number,
-    private readonly make: () => Redis,
+    private readonly make: () => Redis | Cluster,
   ) {}
 
   /** A connection of its own for the caller, or undefined when `deadline` (performance.now()) passes first. */
-  acquire(deadline: number): Promise<Redis | undefined> {
+  acquire(deadline: number): Promise<Redis | Cluster | undefined> {
     if (this.closed) return Promise.reject(this.closedError());
     const connection = this.idle.pop() ?? (this.busy.size < this.size ? this.make() : undefined);
     if (connection) {
@@ -46,7 +46,7 @@ export class BlockingPool {
   }
 
   /** Gives a connection back: to the first queued reader, else to the idle list. */
-  release(connection: Redis): void {
+  release(connection: Redis | Cluster): void {
     if (this.closed || connection.status === "end") {
       this.busy.delete(connection);
       connection.disconnect();

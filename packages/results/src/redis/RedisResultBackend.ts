@@ -1,12 +1,21 @@
-import { ArgumentError, ConnectionClosed, ConnectionError, ConnectionFailed, Missing, QError, ResultBackend, type ResultBackendOptions } from "@q/core";
-import Redis, { type RedisOptions } from "ioredis";
+import { ArgumentError, ConfigurationError, ConnectionClosed, ConnectionError, ConnectionFailed, Missing, QError, ResultBackend, type ResultBackendOptions } from "@q/core";
+import Redis, { Cluster, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 import { BlockingPool } from "./BlockingPool";
 import { redactAuthCommand, validateRedisUrl } from "@q/core/broker";
 
 /** Options of {@link RedisResultBackend}: a client of yours or a URL, plus Dramatiq's key options. */
 export interface RedisResultBackendOptions extends ResultBackendOptions {
-  /** An ioredis client for stores and reads (not closed by `close()`); blocking reads use duplicates of it. */
-  client?: Redis;
+  /**
+   * An ioredis client for stores and reads (not closed by `close()`); blocking reads use
+   * duplicates of it. A `Cluster` works too: every call touches one key.
+   */
+  client?: Redis | Cluster;
+  /**
+   * A Redis Cluster instead of `url`: startup nodes and ioredis ClusterOptions (`redisOptions`
+   * of the broker's kind go in `options.redisOptions`). Every call touches one key, so results
+   * spread over every slot; no hash tag is needed.
+   */
+  cluster?: { nodes: readonly ClusterNode[]; options?: ClusterOptions };
   /** Where to connect when no client is given; default `redis://127.0.0.1:6379`. */
   url?: string;
   /** More ioredis options for the connections made from `url`. */
@@ -40,7 +49,7 @@ const DEFAULT_BLOCKING_CONNECTIONS = 8;
  */
 export class RedisResultBackend extends ResultBackend {
   /** The client stores and non-blocking reads go through. */
-  readonly client: Redis;
+  readonly client: Redis | Cluster;
   private readonly owned: boolean;
   private readonly pool: BlockingPool;
   private closed = false;
@@ -50,9 +59,15 @@ export class RedisResultBackend extends ResultBackend {
     const size = options.maxBlockingConnections ?? DEFAULT_BLOCKING_CONNECTIONS;
     if (!Number.isSafeInteger(size) || size < 1) throw new ArgumentError(`maxBlockingConnections must be a whole number >= 1, got ${String(options.maxBlockingConnections)}.`);
     if (options.client) {
-      if (options.url !== undefined || options.redisOptions !== undefined) throw new ArgumentError("RedisResultBackend takes a client or url/redisOptions, not both.");
+      if (options.url !== undefined || options.redisOptions !== undefined || options.cluster) throw new ArgumentError("RedisResultBackend takes a client, a cluster or url/redisOptions, not more than one.");
       this.client = options.client;
       this.owned = false;
+    } else if (options.cluster) {
+      if (options.url !== undefined || options.redisOptions !== undefined) throw new ArgumentError("RedisResultBackend takes a cluster or url/redisOptions, not both (node options go in cluster.options.redisOptions).");
+      if (!Array.isArray(options.cluster.nodes) || options.cluster.nodes.length === 0) throw new ConfigurationError("`cluster.nodes` must list at least one node of the Redis Cluster.");
+      this.client = new Cluster([...options.cluster.nodes], { ...options.cluster.options, redisOptions: { maxRetriesPerRequest: 1, ...options.cluster.options?.redisOptions } });
+      this.client.on("error", () => undefined); // surfaced by the failing call
+      this.owned = true;
     } else {
       const url = validateRedisUrl(options.url ?? "redis://127.0.0.1:6379");
       // A down server fails a call after one reconnection attempt instead of ioredis's 20.
@@ -63,7 +78,10 @@ export class RedisResultBackend extends ResultBackend {
     this.pool = new BlockingPool(size, () => {
       // A blocked connection's polite close (FIN) waits for the blocking command to end, up
       // to ioredis's disconnectTimeout (2 s) before it destroys the socket: destroy at once.
-      const connection = this.client.duplicate({ disconnectTimeout: 0 });
+      const connection =
+        this.client instanceof Cluster
+          ? this.client.duplicate([], { redisOptions: { ...this.client.options.redisOptions, disconnectTimeout: 0 } })
+          : this.client.duplicate({ disconnectTimeout: 0 });
       connection.on("error", () => undefined);
       return connection;
     });
@@ -119,6 +137,9 @@ export class RedisResultBackend extends ResultBackend {
       const message = `Redis result backend: ${op} failed: ${(error as Error).message}`;
       if (this.closed) throw new ConnectionClosed(message, { cause: error });
       if (/^(WRONGPASS|NOAUTH)/.test((error as Error).message)) throw new ConnectionFailed(`${message} (Redis refused the credentials)`, { cause: error });
+      if (/^(MOVED|ASK) /.test((error as Error).message)) {
+        throw new ConfigurationError(`${message} (the server is a Redis Cluster node: use the \`cluster\` option, or an ioredis Cluster as \`client\`)`, { cause: error });
+      }
       if ((error as Error).name === "ReplyError") throw new QError(message, { cause: error });
       throw new ConnectionError(message, { cause: error });
     }
