@@ -64,7 +64,9 @@ export class RedisSentinelSet {
   static async start(options: RedisSentinelSetOptions = {}): Promise<RedisSentinelSet> {
     const name = options.name ?? "qmaster";
     const dir = mkdtempSync(path.join(os.tmpdir(), "q-sentinel-"));
-    const primary = await RedisServer.start();
+    // Without the delay, a (re)sync waits 5 s for more replicas to join it.
+    const fast = ["--repl-diskless-sync-delay", "0"];
+    const primary = await RedisServer.start({ args: fast });
     let replica: RedisServer | undefined;
     let set: RedisSentinelSet | undefined;
     try {
@@ -75,7 +77,7 @@ export class RedisSentinelSet {
         upstream = proxy.port;
       }
       // The replica must tell the primary (and so the sentinels) its own port, not the proxy's.
-      replica = await RedisServer.start({ args: ["--replicaof", "127.0.0.1", String(upstream), "--replica-announce-ip", "127.0.0.1"] });
+      replica = await RedisServer.start({ args: [...fast, "--replicaof", "127.0.0.1", String(upstream), "--replica-announce-ip", "127.0.0.1"] });
       const ports = await freePorts(3);
       set = new RedisSentinelSet(name, dir, primary, replica, ports.map((port) => ({ host: "127.0.0.1", port })));
       set.proxy = proxy;
