@@ -34,8 +34,10 @@ export interface RedisSentinelOptions {
   /** TLS options for the sentinels (`true` for the defaults); default plain TCP. */
   sentinelTls?: boolean | ConnectionOptions;
   /**
-   * Also listen to the sentinels' `+switch-master` announcements and move to the new primary
-   * at once, rather than when the old one fails a call; default true.
+   * Also listen to the sentinels' `+switch-master` announcements (ioredis's failover detector,
+   * one more connection to each sentinel per connection). Default false: a failover moves the
+   * clients anyway (a dead primary's connections close; on a manual `SENTINEL FAILOVER` the
+   * sentinels close the demoted primary's client connections; READONLY reconnects).
    */
   failoverDetector?: boolean;
 }
@@ -98,7 +100,7 @@ export function sentinelRedisOptions(sentinel: unknown, where: string, resend: b
     sentinels,
     name: s.name,
     role: "master",
-    failoverDetector: (s.failoverDetector as boolean | undefined) ?? true,
+    failoverDetector: (s.failoverDetector as boolean | undefined) ?? false,
     // Sentinels down too: try again soon, but not in a tight loop; never once closed.
     sentinelRetryStrategy: (attempt) => (isClosed() ? null : Math.min(50 * attempt, 1000)),
     // A demoted primary answers writes with READONLY: ask the sentinels again.

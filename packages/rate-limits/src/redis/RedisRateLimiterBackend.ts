@@ -1,7 +1,8 @@
 import { ConnectionError, ConnectionFailed, QError, type RateLimiterBackend } from "@q/core";
 import Redis, { type RedisOptions } from "ioredis";
 import { DECR, INCR, INCR_AND_SUM, NOTIFY, type Script } from "./scripts";
-import { redactAuthCommand, validateRedisUrl } from "@q/core/broker";
+import { ConfigurationError } from "@q/core";
+import { isReadOnlyError, redactAuthCommand, sentinelRedisOptions, validateRedisUrl, type RedisSentinelOptions } from "@q/core/broker";
 
 /** Options of {@link RedisRateLimiterBackend}: a client of yours, or a URL to connect to. */
 export interface RedisRateLimiterBackendOptions {
@@ -9,8 +10,17 @@ export interface RedisRateLimiterBackendOptions {
   client?: Redis;
   /** Where to connect when no client is given; default `redis://127.0.0.1:6379`. */
   url?: string;
-  /** More ioredis options for the connection made from `url`. */
+  /** More ioredis options for the connection made from `url` (or through `sentinel`). */
   redisOptions?: RedisOptions;
+  /**
+   * Find the primary through Redis Sentinel instead of `url` (ConfigurationError with `url`
+   * or `client`); after a failover the backend moves to the promoted replica by itself.
+   * Calls made while no primary is up fail after one reconnect attempt, as on any outage.
+   *
+   * @example
+   * new RedisRateLimiterBackend({ sentinel: { sentinels: [{ host: "10.0.0.1", port: 26379 }], name: "mymaster" } });
+   */
+  sentinel?: RedisSentinelOptions;
 }
 
 /**
@@ -38,14 +48,19 @@ export class RedisRateLimiterBackend implements RateLimiterBackend {
   private closed = false;
 
   constructor(options: RedisRateLimiterBackendOptions = {}) {
+    if (options.sentinel !== undefined && (options.url !== undefined || options.client !== undefined)) {
+      throw new ConfigurationError("RedisRateLimiterBackend: give sentinel, url or client, not two of them.");
+    }
     if (options.client) {
       this.client = options.client;
       this.owned = false;
     } else {
-      const url = validateRedisUrl(options.url ?? "redis://127.0.0.1:6379");
       // One retry: a limiter guarding an actor should fail fast (a ConnectionError the retry
       // policy handles) rather than hold the message for ioredis's 20 reconnect attempts (~70 s).
-      this.client = new Redis(url, { maxRetriesPerRequest: 1, ...options.redisOptions });
+      this.client =
+        options.sentinel !== undefined
+          ? new Redis({ maxRetriesPerRequest: 1, ...options.redisOptions, ...sentinelRedisOptions(options.sentinel, "RedisRateLimiterBackend", true, () => this.closed) })
+          : new Redis(validateRedisUrl(options.url ?? "redis://127.0.0.1:6379"), { maxRetriesPerRequest: 1, ...options.redisOptions });
       // Without a listener ioredis prints "Unhandled error event" on every failed reconnect;
       // the failure reaches the user as the failing call's ConnectionError instead.
       this.client.on("error", () => undefined);
@@ -165,6 +180,7 @@ export class RedisRateLimiterBackend implements RateLimiterBackend {
       redactAuthCommand(error); // a refused login's error holds the password; users print causes
       const message = `Redis rate-limiter backend: ${op} failed: ${(error as Error).message}`;
       if (/^(WRONGPASS|NOAUTH)/.test((error as Error).message)) throw new ConnectionFailed(`${message} (Redis refused the credentials)`, { cause: error });
+      if (isReadOnlyError(error)) throw new ConnectionError(`${message} (the server is a replica now, e.g. a primary demoted by a failover; nothing was written, and the connection is being made again)`, { cause: error });
       if ((error as Error).name === "ReplyError") throw new QError(message, { cause: error });
       throw new ConnectionError(message, { cause: error });
     }
