@@ -21,7 +21,6 @@ import { ScriptRunner } from "./ScriptRunner";
 import { WakeupListener } from "./WakeupListener";
 import { DISPATCH_LUA } from "./dispatchLua";
 import { DurableEnqueue, type DurableEnqueueOptions } from "./DurableEnqueue";
-import { EnqueueNotReplicated } from "./EnqueueNotReplicated";
 import { connectionSettings, readOnlyReconnect } from "./sentinelSettings";
 import { explainConnectionError } from "./explainConnectionError";
 

@@ -35,6 +35,11 @@ export interface RedisSentinelSetOptions {
   downAfterMs?: number;
   /** `sentinel failover-timeout`; default 5000. */
   failoverTimeoutMs?: number;
+  /**
+   * Replicas; default 1. With 2, the promoted replica still has one after a failover (the
+   * sentinels point the other at it), which durable enqueue (WAIT 1) needs to go on at once.
+   */
+  replicas?: number;
 }
 
 /**
@@ -56,9 +61,11 @@ export class RedisSentinelSet {
     readonly dir: string,
     /** The server that was the primary at start. */
     readonly first: RedisServer,
-    /** The server that was the replica at start. */
+    /** The server that was the (first) replica at start. */
     readonly second: RedisServer,
     readonly sentinels: readonly RedisAddress[],
+    /** Every server: the first primary, then the replicas. */
+    readonly servers: readonly RedisServer[],
   ) {}
 
   static async start(options: RedisSentinelSetOptions = {}): Promise<RedisSentinelSet> {
@@ -67,7 +74,7 @@ export class RedisSentinelSet {
     // Without the delay, a (re)sync waits 5 s for more replicas to join it.
     const fast = ["--repl-diskless-sync-delay", "0"];
     const primary = await RedisServer.start({ args: fast });
-    let replica: RedisServer | undefined;
+    const replicas: RedisServer[] = [];
     let set: RedisSentinelSet | undefined;
     try {
       let proxy: DelayProxy | undefined;
@@ -77,11 +84,13 @@ export class RedisSentinelSet {
         upstream = proxy.port;
       }
       // The replica must tell the primary (and so the sentinels) its own port, not the proxy's.
-      replica = await RedisServer.start({ args: [...fast, "--replicaof", "127.0.0.1", String(upstream), "--replica-announce-ip", "127.0.0.1"] });
+      for (let i = 0; i < (options.replicas ?? 1); i++) {
+        replicas.push(await RedisServer.start({ args: [...fast, "--replicaof", "127.0.0.1", String(upstream), "--replica-announce-ip", "127.0.0.1"] }));
+      }
       const ports = await freePorts(3);
-      set = new RedisSentinelSet(name, dir, primary, replica, ports.map((port) => ({ host: "127.0.0.1", port })));
+      set = new RedisSentinelSet(name, dir, primary, replicas[0]!, ports.map((port) => ({ host: "127.0.0.1", port })), [primary, ...replicas]);
       set.proxy = proxy;
-      await waitUntil("the replica to finish its first sync", async () => /master_link_status:up/.test(await info(replica!, "replication")), 10_000);
+      for (const replica of replicas) await waitUntil("the replicas to finish their first sync", async () => /master_link_status:up/.test(await info(replica, "replication")), 10_000);
       for (const port of ports) set.sentinelProcesses.push(await startSentinel(dir, port, name, primary.port, options));
       // A failover needs a majority of sentinels that know each other, and the replica known.
       await waitUntil(
@@ -90,8 +99,8 @@ export class RedisSentinelSet {
           for (const address of set!.sentinels) {
             const ok = await withSentinel(address, async (s) => {
               const peers = (await s.call("SENTINEL", "SENTINELS", name)) as unknown[];
-              const replicas = (await s.call("SENTINEL", "REPLICAS", name)) as unknown[];
-              return peers.length === 2 && replicas.length === 1;
+              const known = (await s.call("SENTINEL", "REPLICAS", name)) as unknown[];
+              return peers.length === 2 && (known as unknown[]).length === replicas.length;
             });
             if (!ok) return false;
           }
@@ -103,7 +112,7 @@ export class RedisSentinelSet {
     } catch (error) {
       if (set) await set.destroy();
       else {
-        await replica?.destroy();
+        for (const replica of replicas) await replica.destroy();
         await primary.destroy();
         rmSync(dir, { recursive: true, force: true });
       }
@@ -122,8 +131,7 @@ export class RedisSentinelSet {
 
   /** The server that is the primary now (per the sentinels). */
   async primary(): Promise<RedisServer> {
-    const { port } = await this.primaryAddress();
-    return port === this.first.port ? this.first : this.second;
+    return this.server((await this.primaryAddress()).port);
   }
 
   /** A plain client on the primary of now. */
@@ -158,12 +166,39 @@ export class RedisSentinelSet {
           primary = { host: reply[0], port: Number(reply[1]) };
         }
         // Promoted means the server itself says so, not only the sentinels.
-        const server = primary!.port === this.first.port ? this.first : this.second;
-        return /role:master/.test(await info(server, "replication"));
+        return /role:master/.test(await info(this.server(primary!.port), "replication"));
       },
       timeout,
     );
     return { primary: primary!, promotedAfterMs: Date.now() - killed.at };
+  }
+
+  /**
+   * Starts the killed server again (same port and data); the sentinels turn it into a replica
+   * of the new primary. Resolves once it is in sync with it.
+   */
+  async restartKilled(killed: { port: number }, timeout = 30_000): Promise<void> {
+    const server = this.server(killed.port);
+    await server.start();
+    await waitUntil(`the restarted server on ${killed.port} to replicate the new primary`, async () => /role:slave[\s\S]*master_link_status:up/.test(await info(server, "replication")), timeout);
+  }
+
+  /** The server on `port`. */
+  server(port: number): RedisServer {
+    const server = this.servers.find((s) => s.port === port);
+    if (!server) throw new Error(`No server of this set listens on ${port}.`);
+    return server;
+  }
+
+  /**
+   * Waits until the new primary has `n` replicas in sync (after a failover the sentinels
+   * point the remaining replicas at it).
+   */
+  async waitForReplicas(n: number, timeout = 30_000): Promise<void> {
+    await waitUntil(`the primary to have ${n} replica(s) in sync`, async () => {
+      const text = await info(await this.primary(), "replication");
+      return (text.match(/^slave\d+:.*state=online/gm) ?? []).length >= n;
+    }, timeout);
   }
 
   /** Stops every process and removes every file. */
@@ -178,7 +213,7 @@ export class RedisSentinelSet {
     );
     this.sentinelProcesses.length = 0;
     this.proxy?.close();
-    await Promise.all([this.first.destroy(), this.second.destroy()]);
+    await Promise.all(this.servers.map((s) => s.destroy()));
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
