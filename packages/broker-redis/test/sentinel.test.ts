@@ -184,3 +184,61 @@ describe("on a Sentinel set (primary, replica, 3 sentinels; replication held bac
     process.stderr.write(`[sentinel] promoted after ${promotedAfterMs} ms; sends waiting through it resolved ${followedAfterMs} ms after the kill\n`);
   });
 });
+
+describe("a manual failover (SENTINEL FAILOVER) under a steady stream of sends", () => {
+  let set: RedisSentinelSet;
+  beforeAll(async () => {
+    set = await RedisSentinelSet.start();
+  }, 40_000);
+  afterAll(async () => {
+    await set?.destroy();
+  });
+
+  it("without durable enqueue, sends the old primary took before its demotion are lost (measured); with it, every resolved send is on the new primary", async () => {
+    const sentinel = { sentinels: [...set.sentinels], name: set.name };
+    const namespace = freshNamespace();
+    const plain = h.broker({ url: undefined, sentinel, namespace, redisOptions: { disconnectTimeout: 100 } });
+    const durable = h.broker({ url: undefined, sentinel, namespace, redisOptions: { disconnectTimeout: 100 }, durableEnqueue: { replicas: 1, timeout: 500 } });
+    actor(function mf(_i: number) {}, { broker: plain, queueName: "mf_plain" });
+    actor(function mfd(_i: number) {}, { broker: durable, queueName: "mf_durable" });
+    const before = await set.primaryAddress();
+    const stream = async (broker: RedisBroker, name: string) => {
+      const resolved: number[] = [];
+      const rejected: unknown[] = [];
+      for (let i = 0; i < 40; i++) {
+        await broker.getActor(name).send(i).then(() => resolved.push(i), (e: unknown) => rejected.push(e));
+        await sleep(100);
+      }
+      return { resolved, rejected };
+    };
+    const sending = Promise.all([stream(plain, "mf"), stream(durable, "mfd")]);
+    await sleep(300);
+    await withSentinelCall(set, ["SENTINEL", "FAILOVER", set.name]);
+    const [p, d] = await sending;
+    await waitFor("the sentinels to name the new primary", async () => (await set.primaryAddress()).port !== before.port, { timeout: 10_000 });
+    await set.waitForReplicas(1); // the old primary resynced from the new one
+    const primary = await set.primaryClient();
+    const present = async (queue: string) => {
+      const payloads = await primary.hvals(`${namespace}:${queue}.msgs`);
+      return new Set(payloads.map((text) => (JSON.parse(text) as { args: [number] }).args[0]));
+    };
+    const plainThere = await present("mf_plain");
+    const durableThere = await present("mf_durable");
+    primary.disconnect();
+    const plainLost = p.resolved.filter((i) => !plainThere.has(i));
+    expect(p.rejected).toEqual([]);
+    expect(d.resolved.filter((i) => !durableThere.has(i))).toEqual([]);
+    for (const e of d.rejected) expect(e).toBeInstanceOf(EnqueueNotReplicated);
+    process.stderr.write(`[sentinel] SENTINEL FAILOVER: without durable enqueue ${plainLost.length} of ${p.resolved.length} resolved sends lost; with it ${d.resolved.length} resolved (0 lost), ${d.rejected.length} rejected\n`);
+  });
+});
+
+async function withSentinelCall(set: RedisSentinelSet, command: string[]): Promise<unknown> {
+  const { default: Redis } = await import("ioredis");
+  const client = new Redis(set.sentinels[0]!);
+  try {
+    return await client.call(command[0]!, ...command.slice(1));
+  } finally {
+    client.disconnect();
+  }
+}

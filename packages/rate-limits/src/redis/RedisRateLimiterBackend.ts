@@ -156,8 +156,9 @@ export class RedisRateLimiterBackend implements RateLimiterBackend {
     for (const c of [...this.idle.splice(0), ...this.blocking]) c.disconnect();
     if (!this.owned) return;
     // QUIT needs a connection; without one, disconnect() also cancels a pending reconnect.
-    if (this.client.status === "ready") await this.client.quit().catch(() => this.client.disconnect());
-    else this.client.disconnect();
+    if (this.client.status === "ready") await this.client.quit().catch(() => undefined);
+    // Also after QUIT: it ends ioredis's Sentinel failover detector too, which QUIT leaves open.
+    this.client.disconnect();
   }
 
   private async eval(script: Script, keys: string[], args: number[]): Promise<unknown> {

@@ -93,7 +93,11 @@ export class RedisResultBackend extends ResultBackend {
     if (this.closed) return;
     this.closed = true;
     this.pool.close();
-    if (this.owned) await this.client.quit().catch(() => this.client.disconnect());
+    if (this.owned) {
+      await this.client.quit().catch(() => undefined);
+      // Also after QUIT: it ends ioredis's Sentinel failover detector too, which QUIT leaves open.
+      this.client.disconnect();
+    }
   }
 
   protected async getRaw(key: string): Promise<Buffer | typeof Missing> {
