@@ -6,6 +6,7 @@
  * the primary's death, or too few replicas) rejects with EnqueueNotReplicated.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import Redis from "ioredis";
 import { ConfigurationError, ConnectionClosed, actor } from "@q/core";
 import { RedisSentinelSet } from "@q/test-support/redis-sentinel";
 import { RedisServer } from "@q/test-support/redis-server";
@@ -234,7 +235,6 @@ describe("a manual failover (SENTINEL FAILOVER) under a steady stream of sends",
 });
 
 async function withSentinelCall(set: RedisSentinelSet, command: string[]): Promise<unknown> {
-  const { default: Redis } = await import("ioredis");
   const client = new Redis(set.sentinels[0]!);
   try {
     return await client.call(command[0]!, ...command.slice(1));
