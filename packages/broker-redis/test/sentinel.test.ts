@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import Redis from "ioredis";
-import { ConfigurationError, ConnectionClosed, actor } from "@q/core";
+import { ConfigurationError, ConnectionClosed, ConnectionFailed, actor } from "@q/core";
 import { RedisSentinelSet } from "@q/test-support/redis-sentinel";
 import { RedisServer } from "@q/test-support/redis-server";
 import { LEVEL, captureLogger, waitFor } from "@q/test-support";
@@ -231,6 +231,32 @@ describe("a manual failover (SENTINEL FAILOVER) under a steady stream of sends",
     expect(d.resolved.filter((i) => !durableThere.has(i))).toEqual([]);
     for (const e of d.rejected) expect(e).toBeInstanceOf(EnqueueNotReplicated);
     process.stderr.write(`[sentinel] SENTINEL FAILOVER: without durable enqueue ${plainLost.length} of ${p.resolved.length} resolved sends lost; with it ${d.resolved.length} resolved (0 lost), ${d.rejected.length} rejected\n`);
+  });
+});
+
+describe("sentinels that name no primary", () => {
+  let set: RedisSentinelSet;
+  beforeAll(async () => {
+    set = await RedisSentinelSet.start();
+  }, 40_000);
+  afterAll(async () => {
+    await set?.destroy();
+  });
+
+  it("a master group name the sentinels do not know: ConnectionFailed within connectTimeout saying to check sentinel.name", async () => {
+    const broker = h.broker({ url: undefined, sentinel: { sentinels: [...set.sentinels], name: "nosuch" }, connectTimeout: 1000 });
+    const error = await actor(function nm_job() {}, { broker, queueName: "nm" }).send().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionFailed);
+    expect((error as Error).message).toMatch(/^Could not connect to Redis within 1000 ms: No sentinel knows that master group \(ERR No such master with that name\): check sentinel.name/);
+  });
+
+  it("no sentinel reachable: ConnectionFailed within connectTimeout saying to check sentinel.sentinels", async () => {
+    const broker = h.broker({ url: undefined, sentinel: { sentinels: [{ host: "127.0.0.1", port: 1 }], name: set.name }, connectTimeout: 1000 });
+    const started = Date.now();
+    const error = await actor(function nr_job() {}, { broker, queueName: "nr" }).send().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConnectionFailed);
+    expect((error as Error).message).toMatch(/^Could not connect to Redis within 1000 ms: No sentinel named a primary .*: check sentinel.sentinels \(hosts and ports\) and sentinelPassword\.$/);
+    expect(Date.now() - started).toBeLessThan(3000);
   });
 });
 
