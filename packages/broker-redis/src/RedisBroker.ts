@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import {
   Broker,
   type BrokerOptions,
+  ConfigurationError,
   ConnectionClosed,
   ConnectionFailed,
   type ConsumeOptions,
@@ -12,8 +13,8 @@ import {
   type QueueDepth,
   QueueJoinTimeout,
 } from "@q/core";
-import { uuid4, dqName, qName, redactAuthCommand } from "@q/core/broker";
-import type Redis from "ioredis";
+import { uuid4, dqName, isReadOnlyError, qName, redactAuthCommand, type RedisSentinelOptions } from "@q/core/broker";
+import Redis from "ioredis";
 import type { Cluster, RedisOptions } from "ioredis";
 import { ConnectionGate } from "./ConnectionGate";
 import { OperationWatchdog } from "./OperationWatchdog";
@@ -21,6 +22,8 @@ import { RedisConsumer } from "./RedisConsumer";
 import { ScriptRunner } from "./ScriptRunner";
 import { WakeupListener } from "./WakeupListener";
 import { DISPATCH_LUA } from "./dispatchLua";
+import { DurableEnqueue, type DurableEnqueueOptions } from "./DurableEnqueue";
+import { connectionSettings, readOnlyReconnect } from "./sentinelSettings";
 import { explainConnectionError } from "./explainConnectionError";
 import { type RedisClusterOptions, type RedisConnection, checkTarget, connect, duplicateConnection, isCluster, resolveNamespace } from "./clusterConnection";
 import { explainClusterError, isClusterRefusal, isClusterTransient } from "./explainClusterError";
@@ -44,6 +47,25 @@ export interface RedisBrokerOptions extends BrokerOptions {
    * `{dramatiq}`; one without throws ConfigurationError). See the README's "Redis Cluster".
    */
   cluster?: RedisClusterOptions;
+  /**
+   * Find the primary through Redis Sentinel instead of `url` (ConfigurationError with both).
+   * Every connection of the broker (commands, wake-ups, `broker.client`) asks the sentinels
+   * for the primary, and after a failover moves to the promoted replica by itself; calls wait
+   * for it as for any reconnect (bounded by `operationTimeout` and `offlineQueueBytes`).
+   *
+   * @example
+   * new RedisBroker({ sentinel: { sentinels: [{ host: "10.0.0.1", port: 26379 }], name: "mymaster", password } });
+   */
+  sentinel?: RedisSentinelOptions;
+  /**
+   * Confirm every enqueue (sends, batches, and the broker's own: retries, delayed messages
+   * coming due) with `WAIT replicas timeout`: a send resolves only once that many replicas
+   * have it, so a failover cannot lose it; otherwise it rejects with EnqueueNotReplicated
+   * (written on the primary, not confirmed). Costs a replica round trip per burst of sends,
+   * during which the broker's command connection waits. Off by default: Redis replication
+   * is asynchronous, and a failover loses the enqueues of the last moment before it.
+   */
+  durableEnqueue?: DurableEnqueueOptions;
   /**
    * Extra ioredis options for the connections the broker makes. `connectionName` is the
    * prefix of their CLIENT SETNAME names (default `q-<pid>`): `<name>:commands` (every
@@ -123,6 +145,7 @@ export class RedisBroker extends Broker {
   private readonly operationTimeout: number;
   private readonly connectTimeout: number;
   private readonly watchdog: OperationWatchdog;
+  private readonly durable: DurableEnqueue | undefined;
   private readonly gate: ConnectionGate;
   /** Whether the client has been ready at least once (then reconnects get operationTimeout). */
   private everConnected: boolean;
@@ -136,6 +159,8 @@ export class RedisBroker extends Broker {
   private warnedOverdue = false;
   private readonly consumers = new Set<RedisConsumer>();
   private closed = false;
+  /** A READONLY streak was warned about (once, until a call succeeds). */
+  private readOnlyWarned = false;
 
   constructor(options: RedisBrokerOptions = {}) {
     super(options);
@@ -160,13 +185,27 @@ export class RedisBroker extends Broker {
       retryStrategy: (times) => Math.min(50 * times, 1000),
       // Without this, a close while the server is gone keeps the process alive for 2 s.
       disconnectTimeout: 200,
+      // A primary demoted by a failover answers READONLY: reconnect (through the sentinels, to
+      // the new primary); call() resends, bounded by operationTimeout.
+      reconnectOnError: readOnlyReconnect,
       ...options.redisOptions,
     };
     // Named so an operator reading CLIENT LIST can tell which process and which role each is.
     this.connectionName = options.redisOptions?.connectionName ?? `q-${process.pid}`;
     redisOptions.connectionName = `${this.connectionName}:commands`;
     this.givenClient = options.client;
-    this.connection = connect(options, redisOptions);
+    const settings = connectionSettings(options, redisOptions, () => this.closed);
+    const durable = options.durableEnqueue === undefined ? undefined : DurableEnqueue.check(options.durableEnqueue);
+    if (settings.sentinel && options.cluster) throw new ConfigurationError("RedisBroker: give sentinel or cluster, not both (a Redis Cluster fails over by itself).");
+    if (durable && (options.cluster || isCluster(options.client))) {
+      // WAIT names no key, so a Cluster client sends it to any node: it could not vouch for the enqueue.
+      throw new ConfigurationError(
+        "RedisBroker: durableEnqueue is not available on a Redis Cluster (WAIT has no key to route it to the namespace's primary); bound the loss with min-replicas-to-write on the server instead.",
+      );
+    }
+    const connection = settings.sentinel ? new Redis(settings.sentinel) : connect(options, redisOptions);
+    this.connection = connection;
+    this.durable = durable && new DurableEnqueue(durable, connection as Redis, this.watchdog);
     this.everConnected = false;
     this.connection.on("error", (err) => {
       redactAuthCommand(err); // kept as a ConnectionFailed's cause: users print those
@@ -183,7 +222,10 @@ export class RedisBroker extends Broker {
       this.gate.open();
     });
     // Calls on the wire when the connection drops get no reply: dispatch sends them again.
-    this.connection.on("close", () => this.watchdog.failAll(LOST));
+    this.connection.on("close", () => {
+      this.durable?.connectionClosed();
+      this.watchdog.failAll(LOST);
+    });
     this.script = new ScriptRunner(this.connection, DISPATCH_LUA);
   }
 
@@ -195,11 +237,14 @@ export class RedisBroker extends Broker {
    */
   get client(): RedisConnection {
     if (this.givenClient) return this.givenClient;
-    this.madeClient ??= duplicateConnection(this.connection, {
+    if (this.madeClient) return this.madeClient;
+    this.madeClient = duplicateConnection(this.connection, {
       enableOfflineQueue: true,
       autoResendUnfulfilledCommands: true,
       connectionName: `${this.connectionName}:client`,
     });
+    // Its callers see its failures; an unheard "error" event would only print a stack.
+    this.madeClient.on("error", (err: Error) => this.logger.debug(`Redis connection error (broker.client): ${err.message}`));
     return this.madeClient;
   }
 
@@ -218,10 +263,11 @@ export class RedisBroker extends Broker {
     queueName: string,
     args: readonly (string | Buffer | number)[] = [],
     maintenance: "0" | "1" | "2" = this.maintenanceRoll(command),
+    onWrite?: () => void,
   ): Promise<unknown> {
     // Every dispatch call is also this worker's heartbeat (the script's first ZADD).
     try {
-      const reply = await this.call(command, queueName, args, maintenance);
+      const reply = await this.call(command, queueName, args, maintenance, onWrite);
       if (this.heartbeatFailingSince !== undefined) this.heartbeatSucceeded();
       else this.lastHeartbeat = Date.now();
       return reply;
@@ -231,7 +277,7 @@ export class RedisBroker extends Broker {
     }
   }
 
-  private async call(command: string, queueName: string, args: readonly (string | Buffer | number)[], maintenance: "0" | "1" | "2"): Promise<unknown> {
+  private async call(command: string, queueName: string, args: readonly (string | Buffer | number)[], maintenance: "0" | "1" | "2", onWrite?: () => void): Promise<unknown> {
     const timeout = this.everConnected ? this.operationTimeout : this.connectTimeout;
     const deadline = Date.now() + timeout;
     // The heartbeats key, which always exists, is declared besides the namespace (which never
@@ -241,6 +287,7 @@ export class RedisBroker extends Broker {
     const argv = [command, Date.now(), queueName, this.brokerId, this.heartbeatTimeout, this.deadMessageTtl, maintenance, CHUNK, ...args];
     let sent = false; // handed to a ready connection at least once
     let refusedOnly = true; // every failed send so far was refused by a Cluster reply (not run)
+    let lostInFlight = false; // an attempt was on the wire when its connection dropped
     for (;;) {
       if (this.connection.status !== "ready") {
         if (this.closed) throw new ConnectionClosed(`The broker is closed; ${command} on ${queueName} was ${sent ? "possibly" : "not"} sent.`, { written: sent ? "maybe" : "no" });
@@ -268,18 +315,39 @@ export class RedisBroker extends Broker {
           // Written once if the first one ran, unless its messages were already processed.
           this.logger.debug(`Sending enqueue of ${args.length / 2} message(s) on ${queueName} again: the connection dropped before Redis answered.`);
         }
+        onWrite?.();
         const call = this.script.run(keys, argv);
         sent = true;
-        return await this.watchdog.watch(
+        const reply = await this.watchdog.watch(
           call,
           () => new ConnectionClosed(`Redis did not answer ${command} on ${queueName} within ${timeout} ms; it was possibly run.`, { written: "maybe" }),
           deadline - Date.now(),
         );
+        this.readOnlyWarned = false;
+        return reply;
       } catch (error) {
         if (!isClusterRefusal(error)) refusedOnly = false;
         if (error instanceof ConnectionClosed) throw error;
         if (isAuthError(error)) throw new ConnectionFailed(`Redis refused the credentials: ${(error as Error).message}`, { cause: error });
+        if (isReadOnlyError(error)) {
+          // Nothing of this attempt was written; the connection is being made again (to the
+          // promoted replica when the sentinels know it) and the call resent, until the deadline.
+          const readOnly = error as Error;
+          if (!this.readOnlyWarned) this.logger.warn(`Redis answered READONLY (it is a replica now); reconnecting and sending ${command} again.`);
+          else this.logger.debug(`Redis answered READONLY again (${command} on ${queueName}).`);
+          this.readOnlyWarned = true;
+          this.lastConnectionError = readOnly;
+          if (Date.now() >= deadline) {
+            throw new ConnectionClosed(
+              `Redis still answered READONLY after ${timeout} ms (the server is a replica: a primary demoted by a failover, or a URL that points at a replica); ${command} on ${queueName} was ${lostInFlight ? "possibly" : "not"} written.`,
+              { cause: readOnly, written: lostInFlight ? "maybe" : "no" },
+            );
+          }
+          await sleep(Math.min(100, Math.max(0, deadline - Date.now())));
+          continue;
+        }
         if (error === LOST || isConnectionError(error)) {
+          if (!isNotWritable(error)) lostInFlight = true;
           if (isNotWritable(error) && this.connection.status === "ready") await sleep(10); // not a tight loop on a race
           // A Cluster stays "ready" while one node is gone: wait for its slot map to change.
           else if (isCluster(this.connection) && this.connection.status === "ready") await sleep(CLUSTER_RETRY_DELAY);
@@ -493,7 +561,20 @@ export class RedisBroker extends Broker {
         chunks.push([queue, args]);
       }
     }
-    await Promise.all(chunks.map(([queue, args]) => this.dispatch("enqueue", queue, args)));
+    const durable = this.durable;
+    if (!durable) {
+      await Promise.all(chunks.map(([queue, args]) => this.dispatch("enqueue", queue, args)));
+      return;
+    }
+    // The connection each chunk was last written on: a WAIT only vouches for its own connection's writes.
+    const generations = await Promise.all(
+      chunks.map(async ([queue, args]) => {
+        let generation = -1;
+        await this.dispatch("enqueue", queue, args, undefined, () => (generation = durable.connectionGeneration));
+        return generation;
+      }),
+    );
+    await Promise.all(generations.map((g) => durable.confirm(g, (replicas, cause) => durable.notReplicated(messages, replicas, cause))));
   }
 
   /** Whether the broker's connection is a Redis Cluster client. */

@@ -14,6 +14,7 @@ export class WakeupListener {
   private readonly unsubscribed = new Set<string>();
   private readonly subscribing = new Set<string>();
   private failing = false;
+  private connectedBefore = false;
 
   constructor(
     private readonly subscriber: Redis | Cluster,
@@ -31,6 +32,16 @@ export class WakeupListener {
     subscriber.on("ready", () => {
       this.failing = false;
       for (const channel of this.unsubscribed) if (!this.subscribing.has(channel)) void this.subscribe(channel);
+      if (!this.connectedBefore) return void (this.connectedBefore = true);
+      // Wake-ups published while this connection was away (a restart, a failover to another
+      // server) were missed: once ioredis's re-SUBSCRIBE (sent before this event) is answered,
+      // every listener fetches once, so nothing waits for its poll timeout.
+      subscriber.ping().then(
+        () => {
+          for (const set of this.listeners.values()) for (const listener of set) listener();
+        },
+        () => undefined,
+      );
     });
   }
 

@@ -19,3 +19,4 @@ export { redactAuthCommand } from "./redactAuthCommand";
 export { toWireKey } from "../options/toWireKey";
 export { readOption } from "../options/readOption";
 export { computeBackoff } from "../middleware/computeBackoff";
+export { sentinelRedisOptions, isReadOnlyError, type RedisSentinelOptions, type SentinelConnectionSettings } from "./redisSentinelOptions";

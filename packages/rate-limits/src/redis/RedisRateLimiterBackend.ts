@@ -1,7 +1,7 @@
 import { ConfigurationError, ConnectionError, ConnectionFailed, QError, type RateLimiterBackend } from "@q/core";
 import Redis, { Cluster, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 import { DECR, INCR, INCR_AND_SUM, NOTIFY, type Script } from "./scripts";
-import { redactAuthCommand, validateRedisUrl } from "@q/core/broker";
+import { isReadOnlyError, redactAuthCommand, sentinelRedisOptions, validateRedisUrl, type RedisSentinelOptions } from "@q/core/broker";
 
 /** Options of {@link RedisRateLimiterBackend}: a client of yours, or a URL to connect to. */
 export interface RedisRateLimiterBackendOptions {
@@ -19,8 +19,17 @@ export interface RedisRateLimiterBackendOptions {
   cluster?: { nodes: readonly ClusterNode[]; options?: ClusterOptions };
   /** Where to connect when no client is given; default `redis://127.0.0.1:6379`. */
   url?: string;
-  /** More ioredis options for the connection made from `url`. */
+  /** More ioredis options for the connection made from `url` (or through `sentinel`). */
   redisOptions?: RedisOptions;
+  /**
+   * Find the primary through Redis Sentinel instead of `url` (ConfigurationError with `url`
+   * or `client`); after a failover the backend moves to the promoted replica by itself.
+   * Calls made while no primary is up fail after one reconnect attempt, as on any outage.
+   *
+   * @example
+   * new RedisRateLimiterBackend({ sentinel: { sentinels: [{ host: "10.0.0.1", port: 26379 }], name: "mymaster" } });
+   */
+  sentinel?: RedisSentinelOptions;
 }
 
 /**
@@ -48,20 +57,25 @@ export class RedisRateLimiterBackend implements RateLimiterBackend {
   private closed = false;
 
   constructor(options: RedisRateLimiterBackendOptions = {}) {
+    if (options.sentinel !== undefined && (options.url !== undefined || options.client !== undefined)) {
+      throw new ConfigurationError("RedisRateLimiterBackend: give sentinel, url or client, not two of them.");
+    }
     if (options.client) {
       this.client = options.client;
       this.owned = false;
     } else if (options.cluster) {
-      if (options.url !== undefined || options.redisOptions !== undefined) throw new ConfigurationError("RedisRateLimiterBackend takes a cluster or url/redisOptions, not both (node options go in cluster.options.redisOptions).");
+      if (options.url !== undefined || options.redisOptions !== undefined || options.sentinel !== undefined) throw new ConfigurationError("RedisRateLimiterBackend takes a cluster or url/sentinel/redisOptions, not both (node options go in cluster.options.redisOptions).");
       if (!Array.isArray(options.cluster.nodes) || options.cluster.nodes.length === 0) throw new ConfigurationError("`cluster.nodes` must list at least one node of the Redis Cluster.");
       this.client = new Cluster([...options.cluster.nodes], { ...options.cluster.options, redisOptions: { maxRetriesPerRequest: 1, ...options.cluster.options?.redisOptions } });
       this.client.on("error", () => undefined);
       this.owned = true;
     } else {
-      const url = validateRedisUrl(options.url ?? "redis://127.0.0.1:6379");
       // One retry: a limiter guarding an actor should fail fast (a ConnectionError the retry
       // policy handles) rather than hold the message for ioredis's 20 reconnect attempts (~70 s).
-      this.client = new Redis(url, { maxRetriesPerRequest: 1, ...options.redisOptions });
+      this.client =
+        options.sentinel !== undefined
+          ? new Redis({ maxRetriesPerRequest: 1, ...options.redisOptions, ...sentinelRedisOptions(options.sentinel, "RedisRateLimiterBackend", true, () => this.closed) })
+          : new Redis(validateRedisUrl(options.url ?? "redis://127.0.0.1:6379"), { maxRetriesPerRequest: 1, ...options.redisOptions });
       // Without a listener ioredis prints "Unhandled error event" on every failed reconnect;
       // the failure reaches the user as the failing call's ConnectionError instead.
       this.client.on("error", () => undefined);
@@ -157,8 +171,9 @@ export class RedisRateLimiterBackend implements RateLimiterBackend {
     for (const c of [...this.idle.splice(0), ...this.blocking]) c.disconnect();
     if (!this.owned) return;
     // QUIT needs a connection; without one, disconnect() also cancels a pending reconnect.
-    if (this.client.status === "ready") await this.client.quit().catch(() => this.client.disconnect());
-    else this.client.disconnect();
+    if (this.client.status === "ready") await this.client.quit().catch(() => undefined);
+    // Also after QUIT: it ends ioredis's Sentinel failover detector too, which QUIT leaves open.
+    this.client.disconnect();
   }
 
   private async eval(script: Script, keys: string[], args: number[]): Promise<unknown> {
@@ -190,6 +205,7 @@ export class RedisRateLimiterBackend implements RateLimiterBackend {
       if (/^(MOVED|ASK) /.test((error as Error).message)) {
         throw new ConfigurationError(`${message} (the server is a Redis Cluster node: use the \`cluster\` option, or an ioredis Cluster as \`client\`)`, { cause: error });
       }
+      if (isReadOnlyError(error)) throw new ConnectionError(`${message} (the server is a replica now, e.g. a primary demoted by a failover; nothing was written, and the connection is being made again)`, { cause: error });
       if ((error as Error).name === "ReplyError") throw new QError(message, { cause: error });
       throw new ConnectionError(message, { cause: error });
     }

@@ -3,3 +3,4 @@
  * dependency of @q/rate-limits).
  */
 export { RedisRateLimiterBackend, type RedisRateLimiterBackendOptions } from "./RedisRateLimiterBackend";
+export type { RedisSentinelOptions } from "@q/core/broker";

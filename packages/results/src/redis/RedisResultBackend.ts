@@ -1,7 +1,7 @@
 import { ArgumentError, ConfigurationError, ConnectionClosed, ConnectionError, ConnectionFailed, Missing, QError, ResultBackend, type ResultBackendOptions } from "@q/core";
 import Redis, { Cluster, type ClusterNode, type ClusterOptions, type RedisOptions } from "ioredis";
 import { BlockingPool } from "./BlockingPool";
-import { redactAuthCommand, validateRedisUrl } from "@q/core/broker";
+import { isReadOnlyError, redactAuthCommand, sentinelRedisOptions, validateRedisUrl, type RedisSentinelOptions } from "@q/core/broker";
 
 /** Options of {@link RedisResultBackend}: a client of yours or a URL, plus Dramatiq's key options. */
 export interface RedisResultBackendOptions extends ResultBackendOptions {
@@ -18,8 +18,18 @@ export interface RedisResultBackendOptions extends ResultBackendOptions {
   cluster?: { nodes: readonly ClusterNode[]; options?: ClusterOptions };
   /** Where to connect when no client is given; default `redis://127.0.0.1:6379`. */
   url?: string;
-  /** More ioredis options for the connections made from `url`. */
+  /** More ioredis options for the connections made from `url` (or through `sentinel`). */
   redisOptions?: RedisOptions;
+  /**
+   * Find the primary through Redis Sentinel instead of `url` (ArgumentError with `url` or
+   * `client`); after a failover every connection (the blocking ones too) moves to the
+   * promoted replica by itself. Results stored just before a failover can be lost with the
+   * old primary (replication is asynchronous).
+   *
+   * @example
+   * new RedisResultBackend({ sentinel: { sentinels: [{ host: "10.0.0.1", port: 26379 }], name: "mymaster" } });
+   */
+  sentinel?: RedisSentinelOptions;
   /**
    * Most connections held for blocking reads at once; default 8. Each blocked
    * `getResult({ block: true })` occupies one until it returns; further ones queue for a
@@ -59,19 +69,24 @@ export class RedisResultBackend extends ResultBackend {
     const size = options.maxBlockingConnections ?? DEFAULT_BLOCKING_CONNECTIONS;
     if (!Number.isSafeInteger(size) || size < 1) throw new ArgumentError(`maxBlockingConnections must be a whole number >= 1, got ${String(options.maxBlockingConnections)}.`);
     if (options.client) {
-      if (options.url !== undefined || options.redisOptions !== undefined || options.cluster) throw new ArgumentError("RedisResultBackend takes a client, a cluster or url/redisOptions, not more than one.");
+      if (options.url !== undefined || options.redisOptions !== undefined || options.cluster || options.sentinel !== undefined) {
+        throw new ArgumentError("RedisResultBackend takes a client, a cluster, or url/sentinel/redisOptions, not more than one.");
+      }
       this.client = options.client;
       this.owned = false;
     } else if (options.cluster) {
-      if (options.url !== undefined || options.redisOptions !== undefined) throw new ArgumentError("RedisResultBackend takes a cluster or url/redisOptions, not both (node options go in cluster.options.redisOptions).");
+      if (options.url !== undefined || options.redisOptions !== undefined || options.sentinel !== undefined) throw new ArgumentError("RedisResultBackend takes a cluster or url/sentinel/redisOptions, not both (node options go in cluster.options.redisOptions).");
       if (!Array.isArray(options.cluster.nodes) || options.cluster.nodes.length === 0) throw new ConfigurationError("`cluster.nodes` must list at least one node of the Redis Cluster.");
       this.client = new Cluster([...options.cluster.nodes], { ...options.cluster.options, redisOptions: { maxRetriesPerRequest: 1, ...options.cluster.options?.redisOptions } });
       this.client.on("error", () => undefined); // surfaced by the failing call
       this.owned = true;
     } else {
-      const url = validateRedisUrl(options.url ?? "redis://127.0.0.1:6379");
+      if (options.url !== undefined && options.sentinel !== undefined) throw new ArgumentError("RedisResultBackend takes url or sentinel, not both.");
       // A down server fails a call after one reconnection attempt instead of ioredis's 20.
-      this.client = new Redis(url, { maxRetriesPerRequest: 1, ...options.redisOptions });
+      this.client =
+        options.sentinel !== undefined
+          ? new Redis({ maxRetriesPerRequest: 1, ...options.redisOptions, ...sentinelRedisOptions(options.sentinel, "RedisResultBackend", true, () => this.closed) })
+          : new Redis(validateRedisUrl(options.url ?? "redis://127.0.0.1:6379"), { maxRetriesPerRequest: 1, ...options.redisOptions });
       this.client.on("error", () => undefined); // surfaced by the failing call
       this.owned = true;
     }
@@ -98,7 +113,11 @@ export class RedisResultBackend extends ResultBackend {
     if (this.closed) return;
     this.closed = true;
     this.pool.close();
-    if (this.owned) await this.client.quit().catch(() => this.client.disconnect());
+    if (this.owned) {
+      await this.client.quit().catch(() => undefined);
+      // Also after QUIT: it ends ioredis's Sentinel failover detector too, which QUIT leaves open.
+      this.client.disconnect();
+    }
   }
 
   protected async getRaw(key: string): Promise<Buffer | typeof Missing> {
@@ -140,6 +159,7 @@ export class RedisResultBackend extends ResultBackend {
       if (/^(MOVED|ASK) /.test((error as Error).message)) {
         throw new ConfigurationError(`${message} (the server is a Redis Cluster node: use the \`cluster\` option, or an ioredis Cluster as \`client\`)`, { cause: error });
       }
+      if (isReadOnlyError(error)) throw new ConnectionError(`${message} (the server is a replica now, e.g. a primary demoted by a failover; nothing was written, and the connection is being made again)`, { cause: error });
       if ((error as Error).name === "ReplyError") throw new QError(message, { cause: error });
       throw new ConnectionError(message, { cause: error });
     }

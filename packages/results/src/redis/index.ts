@@ -3,3 +3,4 @@
  * of @q/results).
  */
 export { RedisResultBackend, type RedisResultBackendOptions } from "./RedisResultBackend";
+export type { RedisSentinelOptions } from "@q/core/broker";
