@@ -33,6 +33,8 @@ describe("options", () => {
     ["durableEnqueue 0 replicas", { durableEnqueue: { replicas: 0 } }, /durableEnqueue.replicas must be a whole number >= 1, got 0/],
     ["durableEnqueue timeout 0 (WAIT's forever)", { durableEnqueue: { replicas: 1, timeout: 0 } }, /durableEnqueue.timeout must be a whole number of milliseconds >= 1, got 0/],
     ["durableEnqueue true", { durableEnqueue: true as never }, /durableEnqueue must be \{ replicas, timeout\? \}, got boolean/],
+    ["sentinel and cluster", { sentinel: { sentinels, name: "m" }, cluster: { nodes: [{ host: "127.0.0.1", port: 7000 }] } }, /give sentinel or cluster, not both/],
+    ["durableEnqueue on a Cluster", { cluster: { nodes: [{ host: "127.0.0.1", port: 7000 }] }, durableEnqueue: { replicas: 1 } }, /durableEnqueue is not available on a Redis Cluster/],
   ])("%s: ConfigurationError saying what is wrong", (_, options, message) => {
     let error: unknown;
     try {
