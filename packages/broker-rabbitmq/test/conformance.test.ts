@@ -1,6 +1,6 @@
-import { Message } from "@q/core";
 import { runBrokerConformance } from "@q/core/testing";
 import { RabbitmqBroker } from "../src";
+import { closeAndDelete, xqDeadLetters } from "./conformanceHooks";
 import { PythonSide } from "./pythonSide";
 import { AMQP_URL, requireRabbit } from "@q/test-support/rabbitmq";
 
@@ -23,19 +23,6 @@ runBrokerConformance<RabbitmqBroker>({
     await python.declare(queueName);
     await python.publish(queueName, data);
   },
-  deadLetters: async (_broker, queueName) =>
-    (await python.settled(`${queueName}.XQ`)).map(({ body, properties }) => {
-      let messageId: string | undefined;
-      try {
-        messageId = Message.decode(body).messageId;
-      } catch {
-        messageId = undefined;
-      }
-      const death = (properties.headers?.["x-death"] as { reason?: string; queue?: string }[] | undefined)?.[0];
-      return { messageId, data: body, reason: death ? `${death.reason} from ${death.queue}` : undefined };
-    }),
-  destroyBroker: async (broker) => {
-    await broker.close();
-    for (const queue of broker.getDeclaredQueues()) await python.deleteAll(queue);
-  },
+  deadLetters: xqDeadLetters(() => python),
+  destroyBroker: closeAndDelete(() => python),
 });

@@ -6,10 +6,10 @@
  * quorum at construction (see quorum.test.ts).
  */
 import * as amqp from "amqplib";
-import { Message } from "@q/core";
 import { runBrokerConformance } from "@q/core/testing";
 import { RabbitmqBroker } from "../src";
 import { QUEUE_FLAGS } from "../src/queueArguments";
+import { closeAndDelete, xqDeadLetters } from "./conformanceHooks";
 import { PythonSide } from "./pythonSide";
 import { useRabbitServer } from "./rabbitServer";
 
@@ -39,19 +39,6 @@ runBrokerConformance<RabbitmqBroker>({
     await channel.close();
     await python.publish(queueName, data);
   },
-  deadLetters: async (_broker, queueName) =>
-    (await python.settled(`${queueName}.XQ`)).map(({ body, properties }) => {
-      let messageId: string | undefined;
-      try {
-        messageId = Message.decode(body).messageId;
-      } catch {
-        messageId = undefined;
-      }
-      const death = (properties.headers?.["x-death"] as { reason?: string; queue?: string }[] | undefined)?.[0];
-      return { messageId, data: body, reason: death ? `${death.reason} from ${death.queue}` : undefined };
-    }),
-  destroyBroker: async (broker) => {
-    await broker.close();
-    for (const queue of broker.getDeclaredQueues()) await python.deleteAll(queue);
-  },
+  deadLetters: xqDeadLetters(() => python),
+  destroyBroker: closeAndDelete(() => python),
 });

@@ -20,6 +20,21 @@ jest.setTimeout(60_000);
 const h = useHarness();
 const sentinels = [{ host: "127.0.0.1", port: 26379 }];
 
+/** A Sentinel set started before the describe block's tests and destroyed after them; call it inside a test. */
+function useSentinelSet(options: Parameters<typeof RedisSentinelSet.start>[0] = {}): () => RedisSentinelSet {
+  let set: RedisSentinelSet | undefined;
+  beforeAll(async () => {
+    set = await RedisSentinelSet.start(options);
+  }, 40_000);
+  afterAll(async () => {
+    await set?.destroy();
+  });
+  return () => {
+    if (!set) throw new Error("The Sentinel set is not started yet (use it inside a test).");
+    return set;
+  };
+}
+
 describe("options", () => {
   it.each<[string, RedisBrokerOptions, RegExp]>([
     ["url and sentinel", { url: "redis://127.0.0.1:6379", sentinel: { sentinels, name: "m" } }, /url or sentinel, not both/],
@@ -101,15 +116,9 @@ describe("READONLY (a primary turned into a replica under the broker)", () => {
 });
 
 describe("on a Sentinel set (primary, replica, 3 sentinels; replication held back 300 ms)", () => {
-  let set: RedisSentinelSet;
-  beforeAll(async () => {
-    set = await RedisSentinelSet.start({ replicationDelayMs: 300 });
-  }, 40_000);
-  afterAll(async () => {
-    await set?.destroy();
-  });
+  const set = useSentinelSet({ replicationDelayMs: 300 });
   const sentinelBroker = (options: RedisBrokerOptions = {}) =>
-    h.broker({ url: undefined, sentinel: { sentinels: [...set.sentinels], name: set.name }, redisOptions: { disconnectTimeout: 100 }, ...options });
+    h.broker({ url: undefined, sentinel: { sentinels: [...set().sentinels], name: set().name }, redisOptions: { disconnectTimeout: 100 }, ...options });
 
   it("durable enqueue: a send resolves once the replica has it (WAIT), a batch costs one WAIT", async () => {
     const broker = sentinelBroker({ durableEnqueue: { replicas: 1, timeout: 2000 } });
@@ -121,7 +130,7 @@ describe("on a Sentinel set (primary, replica, 3 sentinels; replication held bac
     // Every send waited for the held-back replica, together: about one round trip, not 50.
     expect(ms).toBeGreaterThanOrEqual(290);
     expect(ms).toBeLessThan(3000);
-    const replica = set.second.client();
+    const replica = set().second.client();
     expect(await replica.llen(`${broker.namespace}:durable`)).toBe(51);
     replica.disconnect();
   });
@@ -157,7 +166,7 @@ describe("on a Sentinel set (primary, replica, 3 sentinels; replication held bac
     await durable.getActor("idle").send(); // confirmed: the replica has it
     const cutOff = durable.getActor("idle").send().catch((e: unknown) => e);
     await sleep(50);
-    const killed = await set.killPrimary();
+    const killed = await set().killPrimary();
     const error = await cutOff;
     expect(error).toBeInstanceOf(EnqueueNotReplicated);
     expect(error).toMatchObject({ replicas: undefined, required: 1 });
@@ -165,14 +174,14 @@ describe("on a Sentinel set (primary, replica, 3 sentinels; replication held bac
 
     // Sent while no primary is up: each waits and lands on the new primary.
     const during = [3, 4, 5].map((n) => producer.getActor("follow").send(n));
-    const { promotedAfterMs } = await set.waitForFailover(killed);
+    const { promotedAfterMs } = await set().waitForFailover(killed);
     await Promise.all(during);
     const followedAfterMs = Date.now() - killed.at;
     await producer.getActor("follow").send(6);
     await waitFor("3..6 to run on the new primary", () => [3, 4, 5, 6].every((n) => seen.has(n)), { timeout: 10_000 });
     expect(await producer.client.get(`${namespace}:mark`)).toBe("before"); // the replica had it (written well before the kill)
     await producer.client.set(`${namespace}:mark`, "after");
-    const primary = await set.primaryClient();
+    const primary = await set().primaryClient();
     expect(await primary.get(`${namespace}:mark`)).toBe("after");
     primary.disconnect();
     // The confirmed send survived the failover; the one cut off (not confirmed) was lost with the primary.
@@ -189,22 +198,16 @@ describe("on a Sentinel set (primary, replica, 3 sentinels; replication held bac
 });
 
 describe("a manual failover (SENTINEL FAILOVER) under a steady stream of sends", () => {
-  let set: RedisSentinelSet;
-  beforeAll(async () => {
-    set = await RedisSentinelSet.start();
-  }, 40_000);
-  afterAll(async () => {
-    await set?.destroy();
-  });
+  const set = useSentinelSet();
 
   it("without durable enqueue, sends the old primary took before its demotion are lost (measured); with it, every resolved send is on the new primary", async () => {
-    const sentinel = { sentinels: [...set.sentinels], name: set.name };
+    const sentinel = { sentinels: [...set().sentinels], name: set().name };
     const namespace = freshNamespace();
     const plain = h.broker({ url: undefined, sentinel, namespace, redisOptions: { disconnectTimeout: 100 } });
     const durable = h.broker({ url: undefined, sentinel, namespace, redisOptions: { disconnectTimeout: 100 }, durableEnqueue: { replicas: 1, timeout: 500 } });
     actor(function mf(_i: number) {}, { broker: plain, queueName: "mf_plain" });
     actor(function mfd(_i: number) {}, { broker: durable, queueName: "mf_durable" });
-    const before = await set.primaryAddress();
+    const before = await set().primaryAddress();
     const stream = async (broker: RedisBroker, name: string) => {
       const resolved: number[] = [];
       const rejected: unknown[] = [];
@@ -216,11 +219,11 @@ describe("a manual failover (SENTINEL FAILOVER) under a steady stream of sends",
     };
     const sending = Promise.all([stream(plain, "mf"), stream(durable, "mfd")]);
     await sleep(300);
-    await withSentinelCall(set, ["SENTINEL", "FAILOVER", set.name]);
+    await withSentinelCall(set(), ["SENTINEL", "FAILOVER", set().name]);
     const [p, d] = await sending;
-    await waitFor("the sentinels to name the new primary", async () => (await set.primaryAddress()).port !== before.port, { timeout: 10_000 });
-    await set.waitForReplicas(1); // the old primary resynced from the new one
-    const primary = await set.primaryClient();
+    await waitFor("the sentinels to name the new primary", async () => (await set().primaryAddress()).port !== before.port, { timeout: 10_000 });
+    await set().waitForReplicas(1); // the old primary resynced from the new one
+    const primary = await set().primaryClient();
     const present = async (queue: string) => {
       const payloads = await primary.hvals(`${namespace}:${queue}.msgs`);
       return new Set(payloads.map((text) => (JSON.parse(text) as { args: [number] }).args[0]));
@@ -237,23 +240,17 @@ describe("a manual failover (SENTINEL FAILOVER) under a steady stream of sends",
 });
 
 describe("sentinels that name no primary", () => {
-  let set: RedisSentinelSet;
-  beforeAll(async () => {
-    set = await RedisSentinelSet.start();
-  }, 40_000);
-  afterAll(async () => {
-    await set?.destroy();
-  });
+  const set = useSentinelSet();
 
   it("a master group name the sentinels do not know: ConnectionFailed within connectTimeout saying to check sentinel.name", async () => {
-    const broker = h.broker({ url: undefined, sentinel: { sentinels: [...set.sentinels], name: "nosuch" }, connectTimeout: 1000 });
+    const broker = h.broker({ url: undefined, sentinel: { sentinels: [...set().sentinels], name: "nosuch" }, connectTimeout: 1000 });
     const error = await actor(function nm_job() {}, { broker, queueName: "nm" }).send().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectionFailed);
     expect((error as Error).message).toMatch(/^Could not connect to Redis within 1000 ms: No sentinel knows that master group \(ERR No such master with that name\): check sentinel.name/);
   });
 
   it("no sentinel reachable: ConnectionFailed within connectTimeout saying to check sentinel.sentinels", async () => {
-    const broker = h.broker({ url: undefined, sentinel: { sentinels: [{ host: "127.0.0.1", port: 1 }], name: set.name }, connectTimeout: 1000 });
+    const broker = h.broker({ url: undefined, sentinel: { sentinels: [{ host: "127.0.0.1", port: 1 }], name: set().name }, connectTimeout: 1000 });
     const started = Date.now();
     const error = await actor(function nr_job() {}, { broker, queueName: "nr" }).send().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectionFailed);
