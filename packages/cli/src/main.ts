@@ -1,6 +1,6 @@
 import { ExitCode } from "./ExitCode";
 import { CliError } from "./errors/CliError";
-import { createLogger } from "@q/core";
+import { createLogger } from "@q/core/logging";
 import { resolveModuleFile } from "./modules/resolveModuleFile";
 import { parseArgs } from "./parseArgs";
 import { Output } from "./supervisor/Output";
