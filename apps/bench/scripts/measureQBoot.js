@@ -9,7 +9,8 @@ const path = require("node:path");
 
 const runs = Number(process.argv[2] ?? 15);
 const extra = process.argv.slice(3);
-const bin = path.resolve(__dirname, "../../../packages/cli/dist/bin.js");
+// Q_BIN: another build of q to time (e.g. main's, for a before/after on the same machine state).
+const bin = process.env.Q_BIN ?? path.resolve(__dirname, "../../../packages/cli/dist/bin.js");
 const broker = path.join(__dirname, "qBootBroker.js");
 
 function floor() {

@@ -97,6 +97,7 @@ export class Supervisor {
     this.onSignal("SIGTERM", () => this.stop("SIGTERM"));
     this.onSignal("SIGHUP", () => this.reload("SIGHUP"));
     for (let i = 0; i < this.options.processes; i++) this.spawn("worker", i, this.generation);
+    this.spare?.discard(); // taken by now unless it died waiting; never kept for later
     this.watchdog = setInterval(() => this.checkBlocked(), HEARTBEAT_INTERVAL_MS / 2);
     if (this.options.watch) {
       this.watcher = new SourceWatcher(
