@@ -79,6 +79,8 @@ async function prepare(task: Task): Promise<Runner> {
       let cpu0 = process.cpuUsage();
       let cpuMs = 0;
       let monoEnd = 0;
+      let rssEndMb = 0;
+      const delayMs = task.role === "drain-worker" ? task.delayMs : 0;
       let finish!: () => void;
       let abort!: (error: unknown) => void;
       const done = new Promise<void>((resolve, reject) => {
@@ -89,12 +91,15 @@ async function prepare(task: Task): Promise<Runner> {
         onStart(i) {
           processed++;
           if (latency) actorStart[i] = now();
+          // The I/O-bound drain: a job that waits on something (a timer standing in for a network call).
+          if (delayMs > 0) return sleep(delayMs);
         },
         onComplete() {
           if (++completed === task.n) {
             finishedAt = now();
             monoEnd = monotonicUs();
             cpuMs = cpuSince(cpu0);
+            rssEndMb = rssMb();
             finish();
           }
         },
@@ -115,6 +120,7 @@ async function prepare(task: Task): Promise<Runner> {
             const remaining = await worker.remaining();
             await send({ type: "result", result: { window: [mono0, monoEnd], cpuMs, actorStart, completed, failed, remaining } });
           } else {
+            const rssIdleMb = rssMb();
             cpu0 = process.cpuUsage();
             const mono0 = monotonicUs();
             const t0 = now();
@@ -122,13 +128,17 @@ async function prepare(task: Task): Promise<Runner> {
             await done;
             const elapsedMs = finishedAt - t0;
             const remaining = await worker.remaining();
-            await send({ type: "result", result: { elapsedMs, window: [mono0, monoEnd], cpuMs, processed, completed, failed, remaining } });
+            await send({ type: "result", result: { elapsedMs, window: [mono0, monoEnd], cpuMs, processed, completed, failed, remaining, rssIdleMb, rssEndMb } });
           }
         },
         close: () => worker.close(),
       };
     }
   }
+}
+
+function rssMb(): number {
+  return process.memoryUsage.rss() / 2 ** 20;
 }
 
 function cpuSince(start: NodeJS.CpuUsage): number {

@@ -15,15 +15,19 @@ import { type BulkResult, DEFAULT_LIBS, type DrainResult, LIBS, LIB_LABEL, type 
 import { RedisAdmin } from "./redisAdmin";
 import { type LatencyStats, latencyStats, median, medianLatency } from "./stats";
 
-export const SCENARIOS = ["enqueue", "drain", "latency"] as const;
+export const SCENARIOS = ["enqueue", "drain", "drain-io", "latency"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
   redisUrl: string;
   /** Jobs per bulk enqueue and per drain. */
   n: number;
-  /** Worker concurrency in the drain scenario. */
-  concurrency: number;
+  /** Worker concurrencies of the drain scenario: one drain per value. */
+  concurrencies: readonly number[];
+  /** Worker concurrency of the I/O-bound drain ("drain-io"), whose handler awaits `ioDelayMs`. */
+  ioConcurrency: number;
+  /** How long each job of the I/O-bound drain awaits (a timer standing in for a network call). */
+  ioDelayMs: number;
   /** Measured latency samples per run (after the warm-up ones). */
   latencySamples: number;
   /** Messages sent first in each latency run and left out of the statistics. */
@@ -59,14 +63,16 @@ export interface BenchOptions {
 /** The sizes the issue asks for (`pnpm --filter @q/bench bench`). */
 export const FULL_SIZES = {
   n: 20_000,
-  concurrency: 100,
+  concurrencies: [1, 10, 100],
+  ioConcurrency: 250,
+  ioDelayMs: 10,
   latencySamples: 500,
   // A long-running worker's steady state: the first messages of a fresh process run cold
   // (interpreted code, the JIT compiling on the other core). `--latency-warmup 20` shows that.
   latencyWarmup: 2000,
   latencyGapMs: 3,
   latencyConcurrency: 10,
-  repeats: 3,
+  repeats: 5,
 } as const;
 
 export function benchOptions(overrides: Partial<BenchOptions> = {}): BenchOptions {
@@ -94,6 +100,9 @@ export interface ThroughputRun {
   redisCpuMs: number;
   /** CPU used by other processes during the run, in % of the whole machine: interference. */
   otherCpuPct: number;
+  /** Drains only: the worker's resident set (MB) once connected, before "go", and when the N-th job completed. */
+  rssIdleMb?: number;
+  rssEndMb?: number;
 }
 export interface ThroughputResult {
   runs: ThroughputRun[];
@@ -129,20 +138,25 @@ export interface BenchReport {
     platform: string;
     cpus: number;
     cpuModel: string;
+    /** Total memory of the machine (GiB). */
+    memoryGb: number;
     loadavgBefore: number[];
     loadavgAfter: number[];
     redisUrl: string;
     redisVersion: string;
     redisPersistence: string;
+    /** The installed RabbitMQ server's version (not used by these scenarios; recorded for the record). */
+    rabbitmqVersion: string;
     versions: Record<string, string>;
     /** The commit, and whether @q's sources differed from it (uncommitted work is benchmarked as built). */
     git: string;
   };
   options: Omit<BenchOptions, "launcher" | "log" | "profileDir" | "timeoutMs" | "redisUrl" | "quietWaitMs">;
   enqueue: Partial<Record<Lib, ThroughputResult>>;
-  drain: Partial<Record<Lib, ThroughputResult>>;
+  /** Keyed by drain variant (`drainKey`): "c=1", "c=10", "c=100", "io 10ms c=250". */
+  drain: Record<string, Partial<Record<Lib, ThroughputResult>>>;
   latency: Partial<Record<Lib, LatencyResult>>;
-  ratios: { enqueue: Ratios; drain: Ratios; latencyP50: Ratios; latencyP99: Ratios };
+  ratios: { enqueue: Ratios; drain: Record<string, Ratios>; latencyP50: Ratios; latencyP99: Ratios };
   targets: TargetCheck[];
   /** CPU profiles written (with `profileDir`), with the measured window (monotonic µs) in each. */
   profiles: { file: string; window: Window }[];
@@ -168,40 +182,43 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
     const latency: BenchReport["latency"] = {};
 
     for (const scenario of options.scenarios) {
-      for (let rep = 0; rep < options.repeats; rep++) {
-        // Rotate the order each repetition, so no library always runs first (or last).
-        for (const lib of rotate(options.libs, rep)) {
-          const label = `${scenario} ${LIB_LABEL[lib]} run ${rep + 1}/${options.repeats}`;
-          // A run that other processes disturbed is measured again (fresh keys, fresh children).
-          for (let attempt = 0; ; attempt++) {
-            await waitForQuiet(ctx);
-            const tag = `${rep + 1}${attempt ? `-retry${attempt}` : ""}`;
-            const retry = attempt < options.noisyRetries;
-            if (scenario === "latency") {
-              const run = await measureLatency(ctx, lib, tag);
-              const noisy = run.otherCpuPct > NOISY_PCT;
-              options.log(`${label}: p50 ${run.p50.toFixed(3)} ms, p99 ${run.p99.toFixed(3)} ms, max ${run.max.toFixed(3)} ms${noise(run, noisy && retry)}`);
-              if (noisy && retry) continue;
-              (latency[lib] ??= { runs: [], median: run }).runs.push(run);
-            } else {
-              const run = scenario === "enqueue" ? await measureEnqueue(ctx, lib, tag) : await measureDrain(ctx, lib, tag);
-              const noisy = run.otherCpuPct > NOISY_PCT;
-              options.log(`${label}: ${Math.round(run.jobsPerSec)} jobs/s (${run.elapsedMs.toFixed(1)} ms)${noise(run, noisy && retry)}`);
-              if (noisy && retry) continue;
-              const results = scenario === "enqueue" ? enqueue : drain;
-              (results[lib] ??= { runs: [], median: 0 }).runs.push(run);
+      for (const variant of variantsOf(scenario, options)) {
+        for (let rep = 0; rep < options.repeats; rep++) {
+          // Rotate the order each repetition, so no library always runs first (or last).
+          for (const lib of rotate(options.libs, rep)) {
+            const label = `${scenario}${variant ? ` ${variant.key}` : ""} ${LIB_LABEL[lib]} run ${rep + 1}/${options.repeats}`;
+            // A run that other processes disturbed is measured again (fresh keys, fresh children).
+            for (let attempt = 0; ; attempt++) {
+              await waitForQuiet(ctx);
+              const tag = `${rep + 1}${attempt ? `-retry${attempt}` : ""}`;
+              const retry = attempt < options.noisyRetries;
+              if (scenario === "latency") {
+                const run = await measureLatency(ctx, lib, tag);
+                const noisy = run.otherCpuPct > NOISY_PCT;
+                options.log(`${label}: p50 ${run.p50.toFixed(3)} ms, p99 ${run.p99.toFixed(3)} ms, max ${run.max.toFixed(3)} ms${noise(run, noisy && retry)}`);
+                if (noisy && retry) continue;
+                (latency[lib] ??= { runs: [], median: run }).runs.push(run);
+              } else {
+                const run = variant ? await measureDrain(ctx, lib, tag, variant) : await measureEnqueue(ctx, lib, tag);
+                const noisy = run.otherCpuPct > NOISY_PCT;
+                const rss = run.rssEndMb === undefined ? "" : `, RSS ${run.rssIdleMb!.toFixed(0)} → ${run.rssEndMb.toFixed(0)} MB`;
+                options.log(`${label}: ${Math.round(run.jobsPerSec)} jobs/s (${run.elapsedMs.toFixed(1)} ms${rss})${noise(run, noisy && retry)}`);
+                if (noisy && retry) continue;
+                const results = variant ? (drain[variant.key] ??= {}) : enqueue;
+                (results[lib] ??= { runs: [], median: 0 }).runs.push(run);
+              }
+              break;
             }
-            break;
           }
         }
       }
     }
-    for (const r of [...Object.values(enqueue), ...Object.values(drain)]) r.median = median(r.runs.map((x) => x.jobsPerSec));
+    for (const r of [...Object.values(enqueue), ...Object.values(drain).flatMap((d) => Object.values(d))]) r.median = median(r.runs.map((x) => x.jobsPerSec));
     for (const r of Object.values(latency)) r.median = medianLatency(r.runs);
 
     const ratios = {
       enqueue: throughputRatios(enqueue),
-      drain: throughputRatios(drain),
+      drain: Object.fromEntries(Object.entries(drain).map(([key, d]) => [key, throughputRatios(d)])),
       latencyP50: latencyRatios(latency, "p50"),
       latencyP99: latencyRatios(latency, "p99"),
     };
@@ -213,17 +230,21 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
         platform: `${os.type()} ${os.release()} ${os.arch()}`,
         cpus: os.cpus().length,
         cpuModel: os.cpus()[0]?.model ?? "unknown",
+        memoryGb: os.totalmem() / 2 ** 30,
         loadavgBefore,
         loadavgAfter: os.loadavg(),
         redisUrl: options.redisUrl,
         redisVersion: server.version,
         redisPersistence: server.persistence,
-        versions: Object.fromEntries(["@q/core", "@q/broker-redis", "bullmq", "bee-queue", "ioredis"].map((p) => [p, versionOf(p)])),
+        rabbitmqVersion: rabbitmqVersion(),
+        versions: Object.fromEntries(["@q/core", "@q/broker-redis", "@q/broker-rabbitmq", "@q/cli", "bullmq", "bee-queue", "ioredis", "amqplib"].map((p) => [p, versionOf(p)])),
         git: gitState(),
       },
       options: {
         n: options.n,
-        concurrency: options.concurrency,
+        concurrencies: options.concurrencies,
+        ioConcurrency: options.ioConcurrency,
+        ioDelayMs: options.ioDelayMs,
         latencySamples: options.latencySamples,
         latencyWarmup: options.latencyWarmup,
         latencyGapMs: options.latencyGapMs,
@@ -237,7 +258,7 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
       drain,
       latency,
       ratios,
-      targets: targets(ratios, latency),
+      targets: targets(ratios, latency, drainKey(Math.max(...options.concurrencies), 0)),
       profiles: ctx.profiles,
     };
   } finally {
@@ -252,7 +273,27 @@ interface Ctx {
   profiles: BenchReport["profiles"];
 }
 
-function targetFor(ctx: Ctx, scenario: Scenario, lib: Lib, tag: string): Target {
+/** One drain configuration: a worker concurrency, and how long each job awaits (0: a no-op job). */
+export interface DrainVariant {
+  key: string;
+  concurrency: number;
+  delayMs: number;
+}
+
+/** "c=100" for a no-op drain, "io 10ms c=250" for one whose jobs await. */
+export function drainKey(concurrency: number, delayMs: number): string {
+  return delayMs > 0 ? `io ${delayMs}ms c=${concurrency}` : `c=${concurrency}`;
+}
+
+/** The drains a scenario runs (one per concurrency for "drain"); [null] for the others. */
+function variantsOf(scenario: Scenario, o: BenchOptions): (DrainVariant | null)[] {
+  const variant = (concurrency: number, delayMs: number) => ({ key: drainKey(concurrency, delayMs), concurrency, delayMs });
+  if (scenario === "drain") return o.concurrencies.map((c) => variant(c, 0));
+  if (scenario === "drain-io") return [variant(o.ioConcurrency, o.ioDelayMs)];
+  return [null];
+}
+
+function targetFor(ctx: Ctx, scenario: string, lib: Lib, tag: string): Target {
   return { redisUrl: ctx.options.redisUrl, prefix: `qbench-${ctx.runId}-${scenario}-${lib}-${tag}`, queue: QUEUE };
 }
 
@@ -314,9 +355,10 @@ async function measureEnqueue(ctx: Ctx, lib: Lib, tag: string): Promise<Throughp
   });
 }
 
-async function measureDrain(ctx: Ctx, lib: Lib, tag: string): Promise<ThroughputRun> {
-  const { n, concurrency, launcher, timeoutMs } = ctx.options;
-  const target = targetFor(ctx, "drain", lib, tag);
+async function measureDrain(ctx: Ctx, lib: Lib, tag: string, variant: DrainVariant): Promise<ThroughputRun> {
+  const { n, launcher, timeoutMs } = ctx.options;
+  const { concurrency, delayMs } = variant;
+  const target = targetFor(ctx, delayMs ? "drainio" : `drain${concurrency}`, lib, tag);
   return withCleanup(ctx, target, async (started) => {
     // Fill the queue (not measured), with the same bulk call as the enqueue scenario.
     const producer = await Child.start({ role: "bulk-producer", lib, target, n }, launcher, { label: `${lib} bulk producer`, timeoutMs });
@@ -327,7 +369,7 @@ async function measureDrain(ctx: Ctx, lib: Lib, tag: string): Promise<Throughput
     await producer.stop();
 
     const profile = profiling(ctx, lib, "drain", tag);
-    const worker = await Child.start({ role: "drain-worker", lib, target, n, concurrency }, launcher, {
+    const worker = await Child.start({ role: "drain-worker", lib, target, n, concurrency, delayMs }, launcher, {
       label: `${lib} drain worker`,
       extraExecArgv: profile.execArgv,
       timeoutMs,
@@ -337,14 +379,14 @@ async function measureDrain(ctx: Ctx, lib: Lib, tag: string): Promise<Throughput
     worker.send({ type: "go" });
     const result = (await worker.next("result", timeoutMs)).result as DrainResult;
     const { redisCpuMs, otherCpuPct } = await meter.stop(result.cpuMs);
-    const what = `${LIB_LABEL[lib]} drain`;
+    const what = `${LIB_LABEL[lib]} drain ${variant.key}`;
     if (result.completed !== n) throw new Error(`${what}: ${result.completed} of ${n} jobs completed`);
     if (result.failed !== 0) throw new Error(`${what}: ${result.failed} job(s) failed`);
     if (result.processed < n) throw new Error(`${what}: only ${result.processed} handler calls for ${n} jobs`);
     if (result.remaining !== 0) throw new Error(`${what}: ${result.remaining} job record(s) left in Redis after the drain`);
     if (result.processed > n) ctx.options.log(`${what}: warning: ${result.processed - n} job(s) ran twice`);
     await profile.collect(worker, result.window);
-    return throughput(n, result.elapsedMs, result.cpuMs, redisCpuMs, otherCpuPct);
+    return { ...throughput(n, result.elapsedMs, result.cpuMs, redisCpuMs, otherCpuPct), rssIdleMb: result.rssIdleMb, rssEndMb: result.rssEndMb };
   });
 }
 
@@ -466,8 +508,8 @@ function latencyRatios(results: Partial<Record<Lib, LatencyResult>>, stat: "p50"
   return out;
 }
 
-/** The goals from the issue. */
-function targets(ratios: BenchReport["ratios"], latency: BenchReport["latency"]): TargetCheck[] {
+/** The goals from the issue; the drain one at `drainAt` (the highest no-op concurrency). */
+function targets(ratios: BenchReport["ratios"], latency: BenchReport["latency"], drainAt: string): TargetCheck[] {
   const check = (description: string, actual: number | undefined, threshold: number, atLeast: boolean): TargetCheck => ({
     description,
     actual: actual ?? null,
@@ -476,9 +518,19 @@ function targets(ratios: BenchReport["ratios"], latency: BenchReport["latency"])
   });
   return [
     check("bulk enqueue: @q ≥ 1.5× bee-queue", ratios.enqueue["bee-queue"], 1.5, true),
-    check("drain: @q ≥ 2× BullMQ", ratios.drain.bullmq, 2, true),
+    check(`drain ${drainAt}: @q ≥ 2× BullMQ`, ratios.drain[drainAt]?.bullmq, 2, true),
     check("latency: @q p99 ≤ 2 ms", latency.q?.median.p99, 2, false),
   ];
+}
+
+/** The Debian package's RabbitMQ version, from its install directory name ("?" if none). */
+function rabbitmqVersion(): string {
+  try {
+    const dir = fs.readdirSync("/usr/lib/rabbitmq/lib").find((d) => d.startsWith("rabbitmq_server-"));
+    return dir ? dir.slice("rabbitmq_server-".length) : "?";
+  } catch {
+    return "?";
+  }
 }
 
 /** The installed version of a package, from its package.json. */

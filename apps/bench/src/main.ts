@@ -2,7 +2,7 @@
  * The benchmark CLI (`pnpm --filter @q/bench bench`). Prints the report on stdout,
  * progress on stderr. See README.md for what the numbers mean.
  *
- *     node dist/main.js                          # everything, full sizes, 3 runs each
+ *     node dist/main.js                          # everything, full sizes, 5 runs each
  *     node dist/main.js --scenarios drain --libs q,bullmq --repeats 5
  *     node dist/main.js --json results/bench.json
  *     node dist/main.js --profile                # one @q drain under --cpu-prof, top self time
@@ -17,13 +17,15 @@ import { formatReport } from "./report";
 
 const USAGE = `Usage: node dist/main.js [options]
   --n <jobs>                 jobs per bulk enqueue / drain (default 20000)
-  --concurrency <k>          drain worker concurrency (default 100)
+  --concurrency <list>       drain worker concurrencies, one drain each (default 1,10,100)
+  --io-concurrency <k>       concurrency of the I/O-bound drain, "drain-io" (default 250)
+  --io-delay-ms <ms>         how long each job of the I/O-bound drain awaits (default 10)
   --latency-samples <m>      measured latency samples per run (default 500)
   --latency-warmup <w>       warm-up messages per latency run, not counted (default 2000;
                              20 shows a freshly started worker)
   --gap-ms <ms>              pause between latency sends (default 3)
   --latency-concurrency <k>  latency worker concurrency (default 10)
-  --repeats <r>              runs per scenario and library; median reported (default 3)
+  --repeats <r>              runs per scenario and library; min/median/max reported (default 5)
   --noisy-retries <k>        re-measure a run during which other processes used more than
                              5% of the machine, up to k times (default 2)
   --quiet-wait <s>           before each measurement, wait up to s seconds for the machine
@@ -34,7 +36,7 @@ const USAGE = `Usage: node dist/main.js [options]
   --json <file>              also write the report as JSON
   --profile                  run the @q drain worker under --cpu-prof and print its top
                              self-time functions; unless given, implies
-                             --scenarios drain --libs q --repeats 1
+                             --scenarios drain --concurrency 100 --libs q --repeats 1
   --profile-dir <dir>        where profiles go (default ./profiles; implies --profile)
   -h, --help`;
 
@@ -45,6 +47,8 @@ export function parseCli(argv: readonly string[]): { options: BenchOptions; json
     options: {
       n: { type: "string" },
       concurrency: { type: "string" },
+      "io-concurrency": { type: "string" },
+      "io-delay-ms": { type: "string" },
       "latency-samples": { type: "string" },
       "latency-warmup": { type: "string" },
       "gap-ms": { type: "string" },
@@ -78,7 +82,9 @@ export function parseCli(argv: readonly string[]): { options: BenchOptions; json
     if (value !== undefined) overrides[key] = value;
   };
   set("n", int("n", values.n, 1));
-  set("concurrency", int("concurrency", values.concurrency, 1));
+  set("concurrencies", values.concurrency?.split(",").map((c) => int("concurrency", c.trim(), 1)!));
+  set("ioConcurrency", int("io-concurrency", values["io-concurrency"], 1));
+  set("ioDelayMs", int("io-delay-ms", values["io-delay-ms"], 1));
   set("latencySamples", int("latency-samples", values["latency-samples"], 1));
   set("latencyWarmup", int("latency-warmup", values["latency-warmup"], 0));
   set("latencyGapMs", int("gap-ms", values["gap-ms"], 0));
@@ -94,6 +100,7 @@ export function parseCli(argv: readonly string[]): { options: BenchOptions; json
     overrides.profileDir = path.resolve(values["profile-dir"] ?? "profiles");
     overrides.scenarios ??= ["drain"];
     overrides.libs ??= ["q"];
+    overrides.concurrencies ??= [100];
     if (values.repeats === undefined) overrides.repeats = 1;
   }
   return { options: benchOptions(overrides), json: values.json };

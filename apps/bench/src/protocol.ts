@@ -30,8 +30,8 @@ export type Task =
   | { role: "bulk-producer"; lib: Lib; target: Target; n: number }
   /** Send jobs 0..n-1 one at a time, `gapMs` apart; the result is each send's start time. */
   | { role: "latency-producer"; lib: Lib; target: Target; n: number; gapMs: number }
-  /** Start a worker on a full queue and time it until `n` jobs have completed. */
-  | { role: "drain-worker"; lib: Lib; target: Target; n: number; concurrency: number }
+  /** Start a worker on a full queue and time it until `n` jobs have completed; each job awaits `delayMs` (0: none). */
+  | { role: "drain-worker"; lib: Lib; target: Target; n: number; concurrency: number; delayMs: number }
   /** Start an idle worker and record when each of `n` jobs starts. */
   | { role: "latency-worker"; lib: Lib; target: Target; n: number; concurrency: number };
 
@@ -74,6 +74,9 @@ export interface DrainResult {
   failed: number;
   /** Jobs left in the queue afterwards (waiting, active or kept), counted with the library's API. */
   remaining: number;
+  /** The worker's RSS (MB) once connected and configured, before "go"; and when the N-th job completed. */
+  rssIdleMb: number;
+  rssEndMb: number;
 }
 export interface LatencyWorkerResult {
   /** From "started" to the last job's completion. */

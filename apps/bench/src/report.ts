@@ -5,24 +5,28 @@ import { median } from "./stats";
 /** The report as text: environment, every run, and the final table with ratios and targets. */
 export function formatReport(report: BenchReport): string {
   const { environment: env, options: o } = report;
+  const throughputs: [string, Partial<Record<Lib, ThroughputResult>>][] = [
+    ["bulk enqueue", report.enqueue],
+    ...Object.entries(report.drain).map(([key, d]) => [`drain ${key}`, d] as [string, Partial<Record<Lib, ThroughputResult>>]),
+  ];
   const libs = LIBS.filter((l) => o.libs.includes(l));
   const out: string[] = [];
   out.push("@q benchmark: @q (RedisBroker) vs BullMQ vs bee-queue, same Redis, one run at a time");
   out.push(
-    `Node ${env.node} · ${env.platform} · ${env.cpus}× ${env.cpuModel} · Redis ${env.redisVersion} (${env.redisPersistence}) at ${env.redisUrl}`,
+    `Node ${env.node} · ${env.platform} · ${env.cpus}× ${env.cpuModel} · ${env.memoryGb.toFixed(1)} GiB · Redis ${env.redisVersion} (${env.redisPersistence}) at ${env.redisUrl} · RabbitMQ ${env.rabbitmqVersion}`,
   );
   out.push(`Versions: ${Object.entries(env.versions).map(([k, v]) => `${k} ${v}`).join(", ")}; git ${env.git.replace(/\n/g, " ")}`);
   out.push(`Load average before/after: ${env.loadavgBefore.map((x) => x.toFixed(2)).join(" ")} / ${env.loadavgAfter.map((x) => x.toFixed(2)).join(" ")}`);
   out.push(
-    `Sizes: N=${o.n} jobs (enqueue, drain), drain concurrency ${o.concurrency}; latency ${o.latencySamples} samples (+${o.latencyWarmup} warm-up), ` +
-      `${o.latencyGapMs} ms apart, worker concurrency ${o.latencyConcurrency}; ${o.repeats} run(s) each, median reported; ` +
+    `Sizes: N=${o.n} jobs (enqueue, drain), drain concurrencies ${o.concurrencies.join(", ")}, I/O-bound drain ${o.ioDelayMs} ms per job at concurrency ${o.ioConcurrency}; latency ${o.latencySamples} samples (+${o.latencyWarmup} warm-up), ` +
+      `${o.latencyGapMs} ms apart, worker concurrency ${o.latencyConcurrency}; ${o.repeats} run(s) each, libraries interleaved, median (min–max) reported; ` +
       `a run disturbed by other processes (> ${NOISY_PCT}% of the machine) measured again up to ${o.noisyRetries} time(s)`,
   );
 
-  if (Object.keys(report.enqueue).length || Object.keys(report.drain).length) {
+  if (throughputs.some(([, r]) => Object.keys(r).length)) {
     out.push("", "Runs (jobs/s):");
     const rows: string[][] = [["scenario", "library", ...runHeaders(o.repeats), "median", "others' CPU per run"]];
-    for (const [name, results] of [["bulk enqueue", report.enqueue], ["drain", report.drain]] as const) {
+    for (const [name, results] of throughputs) {
       for (const lib of libs) {
         const r = results[lib];
         if (r) rows.push([name, LIB_LABEL[lib], ...r.runs.map((x) => int(x.jobsPerSec)), int(r.median), r.runs.map((x) => `${x.otherCpuPct.toFixed(0)}%`).join(" ")]);
@@ -31,21 +35,25 @@ export function formatReport(report: BenchReport): string {
     out.push(...table(rows, 2));
 
     out.push("", "CPU per 1,000 jobs, median over runs (ms; the measured producer/worker process, and redis-server):");
-    const cpuRows: string[][] = [["scenario", "library", "client CPU", "Redis CPU", "client busy"]];
-    for (const [name, results] of [["bulk enqueue", report.enqueue], ["drain", report.drain]] as const) {
+    const cpuRows: string[][] = [["scenario", "library", "client CPU", "Redis CPU", "client busy", "RSS idle (MB)", "RSS at end (MB)"]];
+    for (const [name, results] of throughputs) {
       for (const lib of libs) {
         const r = results[lib];
         if (!r) continue;
         const runs = r.runs;
         const per1k = (f: (x: ThroughputRun) => number) => median(runs.map((x) => (1000 * f(x)) / x.jobs)).toFixed(2);
         const busy = median(runs.map((x) => (100 * x.clientCpuMs) / x.elapsedMs));
-        cpuRows.push([name, LIB_LABEL[lib], per1k((x) => x.clientCpuMs), per1k((x) => x.redisCpuMs), `${busy.toFixed(0)}%`]);
+        const rss = (f: (x: ThroughputRun) => number | undefined) => {
+          const values = runs.map(f).filter((x): x is number => x !== undefined);
+          return values.length ? median(values).toFixed(0) : "-";
+        };
+        cpuRows.push([name, LIB_LABEL[lib], per1k((x) => x.clientCpuMs), per1k((x) => x.redisCpuMs), `${busy.toFixed(0)}%`, rss((x) => x.rssIdleMb), rss((x) => x.rssEndMb)]);
       }
     }
     out.push(...table(cpuRows, 2));
   }
   const noisy = [
-    ...(["enqueue", "drain"] as const).flatMap((s) => libs.flatMap((l) => (report[s][l]?.runs ?? []).map((r, i) => ({ what: `${s} ${LIB_LABEL[l]} run ${i + 1}`, pct: r.otherCpuPct })))),
+    ...throughputs.flatMap(([s, results]) => libs.flatMap((l) => (results[l]?.runs ?? []).map((r, i) => ({ what: `${s} ${LIB_LABEL[l]} run ${i + 1}`, pct: r.otherCpuPct })))),
     ...libs.flatMap((l) => (report.latency[l]?.runs ?? []).map((r, i) => ({ what: `latency ${LIB_LABEL[l]} run ${i + 1}`, pct: r.otherCpuPct }))),
   ].filter((x) => x.pct > NOISY_PCT);
   if (noisy.length) {
@@ -66,16 +74,16 @@ export function formatReport(report: BenchReport): string {
     out.push(...table(rows, 2));
   }
 
-  out.push("", "Final table (medians; ratios say how many times better @q is: throughput @q÷other, latency other÷@q):");
+  out.push("", "Final table (median, min–max in brackets; ratios of medians say how many times better @q is: throughput @q÷other, latency other÷@q):");
   const others = libs.filter((l): l is Exclude<Lib, "q"> => l !== "q");
   const header = ["scenario", ...libs.map((l) => LIB_LABEL[l]), ...others.map((l) => `@q vs ${LIB_LABEL[l]}`)];
   const rows: string[][] = [header];
   const throughputRow = (name: string, results: Partial<Record<Lib, ThroughputResult>>, ratios: Ratios) => {
     if (!Object.keys(results).length) return;
-    rows.push([name, ...libs.map((l) => (results[l] ? int(results[l]!.median) : "-")), ...others.map((l) => ratio(ratios[l]))]);
+    rows.push([name, ...libs.map((l) => throughputCell(results[l])), ...others.map((l) => ratio(ratios[l]))]);
   };
   throughputRow("bulk enqueue (jobs/s)", report.enqueue, report.ratios.enqueue);
-  throughputRow("drain (jobs/s)", report.drain, report.ratios.drain);
+  for (const [key, d] of Object.entries(report.drain)) throughputRow(`drain ${key} (jobs/s)`, d, report.ratios.drain[key] ?? {});
   if (Object.keys(report.latency).length) {
     for (const stat of ["p50", "p90", "p99", "max"] as const) {
       const q = report.latency.q?.median[stat];
@@ -106,7 +114,15 @@ function runHeaders(n: number): string[] {
 }
 
 function latencyCell(r: LatencyResult | undefined, stat: "p50" | "p90" | "p99" | "max"): string {
-  return r ? ms(r.median[stat]) : "-";
+  if (!r) return "-";
+  const values = r.runs.map((x) => x[stat]);
+  return `${ms(r.median[stat])} (${ms(Math.min(...values))}–${ms(Math.max(...values))})`;
+}
+
+function throughputCell(r: ThroughputResult | undefined): string {
+  if (!r) return "-";
+  const values = r.runs.map((x) => x.jobsPerSec);
+  return `${int(r.median)} (${int(Math.min(...values))}–${int(Math.max(...values))})`;
 }
 
 function int(x: number): string {

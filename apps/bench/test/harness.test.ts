@@ -11,6 +11,8 @@ const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const REPEATS = 2;
 const N = 300;
 const SAMPLES = 50;
+const CONCURRENCIES = [1, 100];
+const DRAINS = ["c=1", "c=100", "io 10ms c=250"];
 
 jest.setTimeout(240_000);
 
@@ -22,7 +24,9 @@ beforeAll(async () => {
     benchOptions({
       redisUrl: REDIS_URL,
       n: N,
-      concurrency: 100,
+      concurrencies: CONCURRENCIES,
+      ioConcurrency: 250,
+      ioDelayMs: 10,
       latencySamples: SAMPLES,
       latencyWarmup: 5,
       latencyGapMs: 2,
@@ -47,8 +51,7 @@ beforeAll(async () => {
 test("every scenario ran for every library, the requested number of times", () => {
   expect(report.options.scenarios).toEqual(SCENARIOS);
   for (const lib of LIBS) {
-    for (const scenario of ["enqueue", "drain"] as const) {
-      const result = report[scenario][lib]!;
+    for (const result of [report.enqueue[lib]!, ...DRAINS.map((key) => report.drain[key]![lib]!)]) {
       expect(result.runs).toHaveLength(REPEATS);
       for (const run of result.runs) {
         // The harness verified every job completed (it throws otherwise); here: all were counted.
@@ -60,6 +63,14 @@ test("every scenario ran for every library, the requested number of times", () =
       }
       expect(result.median).toBeGreaterThan(0);
     }
+    for (const key of DRAINS) {
+      for (const run of report.drain[key]![lib]!.runs) {
+        expect(run.rssIdleMb).toBeGreaterThan(10);
+        expect(run.rssEndMb).toBeGreaterThan(10);
+      }
+    }
+    // 300 jobs awaiting 10 ms each, 250 at a time, cannot take less than two rounds.
+    for (const run of report.drain["io 10ms c=250"]![lib]!.runs) expect(run.elapsedMs).toBeGreaterThanOrEqual(20);
     const latency = report.latency[lib]!;
     expect(latency.runs).toHaveLength(REPEATS);
     for (const run of latency.runs) {
@@ -71,25 +82,29 @@ test("every scenario ran for every library, the requested number of times", () =
       expect(run.otherCpuPct).toBeGreaterThanOrEqual(0);
     }
   }
-  expect(progress).toHaveLength(SCENARIOS.length * LIBS.length * REPEATS);
+  // enqueue, latency, and the three drains.
+  expect(progress).toHaveLength((2 + DRAINS.length) * LIBS.length * REPEATS);
 });
 
 test("the report has ratios for both competitors, for @q + Prometheus, and the three targets", () => {
-  for (const key of ["enqueue", "drain", "latencyP50", "latencyP99"] as const) {
-    expect(Object.keys(report.ratios[key]).sort()).toEqual(["bee-queue", "bullmq", "q-prom"]);
-    for (const value of Object.values(report.ratios[key])) expect(value).toBeGreaterThan(0);
+  expect(Object.keys(report.drain)).toEqual(DRAINS);
+  for (const ratios of [report.ratios.enqueue, ...DRAINS.map((key) => report.ratios.drain[key]!), report.ratios.latencyP50, report.ratios.latencyP99]) {
+    expect(Object.keys(ratios).sort()).toEqual(["bee-queue", "bullmq", "q-prom"]);
+    for (const value of Object.values(ratios)) expect(value).toBeGreaterThan(0);
   }
   expect(report.targets.map((t) => t.description)).toEqual([
     "bulk enqueue: @q ≥ 1.5× bee-queue",
-    "drain: @q ≥ 2× BullMQ",
+    "drain c=100: @q ≥ 2× BullMQ",
     "latency: @q p99 ≤ 2 ms",
   ]);
   for (const t of report.targets) expect(typeof t.met).toBe("boolean");
   expect(report.environment.redisVersion).toMatch(/^\d+\.\d+/);
-  expect(report.environment.versions).toMatchObject({ bullmq: "6.7.0", "bee-queue": "2.0.0" });
+  expect(report.environment.versions).toMatchObject({ bullmq: "6.7.0", "bee-queue": "2.0.0", amqplib: "2.3.1", ioredis: "6.0.0" });
+  expect(report.environment.memoryGb).toBeGreaterThan(0);
+  expect(report.environment.rabbitmqVersion).toMatch(/^\d+\.\d+/);
 
   const text = formatReport(report);
-  for (const row of ["bulk enqueue (jobs/s)", "drain (jobs/s)", "latency p50 (ms)", "latency p99 (ms)", "@q vs BullMQ", "@q vs bee-queue", "@q vs @q + Prometheus", "Targets:"]) {
+  for (const row of ["bulk enqueue (jobs/s)", "drain c=1 (jobs/s)", "drain c=100 (jobs/s)", "drain io 10ms c=250 (jobs/s)", "RSS at end (MB)", "latency p50 (ms)", "latency p99 (ms)", "@q vs BullMQ", "@q vs bee-queue", "@q vs @q + Prometheus", "Targets:"]) {
     expect(text).toContain(row);
   }
 });

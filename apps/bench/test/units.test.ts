@@ -39,7 +39,15 @@ test("parseRedisUrl", () => {
 describe("parseCli", () => {
   test("defaults are the full sizes", () => {
     const { options } = parseCli([]);
-    expect(options).toMatchObject({ n: 20_000, concurrency: 100, latencySamples: 500, repeats: 3, libs: ["q", "bullmq", "bee-queue"] });
+    expect(options).toMatchObject({
+      n: 20_000,
+      concurrencies: [1, 10, 100],
+      ioConcurrency: 250,
+      ioDelayMs: 10,
+      latencySamples: 500,
+      repeats: 5,
+      libs: ["q", "bullmq", "bee-queue"],
+    });
     expect(options.profileDir).toBeUndefined();
   });
 
@@ -48,7 +56,12 @@ describe("parseCli", () => {
     expect(options).toMatchObject({ n: 50, libs: ["q", "bullmq"], scenarios: ["drain"] });
     expect(json).toBe("out.json");
     const profiled = parseCli(["--profile"]).options;
-    expect(profiled).toMatchObject({ scenarios: ["drain"], libs: ["q"], repeats: 1 });
+    expect(profiled).toMatchObject({ scenarios: ["drain"], concurrencies: [100], libs: ["q"], repeats: 1 });
+    expect(parseCli(["--concurrency", "1, 250", "--io-concurrency", "50", "--io-delay-ms", "5"]).options).toMatchObject({
+      concurrencies: [1, 250],
+      ioConcurrency: 50,
+      ioDelayMs: 5,
+    });
     expect(profiled.profileDir).toMatch(/profiles$/);
   });
 

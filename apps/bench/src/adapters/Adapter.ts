@@ -10,8 +10,11 @@ export const JOB_NAME = "bench_job";
 
 /** What a worker tells the child about its jobs. */
 export interface WorkerEvents {
-  /** The first thing the job's handler does (the handler is otherwise a no-op). */
-  onStart(i: number): void;
+  /**
+   * The first thing the job's handler does; the handler returns what this returns (a
+   * promise in the I/O-bound drain, which the library must await; otherwise nothing).
+   */
+  onStart(i: number): void | Promise<void>;
   /** The library says the job is done: its completion is written to Redis. */
   onComplete(): void;
   /** The job failed, or the library reported an error. */
