@@ -1,11 +1,10 @@
 import { ExitCode } from "./ExitCode";
 import { CliError } from "./errors/CliError";
-import { createLogger } from "@q/core/logging";
+import { createLogger } from "@q/core";
 import { resolveModuleFile } from "./modules/resolveModuleFile";
 import { parseArgs } from "./parseArgs";
 import { Output } from "./supervisor/Output";
 import { PidFile } from "./supervisor/PidFile";
-import type { SpareChild } from "./supervisor/SpareChild";
 import { Supervisor } from "./supervisor/Supervisor";
 
 /**
@@ -15,11 +14,8 @@ import { Supervisor } from "./supervisor/Supervisor";
  *
  * @example
  * main(process.argv.slice(2)).then((code) => process.exit(code));
- *
- * `spare` (the `q` binary's): a child forked before this was loaded, which becomes the
- * first worker process (killed if q ends without starting one).
  */
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, spare?: SpareChild): Promise<number> {
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let output: Output | undefined;
   try {
     const parsed = parseArgs(argv, env);
@@ -40,13 +36,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       logger.child({ name: "q.MainProcess" }).fatal(error.message);
       return error.exitCode;
     }
-    return await new Supervisor(options, logger, output, pidFile, spare).run();
+    return await new Supervisor(options, logger, output, pidFile).run();
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
     process.stderr.write(`q: error: ${usageText(error.message)}\n`);
     return error.exitCode;
   } finally {
-    spare?.discard();
     output?.close();
   }
 }

@@ -1,4 +1,4 @@
-import { QError } from "@q/core/errors";
+import { QError } from "@q/core";
 import { ExitCode } from "../ExitCode";
 
 /**

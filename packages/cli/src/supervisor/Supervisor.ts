@@ -9,7 +9,6 @@ import { SourceWatcher } from "../watch/SourceWatcher";
 import { ForkBridge } from "./ForkBridge";
 import type { Output } from "./Output";
 import type { PidFile } from "./PidFile";
-import type { SpareChild } from "./SpareChild";
 import { forwardLines } from "./forwardLines";
 
 /** A blocked event loop is one that missed heartbeats this long past a message's time limit. */
@@ -82,8 +81,6 @@ export class Supervisor {
     logger: Logger,
     private readonly output: Output,
     private readonly pidFile?: PidFile,
-    /** A child forked ahead of time: the first worker process, if it is still there. */
-    private readonly spare?: SpareChild,
   ) {
     this.log = logger.child({ name: "q.MainProcess" });
     this.forks = [...options.forkFunctions];
@@ -97,7 +94,6 @@ export class Supervisor {
     this.onSignal("SIGTERM", () => this.stop("SIGTERM"));
     this.onSignal("SIGHUP", () => this.reload("SIGHUP"));
     for (let i = 0; i < this.options.processes; i++) this.spawn("worker", i, this.generation);
-    this.spare?.discard(); // taken by now unless it died waiting; never kept for later
     this.watchdog = setInterval(() => this.checkBlocked(), HEARTBEAT_INTERVAL_MS / 2);
     if (this.options.watch) {
       this.watcher = new SourceWatcher(
@@ -119,14 +115,10 @@ export class Supervisor {
       kind === "worker"
         ? { kind, index, options: this.options, timeLimitKilled: this.timeLimitKilled }
         : { kind, index, options: this.options, fn: this.forks[index]! };
-    const spare = kind === "worker" ? this.spare?.take() : undefined;
-    spare?.send({ type: "config", config } satisfies SupervisorMessage);
-    const proc =
-      spare ??
-      fork(CHILD_MAIN, [], {
-        env: { ...process.env, [CHILD_CONFIG_ENV]: JSON.stringify(config) },
-        stdio: ["ignore", "pipe", "pipe", "ipc"],
-      });
+    const proc = fork(CHILD_MAIN, [], {
+      env: { ...process.env, [CHILD_CONFIG_ENV]: JSON.stringify(config) },
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    });
     const child: Child = {
       kind,
       id: String(++this.spawned),
