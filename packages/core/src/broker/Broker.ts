@@ -13,6 +13,7 @@ import type { HookName, Middleware, MiddlewareHooks } from "../middleware/Middle
 import { defaultMiddleware } from "../middleware/defaultMiddleware";
 import type { ConsumeOptions, Consumer } from "./Consumer";
 import type { QueueDepth } from "./QueueDepth";
+import type { QueueInspector } from "../inspection/QueueInspector";
 import { dqName } from "./queueNames";
 import { rememberBroker } from "../results/resultBackendOf";
 
@@ -299,6 +300,11 @@ export abstract class Broker {
    * cannot tell leave it out.
    */
   queueDepth?(queueName: string): Promise<QueueDepth>;
+  /**
+   * Optional: the broker's {@link QueueInspector} (list, page through and repair queues; what
+   * `@q/dashboard` and `q queues` use). One per broker: calling it again returns the same one.
+   */
+  inspect?(): QueueInspector;
 
   /** Writes one prepared message to its queue. */
   protected abstract publish(message: Message): Promise<void>;

@@ -13,6 +13,7 @@ function make(cls: typeof QError): QError {
   // Every constructor takes the message first; DecodeError also wants the data, MessageTooLarge the sizes.
   if (cls === core.DecodeError) return new core.DecodeError("m", "data");
   if (cls === core.MessageTooLarge) return new core.MessageTooLarge("m", { size: 2, limit: 1 });
+  if (cls === core.MessageNotFound) return new core.MessageNotFound("m", { messageId: "id" });
   return new cls("m");
 }
 
@@ -24,6 +25,8 @@ describe("QError codes", () => {
       BrokerError: "Q_BROKER_ERROR",
       ActorNotFound: "Q_ACTOR_NOT_FOUND",
       QueueNotFound: "Q_QUEUE_NOT_FOUND",
+      MessageNotFound: "Q_MESSAGE_NOT_FOUND",
+      InspectionUnsupported: "Q_INSPECTION_UNSUPPORTED",
       ConnectionError: "Q_CONNECTION_ERROR",
       ConnectionFailed: "Q_CONNECTION_FAILED",
       ConnectionClosed: "Q_CONNECTION_CLOSED",
