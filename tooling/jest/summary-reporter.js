@@ -17,6 +17,33 @@ function packageName(rootDir) {
   return path.basename(rootDir);
 }
 
+const MAX_FAILURES = 20;
+const MAX_LINES = 6;
+
+function failuresOf(results, rootDir) {
+  const out = [];
+  for (const file of results.testResults || []) {
+    const where = path.relative(rootDir, file.testFilePath || "");
+    if (file.testExecError || (file.failureMessage && file.numFailingTests === 0)) {
+      out.push({ test: `${where} (the file failed to run)`, why: firstLines(file.testExecError?.message || file.failureMessage) });
+    }
+    for (const t of file.testResults || []) {
+      if (t.status !== "failed") continue;
+      out.push({ test: `${where} > ${t.fullName}`, why: firstLines((t.failureMessages || []).join("\n")) });
+    }
+  }
+  return out.slice(0, MAX_FAILURES);
+}
+
+function firstLines(text) {
+  return String(text || "")
+    .replace(/\u001b\[[0-9;]*m/g, "")
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter((l) => l.trim() !== "")
+    .slice(0, MAX_LINES);
+}
+
 class SummaryReporter {
   constructor(globalConfig) {
     this.rootDir = (globalConfig && globalConfig.rootDir) || process.cwd();
@@ -32,6 +59,9 @@ class SummaryReporter {
       // so count it, or a broken file would look like a pass.
       failed: results.numFailedTests + results.numRuntimeErrorTestSuites,
       total: results.numTotalTests,
+      // The failures' names and first lines, so the end of a CI log (often all that is kept)
+      // says which test failed and why.
+      failures: failuresOf(results, this.rootDir),
     };
     fs.mkdirSync(dir, { recursive: true });
     fs.appendFileSync(path.join(dir, "summary.jsonl"), JSON.stringify(line) + "\n");

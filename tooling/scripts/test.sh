@@ -38,6 +38,10 @@ finish() {
     for (const l of lines) {
       const r = JSON.parse(l);
       console.error(`[test]   ${r.pkg}: ${r.passed} passed, ${r.failed} failed (${r.total} total)`);
+      for (const f of r.failures || []) {
+        console.error(`[test]     FAILED ${f.test}`);
+        for (const l of f.why) console.error(`[test]       ${l}`);
+      }
       passed += r.passed; failed += r.failed;
     }
     console.log(passed + " " + failed);

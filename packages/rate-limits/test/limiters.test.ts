@@ -1,7 +1,14 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { ArgumentError, RateLimitExceeded, type RateLimiterBackend } from "@q/core";
 import { BucketRateLimiter, ConcurrentRateLimiter, WindowRateLimiter } from "../src";
+import { waitFor } from "@q/test-support";
 import { BACKENDS, freshKey } from "./backends";
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
 
 describe.each(BACKENDS)("limiters on the $name backend", (kind) => {
   let backend: RateLimiterBackend & { close?(): Promise<void> };
@@ -12,12 +19,18 @@ describe.each(BACKENDS)("limiters on the $name backend", (kind) => {
   test("a concurrent limiter of 1 is a mutex: of 8 concurrent callers exactly one runs (spec 17.1 #47)", async () => {
     const mutex = new ConcurrentRateLimiter(backend, freshKey("mutex"), { limit: 1 });
     let calls = 0;
+    let refused = 0;
+    // The holder keeps the slot until the other 7 were refused, however slow the machine is.
+    const allRefused = deferred();
     const outcomes = await Promise.all(
       Array.from({ length: 8 }, () =>
         mutex.tryAcquire(async (acquired) => {
-          if (!acquired) return false;
+          if (!acquired) {
+            if (++refused === 7) allRefused.resolve();
+            return false;
+          }
           calls++;
-          await sleep(100);
+          await allRefused.promise;
           return true;
         }),
       ),
@@ -32,9 +45,11 @@ describe.each(BACKENDS)("limiters on the $name backend", (kind) => {
     const key = freshKey("busy");
     const limiter = new ConcurrentRateLimiter(backend, key, { limit: 2 });
     const ran: string[] = [];
-    const hold = Promise.all([1, 2].map((n) => limiter.acquire(async () => { ran.push(`hold ${n}`); await sleep(150); })));
-    await sleep(30);
+    const release = deferred();
+    const hold = Promise.all([1, 2].map((n) => limiter.acquire(async () => { ran.push(`hold ${n}`); await release.promise; })));
+    await waitFor("both slots to be held", () => ran.length === 2);
     const error = await limiter.acquire(async () => void ran.push("third")).catch((e: unknown) => e);
+    release.resolve();
     expect(error).toBeInstanceOf(RateLimitExceeded);
     expect((error as Error).message).toBe(`rate limit exceeded for key '${key}'`);
     await hold;
@@ -51,8 +66,9 @@ describe.each(BACKENDS)("limiters on the $name backend", (kind) => {
   test("a slot is given back as soon as the signal aborts, even if the function never settles", async () => {
     const mutex = new ConcurrentRateLimiter(backend, freshKey("abort"));
     const controller = new AbortController();
-    const stuck = mutex.acquire(() => new Promise<never>(() => undefined), { signal: controller.signal });
-    await sleep(20);
+    let entered = false;
+    const stuck = mutex.acquire(() => { entered = true; return new Promise<never>(() => undefined) }, { signal: controller.signal });
+    await waitFor("the slot to be held", () => entered);
     await expect(mutex.tryAcquire(async (acquired) => acquired)).resolves.toBe(false);
     controller.abort(new Error("time's up"));
     await expect(stuck).rejects.toThrow("time's up");

@@ -117,8 +117,8 @@ describe.each(BACKENDS.slice(0, 2))("the waiting form on the $name backend", (ki
     await start(broker);
     const started = Date.now();
     await old.send(1);
-    await broker.join("limited", { timeout: 5_000, failFast: false });
-    expect(Date.now() - started).toBeLessThan(2_000);
+    await broker.join("limited", { timeout: 20_000, failFast: false });
+    expect(Date.now() - started).toBeLessThan(30_000); // not held until the minute's window ends
     expect(ran).toEqual([]);
     expect(broker.deadLetters.map((m) => m.args)).toEqual([[1]]);
     expect(find(40, "exceeded its age limit while waiting for rate limit")).toHaveLength(1);
