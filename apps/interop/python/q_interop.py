@@ -38,7 +38,8 @@ limiter: "backend" ("redis" with "url", or "memcached" with "servers"), "key", "
 "threads", "attempts", "hold_ms", "start_at" (epoch ms), "out": each thread waits for start_at,
 then tries `attempts` times to take a slot of one dramatiq ConcurrentRateLimiter with
 acquire(raise_on_failure=False); inside a slot it appends {"lang": "python", "kind":
-"enter"/"exit", "at"} lines (enter after taking the slot, exit before giving it back).
+"enter"/"exit", "at"} lines (enter after taking the slot, exit before giving it back), and waits
+"gap_ms" (default 5) between attempts.
 
 results: "backend" ("redis" with "url", or "memcached" with "servers"), "namespace",
 "prefix_keys" (use_namespace_prefix_keys), "ttl"; "store": [{"message": {"queue_name",
@@ -339,7 +340,7 @@ def limiter(spec):
                     record("enter")
                     time.sleep(spec["hold_ms"] / 1000)
                     record("exit")
-            time.sleep(0.005)
+            time.sleep(spec.get("gap_ms", 5) / 1000)
 
     threads = [threading.Thread(target=run) for _ in range(spec.get("threads", 1))]
     for t in threads:

@@ -22,7 +22,7 @@ async function run() {
       await sleep(spec.hold_ms);
       record("exit");
     });
-    await sleep(5);
+    await sleep(spec.gap_ms ?? 5);
   }
 }
 
