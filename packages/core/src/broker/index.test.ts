@@ -1,7 +1,7 @@
 import * as main from "../index";
 import * as brokerApi from "./index";
 
-const HELPERS = ["QUEUE_NAME_PATTERN", "Wakeup", "computeBackoff", "dqName", "isReadOnlyError", "qName", "readOption", "redactAuthCommand", "redactRedisUrl", "sentinelRedisOptions", "settleWithin", "toWireKey", "uuid4", "validateRedisUrl", "xqName"];
+const HELPERS = ["QUEUE_NAME_PATTERN", "Wakeup", "checkPart", "computeBackoff", "dqName", "inspectStored", "isReadOnlyError", "qName", "readOption", "readPage", "redactAuthCommand", "redactRedisUrl", "requeuedCopy", "sentinelRedisOptions", "settleWithin", "toWireKey", "uuid4", "validateRedisUrl", "xqName"];
 
 describe("@q/core/broker", () => {
   it("exports exactly the helpers for writing brokers and middleware", () => {

@@ -2,8 +2,9 @@
  * @q/core/broker: helpers for writing a broker or a middleware, kept out of the main entry
  * so that an app's autocomplete shows what an app uses. Queue names (`qName`, `dqName`,
  * `xqName`, `QUEUE_NAME_PATTERN`), message ids (`uuid4`), option names and values
- * (`toWireKey`, `readOption`), Retries' backoff curve (`computeBackoff`), and a consumer's
- * waiting (`Wakeup`, `settleWithin`). The `Broker` base class and the `Consumer` type are
+ * (`toWireKey`, `readOption`), Retries' backoff curve (`computeBackoff`), a consumer's
+ * waiting (`Wakeup`, `settleWithin`), and a queue inspector's reading (`inspectStored`,
+ * `requeuedCopy`, `readPage`, `checkPart`). The `Broker` base class and the `Consumer` type are
  * in `@q/core`: apps name them too.
  *
  * @example
@@ -20,3 +21,5 @@ export { toWireKey } from "../options/toWireKey";
 export { readOption } from "../options/readOption";
 export { computeBackoff } from "../middleware/computeBackoff";
 export { sentinelRedisOptions, isReadOnlyError, type RedisSentinelOptions, type SentinelConnectionSettings } from "./redisSentinelOptions";
+export { inspectStored, requeuedCopy } from "../inspection/inspectStored";
+export { readPage, checkPart } from "../inspection/readPage";

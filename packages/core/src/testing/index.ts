@@ -27,3 +27,4 @@ export {
   type ResultBackendConformanceOptions,
   type ResultBackendCase,
 } from "./resultBackendConformance";
+export { runInspectorConformance, type InspectorConformanceOptions, type InspectorCase } from "./inspectorConformance";
