@@ -24,6 +24,24 @@ export class QueueStore {
     this.push(data);
   }
 
+  /** The waiting messages, oldest first (a copy). */
+  waiting(): Buffer[] {
+    return this.items.slice(this.head);
+  }
+
+  /** Removes the first waiting message `match` accepts; whether one was there. */
+  remove(match: (data: Buffer) => boolean): boolean {
+    for (let i = this.head; i < this.items.length; i++) {
+      if (match(this.items[i]!)) {
+        this.items.splice(i, 1);
+        this.unfinished = Math.max(0, this.unfinished - 1);
+        this.notify();
+        return true;
+      }
+    }
+    return false;
+  }
+
   take(): Buffer | undefined {
     if (this.head >= this.items.length) return undefined;
     const data = this.items[this.head]!;

@@ -13,10 +13,12 @@ import {
   QueueJoinTimeout,
   QueueNotFound,
   type QueueDepth,
+  type QueueInspector,
 } from "@q/core";
-import { dqName, qName } from "@q/core/broker";
+import { dqName, qName, uuid4 } from "@q/core/broker";
 import { QueueStore } from "./QueueStore";
 import { StubConsumer } from "./StubConsumer";
+import { StubInspector } from "./StubInspector";
 
 /** Options of {@link StubBroker}. */
 export interface StubBrokerOptions extends BrokerOptions {
@@ -29,6 +31,8 @@ export interface PoisonMessage {
   queueName: string;
   data: Buffer;
   reason: string;
+  /** An id for the inspector's actions (the payload has none that can be read). */
+  id: string;
 }
 
 /**
@@ -54,6 +58,9 @@ export class StubBroker extends Broker {
   readonly poisonMessages: PoisonMessage[] = [];
   private readonly stores = new Map<string, QueueStore>();
   private readonly failFastDefault: boolean;
+  private readonly consumers = new Set<StubConsumer>();
+  private readonly deadTimes = new WeakMap<object, number>();
+  private inspector: StubInspector | undefined;
 
   constructor(options: StubBrokerOptions = {}) {
     super(options);
@@ -69,7 +76,20 @@ export class StubBroker extends Broker {
 
   override consume(queueName: string, options: ConsumeOptions = {}): Consumer {
     const store = this.store(queueName);
-    return new StubConsumer(this, store, queueName, options.prefetch ?? 1, options.timeout ?? 100);
+    const consumer = new StubConsumer(this, store, queueName, options.prefetch ?? 1, options.timeout ?? 100);
+    this.consumers.add(consumer);
+    return consumer;
+  }
+
+  /**
+   * The stub's {@link QueueInspector}: every part of every queue is listable and every
+   * action works, as on Redis, so a dashboard or `q dlq` can be tested without a server.
+   *
+   * @example
+   * const dead = await broker.inspect().listMessages("default", "dead");
+   */
+  override inspect(): QueueInspector {
+    return (this.inspector ??= new StubInspector(this));
   }
 
   /** Drops the queue's messages, delayed messages and dead letters (as Redis and RabbitMQ flush do). */
@@ -149,6 +169,27 @@ export class StubBroker extends Broker {
     let list = this.deadLettersByQueue.get(queueName);
     if (!list) this.deadLettersByQueue.set(queueName, (list = []));
     list.push(message);
+    this.deadTimes.set(message, Date.now());
+  }
+
+  /** @internal When a dead letter or poison payload was recorded. */
+  deadAt(entry: object): number | undefined {
+    return this.deadTimes.get(entry);
+  }
+
+  /** @internal The store of a declared queue or delay queue, or undefined. */
+  storeOf(queueName: string): QueueStore | undefined {
+    return this.stores.get(queueName);
+  }
+
+  /** @internal Messages consumers of `queueName` hold unsettled. */
+  heldOn(queueName: string): MessageProxy[] {
+    return [...this.consumers].filter((c) => c.queueName === queueName).flatMap((c) => c.held());
+  }
+
+  /** @internal */
+  forgetConsumer(consumer: StubConsumer): void {
+    this.consumers.delete(consumer);
   }
 
   /** @internal */
@@ -158,7 +199,9 @@ export class StubBroker extends Broker {
       { err: error, messageId },
       error instanceof MessageTooLarge ? error.message : `Moved an undecodable message on ${queueName} to the dead letters${messageId ? ` (message id ${messageId})` : ""}: ${error.message}`,
     );
-    this.poisonMessages.push({ queueName, data, reason: error.message });
+    const poison = { queueName, data, reason: error.message, id: `poison-${uuid4()}` };
+    this.poisonMessages.push(poison);
+    this.deadTimes.set(poison, Date.now());
   }
 
   protected override async publish(message: Message): Promise<void> {

@@ -57,7 +57,13 @@ export class StubConsumer implements Consumer {
   async close(): Promise<void> {
     this.closed = true;
     await this.requeue([...this.outstanding]);
+    this.broker.forgetConsumer(this);
     this.wakeOnClose?.();
+  }
+
+  /** Messages handed out and not yet settled. */
+  held(): MessageProxy[] {
+    return [...this.outstanding];
   }
 
   private tryTake(): MessageProxy | null {

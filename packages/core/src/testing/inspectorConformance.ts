@@ -456,10 +456,10 @@ export function runInspectorConformance<B extends Broker>(options: InspectorConf
             assert.equal(got.messageId, sent[i]!.messageId, "dead-lettered in order");
             got.fail();
             await consumer.nack(got);
+            // Distinct dead-letter times: brokers order dead letters by them (Redis: a score in ms).
+            await new Promise((r) => setTimeout(r, 3));
           }
           await consumer.close();
-          // Distinct dead-letter times keep "oldest first" meaningful where the broker orders by them.
-          await new Promise((r) => setTimeout(r, 2));
           return sent;
         },
         async drain(n) {
