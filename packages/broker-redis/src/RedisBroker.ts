@@ -11,14 +11,16 @@ import {
   type JoinOptions,
   type Message,
   type QueueDepth,
+  type QueueInspector,
   QueueJoinTimeout,
 } from "@q/core";
-import { uuid4, dqName, isReadOnlyError, qName, redactAuthCommand, type RedisSentinelOptions } from "@q/core/broker";
+import { uuid4, dqName, isReadOnlyError, qName, QUEUE_NAME_PATTERN, redactAuthCommand, type RedisSentinelOptions } from "@q/core/broker";
 import Redis from "ioredis";
 import type { Cluster, RedisOptions } from "ioredis";
 import { ConnectionGate } from "./ConnectionGate";
 import { OperationWatchdog } from "./OperationWatchdog";
 import { RedisConsumer } from "./RedisConsumer";
+import { RedisInspector } from "./RedisInspector";
 import { ScriptRunner } from "./ScriptRunner";
 import { WakeupListener } from "./WakeupListener";
 import { DISPATCH_LUA } from "./dispatchLua";
@@ -154,6 +156,7 @@ export class RedisBroker extends Broker {
   /** The prefix of the connections' names in `CLIENT LIST`. */
   private readonly connectionName: string;
   private listener: WakeupListener | undefined;
+  private inspector: RedisInspector | undefined;
   private lastHeartbeat = Date.now();
   private heartbeatFailingSince: number | undefined;
   private warnedOverdue = false;
@@ -278,13 +281,31 @@ export class RedisBroker extends Broker {
   }
 
   private async call(command: string, queueName: string, args: readonly (string | Buffer | number)[], maintenance: "0" | "1" | "2", onWrite?: () => void): Promise<unknown> {
+    const argv = [command, Date.now(), queueName, this.brokerId, this.heartbeatTimeout, this.deadMessageTtl, maintenance, CHUNK, ...args];
+    return this.runScript(this.script, argv, command, queueName, args, onWrite);
+  }
+
+  /**
+   * Runs a script of this broker's namespace (the dispatch script, or the inspector's) on the
+   * broker's connection: waits for it in the bounded gate, sends again what a dropped
+   * connection lost, follows a failover or slot move, and fails with a typed error at the
+   * deadline. `args` are the caller's own arguments (their size is what a waiting call costs).
+   * @internal
+   */
+  async runScript(
+    script: ScriptRunner,
+    argv: readonly (string | Buffer | number)[],
+    command: string,
+    queueName: string,
+    args: readonly (string | Buffer | number)[] = argv,
+    onWrite?: () => void,
+  ): Promise<unknown> {
     const timeout = this.everConnected ? this.operationTimeout : this.connectTimeout;
     const deadline = Date.now() + timeout;
     // The heartbeats key, which always exists, is declared besides the namespace (which never
     // does): while a Cluster migrates the slot, a script with some declared keys missing is
     // refused with TRYAGAIN (sent again) instead of being run on a node with half the keys.
     const keys = [this.namespace, `${this.namespace}:__heartbeats__`];
-    const argv = [command, Date.now(), queueName, this.brokerId, this.heartbeatTimeout, this.deadMessageTtl, maintenance, CHUNK, ...args];
     let sent = false; // handed to a ready connection at least once
     let refusedOnly = true; // every failed send so far was refused by a Cluster reply (not run)
     let lostInFlight = false; // an attempt was on the wire when its connection dropped
@@ -316,7 +337,7 @@ export class RedisBroker extends Broker {
           this.logger.debug(`Sending enqueue of ${args.length / 2} message(s) on ${queueName} again: the connection dropped before Redis answered.`);
         }
         onWrite?.();
-        const call = this.script.run(keys, argv);
+        const call = script.run(keys, argv);
         sent = true;
         const reply = await this.watchdog.watch(
           call,
@@ -442,6 +463,52 @@ export class RedisBroker extends Broker {
       this.logger,
     );
     return this.listener;
+  }
+
+  /**
+   * The broker's {@link QueueInspector}: counts, messages and repairs of every queue of the
+   * namespace, Python Dramatiq's included, read and changed with atomic scripts.
+   *
+   * @example
+   * const inspector = broker.inspect();
+   * const dead = await inspector.listMessages("default", "dead", { limit: 20 });
+   * await inspector.requeue("default", dead.messages[0]!.messageId);
+   */
+  override inspect(): QueueInspector {
+    return (this.inspector ??= new RedisInspector(this));
+  }
+
+  /** @internal A script runner on the broker's connection (for {@link runScript}). */
+  scriptRunner(lua: string): ScriptRunner {
+    return new ScriptRunner(this.connection, lua);
+  }
+
+  /**
+   * @internal The canonical names of the queues that have keys in the namespace (SCAN, on
+   * every primary of a Cluster): `ns:<q>.msgs`, `ns:<q>.DQ.msgs` and `ns:<q>.XQ`.
+   */
+  async scanQueueNames(): Promise<string[]> {
+    const prefix = `${this.namespace}:`;
+    const match = `${prefix.replace(/[\\*?[\]]/g, (c) => `\\${c}`)}*`;
+    const nodes = isCluster(this.connection) ? this.connection.nodes("master") : [this.connection];
+    const names = new Set<string>();
+    for (const node of nodes) {
+      let cursor = "0";
+      do {
+        const [next, keys] = await node.scan(cursor, "MATCH", match, "COUNT", 1000).catch((error: unknown) => {
+          throw this.explainCluster(error, "listing the queues") ?? error;
+        });
+        cursor = next;
+        for (const key of keys) {
+          const rest = key.slice(prefix.length);
+          const base = rest.endsWith(".msgs") ? rest.slice(0, -".msgs".length) : rest.endsWith(".XQ") ? rest : undefined;
+          if (base === undefined || base.startsWith("__")) continue;
+          const name = qName(base);
+          if (QUEUE_NAME_PATTERN.test(name)) names.add(name);
+        }
+      } while (cursor !== "0");
+    }
+    return [...names];
   }
 
   /** @internal The Pub/Sub channel of a queue's wake-ups. */
