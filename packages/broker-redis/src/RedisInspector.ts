@@ -58,9 +58,9 @@ export class RedisInspector implements QueueInspector {
 
   async listQueues(options: { include?: readonly string[] } = {}): Promise<QueueSummary[]> {
     const declared = new Set(this.broker.getDeclaredQueues().map(qName));
-    // The first script call also waits for (or fails on) the connection, with the broker's errors.
-    const first = [...declared, ...(options.include ?? [])][0];
-    if (first !== undefined) await this.run("counts", qName(first));
+    // A script call first: it waits for (or fails on) the connection with the broker's own
+    // timeouts and errors, which SCAN on a connection not yet up would not.
+    await this.run("counts", "");
     const found = await this.broker.scanQueueNames();
     const names = [...new Set([...declared, ...found, ...(options.include ?? []).map(qName)])].sort();
     return Promise.all(

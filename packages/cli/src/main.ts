@@ -3,6 +3,8 @@ import { CliError } from "./errors/CliError";
 import { createLogger } from "@q/core";
 import { resolveModuleFile } from "./modules/resolveModuleFile";
 import { parseArgs } from "./parseArgs";
+import { INSPECT_COMMANDS, parseInspectArgs } from "./inspect/parseInspectArgs";
+import { runInspect } from "./inspect/runInspect";
 import { Output } from "./supervisor/Output";
 import { PidFile } from "./supervisor/PidFile";
 import { Supervisor } from "./supervisor/Supervisor";
@@ -10,7 +12,8 @@ import { Supervisor } from "./supervisor/Supervisor";
 /**
  * Runs `q` with these arguments (`process.argv.slice(2)`) and resolves with its exit
  * code: problems with the arguments are one `q: error: …` line on stderr (exit 2);
- * everything after boot is logged.
+ * everything after boot is logged. `q queues`, `q dlq …` and `q message show` inspect a
+ * broker's queues instead of running workers.
  *
  * @example
  * main(process.argv.slice(2)).then((code) => process.exit(code));
@@ -18,6 +21,15 @@ import { Supervisor } from "./supervisor/Supervisor";
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   let output: Output | undefined;
   try {
+    if (INSPECT_COMMANDS.has(argv[0] ?? "")) {
+      const inspect = parseInspectArgs(argv);
+      if (inspect.kind === "done") return ExitCode.OK;
+      return await runInspect(
+        inspect,
+        (text) => process.stdout.write(text),
+        (text) => process.stderr.write(text),
+      );
+    }
     const parsed = parseArgs(argv, env);
     if (parsed.kind === "done") return ExitCode.OK;
     const { options } = parsed;

@@ -11,7 +11,9 @@ import { compileGlobs } from "./watch/compileGlobs";
 /** What the command line asks for: a run, or nothing more (help or version was printed). */
 export type ParsedArgs = { kind: "run"; options: CliOptions } | { kind: "done" };
 
-const EPILOGUE = `Exit codes: 0 stopped gracefully, 1 killed (second INT/TERM), 2 bad arguments or a module that cannot be imported, 3 a worker could not reach the broker at boot, 4 PID file problem.
+const EPILOGUE = `Inspecting and repairing queues: q queues <broker>, q dlq list|requeue|purge <broker> <queue>, q message show <broker> <id> (each with --help and --json).
+
+Exit codes: 0 stopped gracefully, 1 killed (second INT/TERM), 2 bad arguments or a module that cannot be imported, 3 a worker could not reach the broker at boot, 4 PID file problem.
 
 Signals to this (the supervisor's) process: INT or TERM stops gracefully (running messages get --worker-shutdown-timeout, prefetched ones go back to the broker); a second INT or TERM kills at once; HUP reloads the worker processes with fresh code without dropping messages.
 
