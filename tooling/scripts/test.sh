@@ -2,7 +2,8 @@
 # test.sh - THE test command (`pnpm test` runs it; CI runs it via .ci/run). Works on a
 # fresh clone before pnpm exists:
 #   pnpm 10.34.9 -> pnpm install --frozen-lockfile -> services.sh (Redis, RabbitMQ, memcached)
-#   -> python-env.sh (the interop tests' Dramatiq, in .venv-interop/) -> turbo build typecheck lint -> release-check.sh -> turbo test, one package at a time
+#   -> python-env.sh (the interop tests' Dramatiq, in .venv-interop/) -> chromium.sh (the dashboard's
+#   browser tests) -> turbo build typecheck lint -> release-check.sh -> turbo test, one package at a time
 #   -> pack-check.sh (the published tarballs, installed with npm into a scratch project)
 # and ends with the grand total of every jest run on its own line: `N passed, N failed`.
 # Exit status is non-zero if any step failed, any test failed, or no test ran at all.
@@ -84,6 +85,11 @@ step "services" bash tooling/scripts/services.sh redis rabbitmq memcached || exi
 # interop tests fail (never skip) without it, naming this script.
 python_env() { local py; py="$(bash tooling/scripts/python-env.sh)" || return; [ -z "$py" ] || export INTEROP_PYTHON="$py"; }
 step "python env" python_env
+
+# Debian's Chromium for @q/dashboard's browser tests. Not fatal here either: those tests fail
+# (never skip) without it, naming this script.
+chromium() { local bin; bin="$(bash tooling/scripts/chromium.sh)" || return; export CHROMIUM="$bin"; }
+step "chromium" chromium
 
 # --- build and tests ---
 export TURBO_TELEMETRY_DISABLED=1

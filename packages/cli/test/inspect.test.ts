@@ -17,7 +17,7 @@ async function deadLetters(n: number, queue = "default"): Promise<Message[]> {
   try {
     const sent: Message[] = [];
     for (let i = 0; i < n; i++) {
-      sent.push(await broker.enqueue(new Message({ queueName: queue, actorName: "stamp", args: [`dead${i}`], options: { retries: 3, traceback: `Traceback\nError: boom ${i}` } })));
+      sent.push(await broker.enqueue(new Message({ queueName: queue, actorName: "stamp", args: [`dead${i}`], options: { retries: 3, traceback: `Traceback (most recent call last):\n  File "tasks.py", line 3, in stamp\nValueError: boom ${i}` } })));
     }
     const consumer = broker.consume(queue, { prefetch: 1, timeout: 100 });
     for (let i = 0; i < n; i++) {
@@ -66,13 +66,13 @@ test("q dlq list pages through dead letters oldest first, with the actor, retrie
   expect(first.stdout[0]).toBe("default: 3 dead letter(s)");
   expect(first.stdout[1]).toMatch(/^MESSAGE ID\s+ACTOR\s+RETRIES\s+DIED\s+LAST ERROR$/);
   expect(first.stdout.slice(2, 4).map((l) => l.split(/\s+/)[0])).toEqual([sent[0]!.messageId, sent[1]!.messageId]);
-  expect(first.stdout[2]).toMatch(/ stamp +3 +\d{4}-\d\d-\d\dT.*Z +Error: boom 0$/);
+  expect(first.stdout[2]).toMatch(/ stamp +3 +\d{4}-\d\d-\d\dT.*Z +ValueError: boom 0$/);
   expect(first.stdout[4]).toBe("more: q dlq list broker.js default --cursor 2");
   const second = await q(["dlq", "list", "broker.js", "default", "--limit", "2", "--cursor", "2", "--json"]);
   const [page] = JSON.parse(second.stdout.join("\n"));
   expect(page.messages.map((m: { messageId: string }) => m.messageId)).toEqual([sent[2]!.messageId]);
   expect(page.next).toBeUndefined();
-  expect(page.messages[0]).toMatchObject({ part: "dead", retries: 3, lastError: "Traceback\nError: boom 2", message: { actor_name: "stamp", args: ["dead2"] } });
+  expect(page.messages[0]).toMatchObject({ part: "dead", retries: 3, lastError: 'Traceback (most recent call last):\n  File "tasks.py", line 3, in stamp\nValueError: boom 2', message: { actor_name: "stamp", args: ["dead2"] } });
 });
 
 test("a dead letter requeued with q dlq requeue is run by a q worker exactly once; requeueing it again exits 1", async () => {
@@ -124,8 +124,9 @@ test("q message show prints one message in full, finds it in any queue, and exit
     "kwargs:      {}",
     expect.stringMatching(/^options: {5}\{"retries":3,"redis_message_id":"[0-9a-f-]{36}"\}$/),
     "last error:",
-    "  Traceback",
-    "  Error: boom 0",
+    "  Traceback (most recent call last):",
+    '    File "tasks.py", line 3, in stamp',
+    "  ValueError: boom 0",
   ]);
   const missing = await q(["message", "show", "broker.js", "00000000-0000-4000-8000-000000000000"]);
   expect(missing.code).toBe(1);

@@ -84,7 +84,8 @@ export const APP_JS = `
     if (active && active.form) return;
     busy = true;
     fetch(location.href, { headers: { "X-Q-Fragment": "1" }, credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.text() : Promise.reject(new Error(r.status + " " + r.statusText)); })
+      // A page that says why it cannot show (a message processed meanwhile: 404; the broker gone: 503) replaces the content too.
+      .then(function (r) { return (r.headers.get("content-type") || "").indexOf("text/html") === 0 ? r.text() : Promise.reject(new Error(r.status + " " + r.statusText)); })
       .then(function (markup) {
         main.innerHTML = markup;
         body.setAttribute("data-refreshed", String(Date.now()));

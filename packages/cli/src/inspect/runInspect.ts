@@ -129,15 +129,14 @@ async function execute(command: InspectCommand, inspector: QueueInspector, broke
 }
 
 function deadRow(m: InspectedMessage): string[] {
-  const error = m.decodeError ? `undecodable: ${m.decodeError}` : lastLine(m.lastError);
+  const error = m.decodeError ? `undecodable: ${m.decodeError}` : errorSummary(m.lastError);
   return [m.messageId, m.message?.actorName ?? "?", String(m.retries), m.deadAt === undefined ? "-" : new Date(m.deadAt).toISOString(), cut(error, 60)];
 }
 
-/** A traceback's last line says what failed (Python's and ours alike). */
-function lastLine(text: string | undefined): string {
-  if (!text) return "-";
-  const lines = text.trim().split("\n");
-  return lines[lines.length - 1]!.trim();
+/** What failed: a Python traceback's last line, a JavaScript stack's first (its message). */
+function errorSummary(text: string | undefined): string {
+  const lines = (text ?? "").trim().split("\n");
+  return (lines[0]!.startsWith("Traceback (most recent call last)") ? lines[lines.length - 1]! : lines[0]!).trim() || "-";
 }
 
 function cut(text: string, width: number): string {

@@ -24,12 +24,14 @@ export function shortJson(value: unknown, max = 80): string {
 }
 
 /**
- * The line of a traceback that says what failed: its last non-empty line.
+ * The line of a traceback that says what failed: the last line of a Python traceback, the
+ * first line of a JavaScript stack (its message).
  *
  * @example
- * lastLine("Traceback…\\nValueError: card declined") // "ValueError: card declined"
+ * errorSummary("Traceback (most recent call last):\n…\nValueError: card declined") // "ValueError: card declined"
+ * errorSummary("Error: card declined\n    at charge (app.js:3:9)") // "Error: card declined"
  */
-export function lastLine(text: string | undefined): string {
+export function errorSummary(text: string | undefined): string {
   const lines = (text ?? "").trim().split("\n");
-  return lines[lines.length - 1]!.trim();
+  return (lines[0]!.startsWith("Traceback (most recent call last)") ? lines[lines.length - 1]! : lines[0]!).trim();
 }

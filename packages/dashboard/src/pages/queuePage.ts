@@ -1,6 +1,6 @@
 import { type InspectedMessage, QUEUE_PARTS, type QueuePart } from "@q/core";
 import { html, type Html } from "../html/Html";
-import { lastLine, relativeTime, shortJson } from "../html/format";
+import { errorSummary, relativeTime, shortJson } from "../html/format";
 import { actionButton, queuePath } from "../html/layout";
 import { notes } from "./queuesPage";
 import type { PageContext } from "./PageContext";
@@ -38,7 +38,7 @@ export async function queuePage(ctx: PageContext, name: string, part: QueuePart,
 <td class="hide-narrow">${m.message ? shortJson(m.message.args, 60) : ""}</td>
 <td class="num hide-narrow">${m.retries}</td>
 <td class="hide-narrow">${when(part === "dead" ? m.deadAt : part === "delayed" ? m.eta : m.enqueuedAt)}</td>
-<td class="err hide-narrow">${m.decodeError ?? (m.lastError ? lastLine(m.lastError) : "")}</td>
+<td class="err hide-narrow">${m.decodeError ?? (m.lastError ? errorSummary(m.lastError) : "")}</td>
 <td class="acts">${part === "dead" && m.message ? actionButton(ctx, `${queuePath(name)}/requeue`, "Requeue", { id: m.messageId }, "primary") : ""}${deletable && !m.inFlight ? actionButton(ctx, `${queuePath(name)}/delete`, "Delete", { part, id: m.messageId }, "danger", "Delete this message for good?") : ""}</td>
 </tr>`;
   const timeHead = part === "dead" ? "Died" : part === "delayed" ? "Due" : "Enqueued";
