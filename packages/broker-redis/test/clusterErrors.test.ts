@@ -7,7 +7,7 @@
 import { ConfigurationError, ConnectionClosed, ConnectionFailed, QError, isQError } from "@q/core";
 import { Cluster } from "ioredis";
 import { RedisBroker, RedisClusterMisconfigured } from "../src";
-import { silentLogger } from "@q/test-support";
+import { silentLogger, waitFor } from "@q/test-support";
 import { RedisServer } from "@q/test-support/redis-server";
 import { RedisClusterServer } from "@q/test-support/redis-cluster";
 
@@ -165,6 +165,18 @@ describe("a cluster broker", () => {
     );
     expect(error.cause).toBeInstanceOf(RedisClusterMisconfigured);
 
+    // A new broker must meet a cluster that says it is down. Each node switches to
+    // cluster_state:fail on its own schedule (a loaded machine has been seen to lag), and a
+    // node still saying ok would let the broker become ready, which is another case.
+    await waitFor("every node to report cluster_state:fail", async () => {
+      for (const node of cluster.nodes) {
+        const admin = node.server.client();
+        const info = String(await admin.call("CLUSTER", "INFO").catch(() => ""));
+        admin.disconnect();
+        if (!info.includes("cluster_state:fail")) return false;
+      }
+      return true;
+    });
     const fresh = broker({ cluster: { nodes: cluster.startupNodes }, connectTimeout: 1500 });
     const first = await rejection(fresh.dispatch("qsize", "default", [], "0"));
     expect(first).toBeInstanceOf(ConnectionFailed);
