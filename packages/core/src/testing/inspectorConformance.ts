@@ -109,6 +109,9 @@ const CASES: { id: InspectorCase; title: string; run(c: Ctx): Promise<void> }[] 
         assert.equal(summary.pending, 2, "ready messages (RabbitMQ cannot see what other channels hold)");
       }
       await held.ack(got);
+      // Closed before counting: an open consumer takes the next message once it acked this one
+      // (RabbitMQ pushes up to its prefetch), which would then be neither pending nor counted.
+      await held.close();
       const after = await c.counts();
       assert.equal(after.pending, 2);
       if (after.inFlight !== undefined) assert.equal(after.inFlight, 0);
