@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import {
   ArgumentError,
   BrokerError,
@@ -122,7 +123,7 @@ export class RabbitmqInspector implements QueueInspector {
   async requeue(queueName: string, messageId: string): Promise<Message> {
     checkId(messageId);
     const q = canonical(queueName, "requeue");
-    return this.readDeadLetters(q, { find: messageId }, async (held, _total, channel) => {
+    return this.readDeadLetters(q, { find: messageId }, async (held, _total, ack) => {
       const hit = found(held, messageId);
       if (!hit) throw notFound(q, messageId);
       if (!hit.shown.message) {
@@ -132,7 +133,7 @@ export class RabbitmqInspector implements QueueInspector {
       }
       const copy = requeuedCopy(hit.shown.message);
       await this.broker.publishConfirmed(copy);
-      channel.ack(hit.delivery);
+      ack(hit);
       return copy;
     });
   }
@@ -175,7 +176,7 @@ export class RabbitmqInspector implements QueueInspector {
             if (failure !== undefined) throw failure;
           }
         } finally {
-          giveBack(channel);
+          await giveBack(channel, xq, total - moved);
         }
         return moved;
       }),
@@ -191,10 +192,10 @@ export class RabbitmqInspector implements QueueInspector {
     }
     checkId(messageId);
     const q = canonical(queueName, "deleteMessage");
-    await this.readDeadLetters(q, { find: messageId }, async (held, _total, channel) => {
+    await this.readDeadLetters(q, { find: messageId }, async (held, _total, ack) => {
       const hit = found(held, messageId);
       if (!hit) throw notFound(q, messageId);
-      channel.ack(hit.delivery);
+      ack(hit);
     });
   }
 
@@ -265,13 +266,13 @@ export class RabbitmqInspector implements QueueInspector {
   private readDeadLetters<T>(
     q: string,
     want: { upTo?: number; find?: string },
-    fn: (held: Held[], total: number, channel: amqp.Channel) => Promise<T>,
+    fn: (held: Held[], total: number, ack: (held: Held) => void) => Promise<T>,
   ): Promise<T> {
     return this.serialised(q, () =>
       this.withChannel(async (channel) => {
         const xq = xqName(q);
         const total = await deadLetterCount(channel, xq);
-        if (total === undefined) return fn([], 0, channel);
+        if (total === undefined) return fn([], 0, () => undefined);
         const whole = this.broker.queueType === "quorum" || want.upTo === undefined;
         const n = whole ? total : Math.min(total, want.upTo!);
         if (n > MAX_DEAD_LETTERS_READ) {
@@ -281,6 +282,7 @@ export class RabbitmqInspector implements QueueInspector {
           );
         }
         const held: Held[] = [];
+        let acked = 0;
         try {
           while (held.length < n) {
             const delivery = await get(channel, xq);
@@ -289,9 +291,12 @@ export class RabbitmqInspector implements QueueInspector {
             held.push({ delivery, shown });
             if (want.find !== undefined && shown.messageId === want.find && this.broker.queueType !== "quorum") break;
           }
-          return await fn(held, total, channel);
+          return await fn(held, total, (h) => {
+            channel.ack(h.delivery);
+            acked++;
+          });
         } finally {
-          if (held.length > 0) giveBack(channel);
+          if (held.length > 0) await giveBack(channel, xq, total - acked);
         }
       }),
     );
@@ -383,12 +388,22 @@ async function get(channel: amqp.Channel, queue: string): Promise<amqp.GetMessag
   return delivery === false ? undefined : delivery;
 }
 
-/** Nacks every delivery still unacked on `channel` with requeue: RabbitMQ puts them back in order. */
-function giveBack(channel: amqp.Channel): void {
+/**
+ * Nacks every delivery still unacked on `channel` with requeue: RabbitMQ puts them back in
+ * order. A quorum queue applies the requeue a little later (Raft), so this waits (up to 2 s)
+ * until `xq` holds `expected` ready messages again: the next count or read sees them back.
+ */
+async function giveBack(channel: amqp.Channel, xq: string, expected: number): Promise<void> {
   try {
     channel.nackAll(true);
   } catch {
-    // The channel is gone: RabbitMQ has put its unacked messages back already.
+    return; // the channel is gone: RabbitMQ has put its unacked messages back already
+  }
+  const deadline = Date.now() + 2000;
+  try {
+    while ((await channel.checkQueue(xq)).messageCount < expected && Date.now() < deadline) await sleep(5);
+  } catch {
+    // the channel or the queue went away meanwhile: nothing more to wait for
   }
 }
 
