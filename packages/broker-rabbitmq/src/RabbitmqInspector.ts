@@ -74,7 +74,6 @@ export class RabbitmqInspector implements QueueInspector {
   });
 
   private readonly channels = new Set<amqp.Channel>();
-  private readonly locks = new Map<string, Promise<void>>();
 
   constructor(private readonly broker: RabbitmqBroker) {}
 
@@ -313,21 +312,28 @@ export class RabbitmqInspector implements QueueInspector {
     }
   }
 
-  /** Runs `fn` after every earlier reader of `q` in this process has finished. */
+  /**
+   * Runs `fn` after every earlier reader of `q` in this process has finished, whichever broker
+   * (of the same server URLs) it reads through.
+   */
   private serialised<T>(q: string, fn: () => Promise<T>): Promise<T> {
-    const before = this.locks.get(q) ?? Promise.resolve();
+    const key = `${this.broker.urls.join(";")}\n${q}`;
+    const before = READERS.get(key) ?? Promise.resolve();
     const run = before.then(fn);
     const tail = run.then(
       () => undefined,
       () => undefined,
     );
-    this.locks.set(q, tail);
+    READERS.set(key, tail);
     void tail.then(() => {
-      if (this.locks.get(q) === tail) this.locks.delete(q);
+      if (READERS.get(key) === tail) READERS.delete(key);
     });
     return run;
   }
 }
+
+/** The last reader of each queue in this process (its server URLs and name), for {@link RabbitmqInspector.serialised}. */
+const READERS = new Map<string, Promise<void>>();
 
 /**
  * Passive declares (and purges) on one channel; a queue missing on the server counts zero. The

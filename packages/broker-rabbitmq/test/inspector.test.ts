@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import * as amqp from "amqplib";
-import { InspectionUnsupported, Message, actor, inspectorOf } from "@q/core";
+import { ConnectionError, InspectionUnsupported, Message, actor, inspectorOf } from "@q/core";
 import { runInspectorConformance } from "@q/core/testing";
 import { silentLogger, waitFor } from "@q/test-support";
 import { AMQP_URL } from "@q/test-support/rabbitmq";
@@ -147,6 +147,49 @@ describe("RabbitmqInspector on classic queues", () => {
     expect(await inspector.purge(queue, "delayed")).toBe(0);
     expect(await h.python.exists(`${queue}.XQ`)).toBe(false);
     expect(await inspector.listWorkers()).toBeUndefined();
+  });
+});
+
+describe("RabbitmqInspector: readers, priorities, errors", () => {
+  test("readers of one queue through two brokers of this process take turns: each sees every dead letter, in order", async () => {
+    const queue = h.queue("insp_two");
+    const one = h.broker();
+    const two = h.broker();
+    one.declareQueue(queue);
+    const ids = (await deadLetter(one, queue, 6)).map((m) => m.messageId);
+    const pages = await Promise.all(
+      [one, two, one, two].map((b, i) => (i % 2 ? b.inspect().listMessages(queue, "dead") : b.inspect().listMessages(queue, "dead", { limit: 4 }))),
+    );
+    expect(pages.map((p) => p.messages.map((m) => m.messageId))).toEqual([ids.slice(0, 4), ids, ids.slice(0, 4), ids]);
+    expect(await h.python.count(`${queue}.XQ`)).toBe(6);
+  });
+
+  test("a requeued dead letter keeps its broker_priority as its AMQP priority", async () => {
+    const queue = h.queue("insp_prio");
+    await h.python.declare(queue, { maxPriority: 10 });
+    const broker = h.broker({ maxPriority: 10 });
+    broker.declareQueue(queue);
+    const sent = await broker.enqueue(new Message({ queueName: queue, actorName: "inspect_me", args: [], options: { broker_priority: 7 } }));
+    const consumer = broker.consume(queue, { timeout: 50 });
+    let m = await consumer.next();
+    while (!m) m = await consumer.next();
+    m.fail();
+    await consumer.nack(m);
+    await consumer.close();
+    await waitFor("the dead letter", async () => ((await h.python.count(`${queue}.XQ`)) === 1 ? true : undefined));
+    await broker.inspect().requeue(queue, sent.messageId);
+    const [back] = await h.python.settled(queue);
+    expect(back!.properties.priority).toBe(7);
+    expect(Message.decode(back!.body).options.broker_priority).toBe(7);
+  });
+
+  test("with RabbitMQ unreachable every call fails with a ConnectionError", async () => {
+    const broker = h.broker({ url: "amqp://guest:guest@127.0.0.1:1", connectTimeout: 300, publishTimeout: 300 });
+    const inspector = broker.inspect();
+    await expect(inspector.listQueues({ include: ["insp_nowhere"] })).rejects.toBeInstanceOf(ConnectionError);
+    await expect(inspector.listMessages("insp_nowhere", "dead")).rejects.toBeInstanceOf(ConnectionError);
+    await expect(inspector.requeueAll("insp_nowhere")).rejects.toBeInstanceOf(ConnectionError);
+    await expect(inspector.purge("insp_nowhere", "queue")).rejects.toBeInstanceOf(ConnectionError);
   });
 });
 
