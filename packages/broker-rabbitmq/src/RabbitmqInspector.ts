@@ -108,7 +108,7 @@ export class RabbitmqInspector implements QueueInspector {
     const { limit, offset } = readPage(part, options);
     this.checkListable(part);
     const end = offset + limit;
-    return this.readDeadLetters(canonical(queueName, "listMessages"), { upTo: end }, async (held, total) => {
+    return this.readDeadLetters(canonical(queueName, "listMessages"), { upTo: end, readOnly: true }, async (held, total) => {
       const messages = held.slice(offset, end).map((h) => h.shown);
       return { messages, next: held.length >= end && end < total ? String(end) : undefined, total };
     });
@@ -116,7 +116,7 @@ export class RabbitmqInspector implements QueueInspector {
 
   async getMessage(queueName: string, messageId: string): Promise<InspectedMessage | undefined> {
     checkId(messageId);
-    return this.readDeadLetters(canonical(queueName, "getMessage"), { find: messageId }, async (held) => found(held, messageId)?.shown);
+    return this.readDeadLetters(canonical(queueName, "getMessage"), { find: messageId, readOnly: true }, async (held) => found(held, messageId)?.shown);
   }
 
   async requeue(queueName: string, messageId: string): Promise<Message> {
@@ -264,7 +264,7 @@ export class RabbitmqInspector implements QueueInspector {
    */
   private readDeadLetters<T>(
     q: string,
-    want: { upTo?: number; find?: string },
+    want: { upTo?: number; find?: string; readOnly?: boolean },
     fn: (held: Held[], total: number, ack: (held: Held) => void) => Promise<T>,
   ): Promise<T> {
     return this.serialised(q, () =>
@@ -290,6 +290,7 @@ export class RabbitmqInspector implements QueueInspector {
             held.push({ delivery, shown });
             if (want.find !== undefined && shown.messageId === want.find && this.broker.queueType !== "quorum") break;
           }
+          if (want.readOnly && this.broker.queueType === "quorum") refuseWornReads(channel, xq, held);
           return await fn(held, total, (h) => {
             channel.ack(h.delivery);
             acked++;
@@ -377,6 +378,37 @@ class Probe {
       throw translate(error, `${what} ${queue}`);
     }
   }
+}
+
+/**
+ * The `x-delivery-count` from which reading a quorum `.XQ` is refused, for a server version:
+ * RabbitMQ 4.0 to 4.2 count every requeue as a delivery and drop a message past a quorum
+ * queue's delivery limit (20 by default there; `.XQ` has no dead-letter target), so repeated
+ * reads would make a dead letter vanish. Before 4.0 quorum queues have no default limit (this
+ * broker declares `.XQ` without one); from 4.3 a `basic.nack` with requeue no longer counts.
+ * An unknown version gets the guard too.
+ */
+export function quorumReadGuard(version: string | undefined): number | undefined {
+  const match = /^(\d+)\.(\d+)/.exec(version ?? "");
+  if (!match) return QUORUM_READ_GUARD;
+  const [major, minor] = [Number(match[1]), Number(match[2])];
+  return major === 4 && minor < 3 ? QUORUM_READ_GUARD : undefined;
+}
+
+/** Well below RabbitMQ 4.0–4.2's default quorum delivery limit of 20: room for the actions that remove the message. */
+const QUORUM_READ_GUARD = 15;
+
+/** Refuses (InspectionUnsupported, the messages go back) a read that would bring a dead letter close to the server's delivery limit. */
+function refuseWornReads(channel: amqp.Channel, xq: string, held: readonly Held[]): void {
+  const guard = quorumReadGuard(channel.connection?.serverProperties?.version);
+  if (guard === undefined) return;
+  const worn = held.find((h) => Number(h.delivery.properties.headers?.["x-delivery-count"] ?? 0) >= guard);
+  if (!worn) return;
+  throw new InspectionUnsupported(
+    `Dead letter ${worn.shown.messageId} of ${xq} has been read ${String(worn.delivery.properties.headers?.["x-delivery-count"])} times; ` +
+      `this RabbitMQ (${channel.connection?.serverProperties?.version ?? "unknown version"}) counts every read of a quorum queue as a delivery and drops a message past its delivery limit (20 by default), ` +
+      "so the inspector does not read it again: requeue, delete or purge the dead letters (RabbitMQ 4.3 and later do not count these reads). Nothing was changed.",
+  );
 }
 
 /** The ready count of `xq`, or undefined when it does not exist (the channel is then closed). */

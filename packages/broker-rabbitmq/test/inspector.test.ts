@@ -11,6 +11,7 @@ import { runInspectorConformance } from "@q/core/testing";
 import { silentLogger, waitFor } from "@q/test-support";
 import { AMQP_URL } from "@q/test-support/rabbitmq";
 import { RabbitmqBroker } from "../src";
+import { deathTime, quorumReadGuard } from "../src/RabbitmqInspector";
 import { QUEUE_FLAGS } from "../src/queueArguments";
 import { closeAndDelete } from "./conformanceHooks";
 import { useHarness } from "./harness";
@@ -191,6 +192,19 @@ describe("RabbitmqInspector: readers, priorities, errors", () => {
     await expect(inspector.requeueAll("insp_nowhere")).rejects.toBeInstanceOf(ConnectionError);
     await expect(inspector.purge("insp_nowhere", "queue")).rejects.toBeInstanceOf(ConnectionError);
   });
+});
+
+test("reads of quorum dead letters are guarded on the RabbitMQ versions that count them toward the delivery limit", () => {
+  expect(quorumReadGuard("3.10.8")).toBeUndefined();
+  expect(quorumReadGuard("3.13.7")).toBeUndefined();
+  expect(quorumReadGuard("4.0.1")).toBe(15);
+  expect(quorumReadGuard("4.2.5")).toBe(15);
+  expect(quorumReadGuard("4.3.0")).toBeUndefined();
+  expect(quorumReadGuard(undefined)).toBe(15);
+  expect(deathTime({ "x-death": [{ time: 1_700_000_000, reason: "rejected" }] })).toBe(1_700_000_000_000);
+  expect(deathTime({ "x-death": [{ time: { "!": "timestamp", value: 5 } }] })).toBe(5000);
+  expect(deathTime({})).toBeUndefined();
+  expect(deathTime(undefined)).toBeUndefined();
 });
 
 describe("RabbitmqInspector on quorum queues", () => {
