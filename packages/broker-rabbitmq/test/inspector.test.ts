@@ -184,6 +184,31 @@ describe("RabbitmqInspector: readers, priorities, errors", () => {
     expect(Message.decode(back!.body).options.broker_priority).toBe(7);
   });
 
+  test("a connection lost in the middle of a read fails it with a ConnectionError and loses nothing", async () => {
+    const queue = h.queue("insp_lost");
+    await h.python.declare(queue);
+    const ids: string[] = [];
+    const publisher = await (await h.python.connection()).createConfirmChannel();
+    for (let i = 0; i < 300; i++) {
+      const { bytes, messageId } = pythonBytes({ queue, actor: "py_actor", args: `[${i}]` });
+      ids.push(messageId);
+      publisher.sendToQueue(`${queue}.XQ`, bytes, { persistent: true });
+    }
+    await publisher.waitForConfirms();
+    await publisher.close();
+    const broker = h.broker();
+    const inspector = broker.inspect();
+    expect((await inspector.listMessages(queue, "dead", { limit: 1 })).total).toBe(300);
+    const reading = inspector.listMessages(queue, "dead", { limit: 300 });
+    await waitFor("the read under way", async () => ((await h.python.count(`${queue}.XQ`)) < 300 ? true : undefined), { interval: 1 });
+    await broker.connections.live!.close();
+    await expect(reading).rejects.toBeInstanceOf(ConnectionError);
+    // RabbitMQ put the unacked ones back in place; the inspector reads again on a new connection.
+    await waitFor("all back", async () => ((await h.python.count(`${queue}.XQ`)) === 300 ? true : undefined));
+    const page = await inspector.listMessages(queue, "dead", { limit: 300 });
+    expect(page.messages.map((m) => m.messageId)).toEqual(ids);
+  }, 30_000);
+
   test("with RabbitMQ unreachable every call fails with a ConnectionError", async () => {
     const broker = h.broker({ url: "amqp://guest:guest@127.0.0.1:1", connectTimeout: 300, publishTimeout: 300 });
     const inspector = broker.inspect();
