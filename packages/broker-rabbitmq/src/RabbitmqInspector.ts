@@ -75,7 +75,16 @@ export class RabbitmqInspector implements QueueInspector {
 
   private readonly channels = new Set<amqp.Channel>();
 
-  constructor(private readonly broker: RabbitmqBroker) {}
+  /** Most dead letters one call holds; see {@link MAX_DEAD_LETTERS_READ}. */
+  private readonly maxRead: number;
+
+  /** Made by `broker.inspect()`; `maxRead` is for tests. */
+  constructor(
+    private readonly broker: RabbitmqBroker,
+    options: { maxRead?: number } = {},
+  ) {
+    this.maxRead = options.maxRead ?? MAX_DEAD_LETTERS_READ;
+  }
 
   async listQueues(options: { include?: readonly string[] } = {}): Promise<QueueSummary[]> {
     const declared = new Set(this.broker.getDeclaredQueues().map(qName));
@@ -272,14 +281,15 @@ export class RabbitmqInspector implements QueueInspector {
         const xq = xqName(q);
         const total = await deadLetterCount(channel, xq);
         if (total === undefined) return fn([], 0, () => undefined);
-        const whole = this.broker.queueType === "quorum" || want.upTo === undefined;
-        const n = whole ? total : Math.min(total, want.upTo!);
-        if (n > MAX_DEAD_LETTERS_READ) {
-          throw new InspectionUnsupported(
-            `${xq} holds ${total} dead letters; reading ${this.broker.queueType === "quorum" ? "a quorum queue takes all of them" : `this far takes ${n}`}, over the ${MAX_DEAD_LETTERS_READ} the inspector holds at once. ` +
-              "Requeue or purge them (requeueAll, purge), or read them with a consumer of your own. Nothing was changed.",
+        const quorum = this.broker.queueType === "quorum";
+        // A classic queue is read as far as needed (bounded); a quorum queue always whole.
+        const n = quorum ? total : Math.min(total, want.upTo ?? total, this.maxRead);
+        const tooMany = () =>
+          new InspectionUnsupported(
+            `${xq} holds ${total} dead letters; ${quorum ? "reading a quorum queue takes all of them" : want.find === undefined ? `this page needs the first ${want.upTo}` : `${want.find} is not among the first ${this.maxRead}`}, ` +
+              `and the inspector holds at most ${this.maxRead} at once. Requeue or purge them (requeueAll, purge), or read them with a consumer of your own. Nothing was changed.`,
           );
-        }
+        if ((quorum && total > this.maxRead) || (want.upTo !== undefined && want.upTo > this.maxRead && total > this.maxRead)) throw tooMany();
         const held: Held[] = [];
         let acked = 0;
         try {
@@ -288,9 +298,10 @@ export class RabbitmqInspector implements QueueInspector {
             if (!delivery) break;
             const shown = show(q, delivery);
             held.push({ delivery, shown });
-            if (want.find !== undefined && shown.messageId === want.find && this.broker.queueType !== "quorum") break;
+            if (want.find !== undefined && shown.messageId === want.find && !quorum) break;
           }
-          if (want.readOnly && this.broker.queueType === "quorum") refuseWornReads(channel, xq, held);
+          if (want.find !== undefined && total > n && !held.some((h) => h.shown.messageId === want.find)) throw tooMany();
+          if (want.readOnly && quorum) refuseWornReads(channel, xq, held);
           return await fn(held, total, (h) => {
             channel.ack(h.delivery);
             acked++;

@@ -10,7 +10,7 @@ import { ConnectionError, InspectionUnsupported, Message, actor, inspectorOf } f
 import { runInspectorConformance } from "@q/core/testing";
 import { silentLogger, waitFor } from "@q/test-support";
 import { AMQP_URL } from "@q/test-support/rabbitmq";
-import { RabbitmqBroker } from "../src";
+import { RabbitmqBroker, RabbitmqInspector } from "../src";
 import { deathTime, quorumReadGuard } from "../src/RabbitmqInspector";
 import { QUEUE_FLAGS } from "../src/queueArguments";
 import { closeAndDelete } from "./conformanceHooks";
@@ -208,6 +208,22 @@ describe("RabbitmqInspector: readers, priorities, errors", () => {
     const page = await inspector.listMessages(queue, "dead", { limit: 300 });
     expect(page.messages.map((m) => m.messageId)).toEqual(ids);
   }, 30_000);
+
+  test("a read that would hold more than maxRead dead letters is refused, and changes nothing", async () => {
+    const queue = h.queue("insp_max");
+    const broker = h.broker();
+    broker.declareQueue(queue);
+    const ids = (await deadLetter(broker, queue, 5)).map((m) => m.messageId);
+    const inspector = new RabbitmqInspector(broker, { maxRead: 3 });
+    expect((await inspector.listMessages(queue, "dead", { limit: 3 })).messages.map((m) => m.messageId)).toEqual(ids.slice(0, 3));
+    expect((await inspector.listMessages(queue, "dead", { limit: 1, cursor: "2" })).next).toBe("3");
+    await expect(inspector.listMessages(queue, "dead", { limit: 4 })).rejects.toThrow(InspectionUnsupported);
+    expect((await inspector.getMessage(queue, ids[1]!))?.messageId).toBe(ids[1]);
+    await expect(inspector.getMessage(queue, ids[4]!)).rejects.toThrow(/not among the first 3/);
+    await expect(inspector.deleteMessage(queue, "dead", ids[4]!)).rejects.toThrow(InspectionUnsupported);
+    await inspector.close();
+    expect((await broker.inspect().listMessages(queue, "dead")).messages.map((m) => m.messageId)).toEqual(ids);
+  });
 
   test("with RabbitMQ unreachable every call fails with a ConnectionError", async () => {
     const broker = h.broker({ url: "amqp://guest:guest@127.0.0.1:1", connectTimeout: 300, publishTimeout: 300 });
