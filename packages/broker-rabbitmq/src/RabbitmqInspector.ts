@@ -36,7 +36,7 @@ const NOTES: readonly string[] = Object.freeze([
   "Counts come from passive queue declarations: pending is the messages ready on the queue, delayed those on its delay queue and the delay buckets this process has used, dead letters those on its .XQ queue.",
   "RabbitMQ does not tell how many messages workers hold unacked, so in-flight counts are unknown and a held message is in none of the counts.",
   "A queue and its delay queue cannot be read without taking their messages from the workers that consume them, so only dead letters are listed.",
-  "Dead letters are read by taking them off the .XQ queue and giving them back in the same order; they come back marked redelivered, and on quorum queues their x-delivery-count goes up by one per read.",
+  "Dead letters are read by taking them off the .XQ queue and giving them back in the same order; they come back marked redelivered, and on quorum queues before RabbitMQ 4.3 their x-delivery-count goes up by one per read (on 4.0 to 4.2 listing stops after 15 reads of one dead letter, before RabbitMQ's default delivery limit could drop it).",
   "Only dead letters can be deleted one by one; purge empties the queue, the delay queue (with every delay bucket) or the dead letters.",
 ]);
 
@@ -64,6 +64,12 @@ interface Count {
  *
  * Requeue publishes the copy with a publisher confirm and acks the dead letter only after it;
  * if the connection drops between the two, the dead letter comes back too (at least once).
+ *
+ * @example
+ * const inspector = broker.inspect();
+ * const page = await inspector.listMessages("emails", "dead", { limit: 20 });
+ * for (const m of page.messages) console.log(m.messageId, m.message?.actorName, m.lastError);
+ * await inspector.requeueAll("emails");
  */
 export class RabbitmqInspector implements QueueInspector {
   readonly capabilities: InspectorCapabilities = Object.freeze({
