@@ -10,6 +10,7 @@ import {
   type JoinOptions,
   type Message,
   type QueueDepth,
+  type QueueInspector,
   QueueJoinTimeout,
   TimeLimit,
 } from "@q/core";
@@ -17,6 +18,7 @@ import { dqName, qName, xqName } from "@q/core/broker";
 import { ConnectionManager } from "./ConnectionManager";
 import { Publisher, type QueueSet } from "./Publisher";
 import { RabbitmqConsumer } from "./RabbitmqConsumer";
+import { RabbitmqInspector } from "./RabbitmqInspector";
 import { BUCKET_SECONDS, bucketFor, bucketQueueName } from "./delayBuckets";
 import { parseUrls, withHeartbeat } from "./parseUrls";
 import { type QueueKind, bucketArguments, deadLetterArguments, queueArguments } from "./queueArguments";
@@ -132,6 +134,7 @@ export class RabbitmqBroker extends Broker {
   private readonly queueSets = new Map<string, QueueSet>();
   /** Actors already checked against consumerTimeout (each is warned about once). */
   private readonly checkedActors = new Set<string>();
+  private inspector: RabbitmqInspector | undefined;
   private closed = false;
 
   constructor(options: RabbitmqBrokerOptions = {}) {
@@ -269,6 +272,31 @@ export class RabbitmqBroker extends Broker {
     }
   }
 
+  /**
+   * The broker's queue inspector (one per broker): counts of every queue by passive declares,
+   * and its dead letters listed, requeued, deleted and purged. A queue and its delay queue
+   * cannot be listed (workers consume them). See {@link RabbitmqInspector}.
+   */
+  override inspect(): QueueInspector {
+    return (this.inspector ??= new RabbitmqInspector(this));
+  }
+
+  /**
+   * @internal The inspector's requeue: publishes `message` as it is (no enqueue hooks, its
+   * `broker_priority` as AMQP priority) and resolves once RabbitMQ has confirmed it, whatever
+   * `confirmDelivery` says.
+   */
+  async publishConfirmed(message: Message): Promise<void> {
+    const body = message.encode();
+    this.checkMessageSize(message, body);
+    await this.publisher.publish(message.queueName, body, brokerPriority(message), true);
+  }
+
+  /** @internal The delay bucket queues of `canonical` this broker has used (those `queueDepth` counts). */
+  knownBuckets(canonical: string): string[] {
+    return [...(this.buckets.get(canonical) ?? [])].map((seconds) => bucketQueueName(canonical, seconds));
+  }
+
   /** @internal Whether the publishing connection is up now. */
   get connected(): boolean {
     return this.producerConnection.live !== undefined;
@@ -283,6 +311,7 @@ export class RabbitmqBroker extends Broker {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.consumers].map((c) => c.close()));
+    await this.inspector?.close();
     await this.publisher.close(2000);
     await Promise.all([this.producerConnection.close(), this.connections.close()]);
   }
