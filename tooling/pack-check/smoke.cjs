@@ -15,6 +15,8 @@ const { OpenTelemetry } = require("@q/middleware-opentelemetry");
 const rateLimits = require("@q/rate-limits");
 const { RedisRateLimiterBackend } = require("@q/rate-limits/redis");
 const { MemcachedRateLimiterBackend } = require("@q/rate-limits/memcached");
+const { createDashboard } = require("@q/dashboard");
+const http = require("node:http");
 
 for (const name of ["actor", "Worker", "setBroker", "Broker", "QError", "isQError", "ConnectionClosed"]) assert.ok(core[name], `@q/core exports ${name}`);
 assert.equal(typeof testing.runBrokerConformance, "function");
@@ -46,7 +48,7 @@ assert.throws(() => new MemcachedRateLimiterBackend(), (e) => core.isQError(e, "
 
 // One copy of @q/core: every package resolves the same one, so instanceof holds across them.
 const corePkg = require.resolve("@q/core/package.json");
-for (const pkg of ["@q/broker-stub", "@q/broker-redis", "@q/broker-rabbitmq", "@q/cli", "@q/middleware-prometheus", "@q/middleware-opentelemetry", "@q/rate-limits"]) {
+for (const pkg of ["@q/broker-stub", "@q/broker-redis", "@q/broker-rabbitmq", "@q/cli", "@q/middleware-prometheus", "@q/middleware-opentelemetry", "@q/rate-limits", "@q/dashboard"]) {
   const from = path.dirname(require.resolve(`${pkg}/package.json`));
   assert.equal(require.resolve("@q/core/package.json", { paths: [from] }), corePkg, `${pkg} sees the app's @q/core`);
 }
@@ -69,6 +71,20 @@ async function main() {
     await worker.stop();
   }
   assert.deepEqual(sums.sort(), [3, 7]);
+
+  // The dashboard, installed from its tarball, serves the stub broker's queues and its own assets.
+  const server = http.createServer(createDashboard({ broker, prefix: "/q" }));
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    const base = `http://127.0.0.1:${server.address().port}/q`;
+    const page = await fetch(`${base}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), new RegExp(`<tr data-queue="${add.queueName}">`));
+    assert.equal((await fetch(`${base}/assets/app.js`)).status, 200);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 
   // A mutex on the memory backend, in the throwing form.
   const mutex = new rateLimits.ConcurrentRateLimiter(new rateLimits.MemoryRateLimiterBackend(), "mutex");

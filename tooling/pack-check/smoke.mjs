@@ -13,8 +13,9 @@ import { OpenTelemetry } from "@q/middleware-opentelemetry";
 import { ConcurrentRateLimiter, RateLimits, MemoryRateLimiterBackend as Memory } from "@q/rate-limits";
 import { RedisRateLimiterBackend } from "@q/rate-limits/redis";
 import { MemcachedRateLimiterBackend } from "@q/rate-limits/memcached";
+import { createDashboard } from "@q/dashboard";
 
-for (const value of [runBrokerConformance, MemoryRateLimiterBackend, Wakeup, qName, RedisBroker, RabbitmqBroker, main, Prometheus, runExpositionServer, OpenTelemetry]) assert.equal(typeof value, "function");
+for (const value of [runBrokerConformance, MemoryRateLimiterBackend, Wakeup, qName, RedisBroker, RabbitmqBroker, main, Prometheus, runExpositionServer, OpenTelemetry, createDashboard]) assert.equal(typeof value, "function");
 for (const value of [ConcurrentRateLimiter, RateLimits, Memory, RedisRateLimiterBackend, MemcachedRateLimiterBackend]) assert.equal(typeof value, "function");
 assert.equal(Memory, MemoryRateLimiterBackend, "@q/rate-limits re-exports core's memory backend");
 assert.equal(typeof ExitCode, "object");
