@@ -1,5 +1,5 @@
 import { RedisBroker } from "@q/broker-redis";
-import { type Broker, Results, defaultMiddleware } from "@q/core";
+import { type Broker, type Logger, Results, defaultMiddleware } from "@q/core";
 import { RedisResultBackend } from "@q/results/redis";
 import { type ErrorTransport, ErrorReporting } from "./errorReporting";
 import { logTransport } from "./logTransport";
@@ -12,6 +12,8 @@ export interface RecipesBrokerOptions {
   namespace?: string;
   /** Where failures are reported; default a log line per failed attempt ({@link logTransport}). */
   errorTransport?: ErrorTransport;
+  /** The broker's logger; default @q's. */
+  logger?: Logger;
 }
 
 /** The recipes' broker, its result backend, and a `close()` for both. */
@@ -39,7 +41,7 @@ export function createRecipesBroker(options: RecipesBrokerOptions = {}): Recipes
   const transport: ErrorTransport = options.errorTransport ?? ((report) => logTransport(broker!.rootLogger)(report));
   // ErrorReporting comes after Retries (in defaultMiddleware): it reports what Retries decided.
   const middleware = [...defaultMiddleware(), new Results({ backend: results }), new ErrorReporting({ transport })];
-  const redisBroker = new RedisBroker({ url, namespace, middleware });
+  const redisBroker = new RedisBroker({ url, namespace, middleware, logger: options.logger });
   broker = redisBroker;
   return {
     broker: redisBroker,

@@ -22,7 +22,9 @@ function send(res: Response, answer: JobResponse): void {
 export function createExpressApp(broker: Broker): Express {
   const api = jobsApi(broker);
   const app = express();
-  app.use(express.json());
+  // strict: false takes any JSON value, as Fastify does, so a body that is valid JSON but not
+  // an object gets the jobs API's own message rather than a parser error.
+  app.use(express.json({ strict: false }));
   // Express 5 passes a rejected handler's error to the error handler below.
   app.post("/jobs", async (req, res) => send(res, await api.submit(req.body)));
   app.get("/jobs/:id", async (req, res) => send(res, await api.status(req.params.id, req.query as Record<string, unknown>)));
