@@ -1,5 +1,5 @@
 import { RedisBroker } from "@q/broker-redis";
-import { type Broker, type Logger, Results, defaultMiddleware } from "@q/core";
+import { type Broker, type Logger, Results, Retries, defaultMiddleware } from "@q/core";
 import { RedisResultBackend } from "@q/results/redis";
 import { type ErrorTransport, ErrorReporting } from "./errorReporting";
 import { logTransport } from "./logTransport";
@@ -39,9 +39,11 @@ export function createRecipesBroker(options: RecipesBrokerOptions = {}): Recipes
   // A transport needs the broker's logger, which exists only once the broker does.
   let broker: Broker | undefined;
   const transport: ErrorTransport = options.errorTransport ?? ((report) => logTransport(broker!.rootLogger)(report));
-  // ErrorReporting comes after Retries (in defaultMiddleware): it reports what Retries decided.
-  const middleware = [...defaultMiddleware(), new Results({ backend: results }), new ErrorReporting({ transport })];
+  const middleware = [...defaultMiddleware(), new Results({ backend: results })];
   const redisBroker = new RedisBroker({ url, namespace, middleware, logger: options.logger });
+  // Before Retries in the list: after* hooks run in reverse list order, so ErrorReporting's
+  // afterProcessMessage then runs after Retries' and sees whether it will retry.
+  redisBroker.addMiddleware(new ErrorReporting({ transport }), { before: Retries });
   broker = redisBroker;
   return {
     broker: redisBroker,

@@ -3,7 +3,7 @@
  * vendor: a middleware that hands every failed attempt to a transport, the function that
  * talks to your error tracker.
  */
-import { type Broker, type MessageProxy, Middleware, type ProcessOutcome } from "@q/core";
+import { type Broker, type MessageProxy, Middleware, type ProcessOutcome, Retries } from "@q/core";
 
 /** What {@link ErrorReporting} hands to its transport for each failed attempt. */
 export interface ErrorReport {
@@ -45,13 +45,15 @@ export interface ErrorReportingOptions {
  * A transport that throws, rejects or times out is logged and otherwise ignored: reporting
  * must never break the worker.
  *
- * Add it after the default middleware: it reads what Retries decided (`message.failed`),
- * and hooks run in the order the middleware is listed.
+ * List it **before** Retries: `after*` hooks run in reverse list order, so its
+ * `afterProcessMessage` then runs after Retries' and reads what Retries decided
+ * (`message.failed`). Appended after Retries (as Dramatiq's recipe appends its middleware) it
+ * would run first and report every attempt as about to be retried; a worker booting with it
+ * there logs an error saying so.
  *
  * @example
- * const broker = new RedisBroker({
- *   middleware: [...defaultMiddleware(), new ErrorReporting({ transport: async (r) => sentry.captureException(r.exception, { extra: { ...r, exception: undefined } }) })],
- * });
+ * const broker = new RedisBroker();
+ * broker.addMiddleware(new ErrorReporting({ transport: async (r) => { sentry.captureException(r.exception, { tags: { actor: r.actorName } }) } }), { before: Retries });
  */
 export class ErrorReporting extends Middleware {
   private readonly transport: ErrorTransport;
@@ -64,6 +66,16 @@ export class ErrorReporting extends Middleware {
     this.transport = options.transport;
     this.timeout = options.timeout ?? 5_000;
     this.shouldReport = options.shouldReport ?? (() => true);
+  }
+
+  override beforeWorkerBoot(broker: Broker): void {
+    const mine = broker.middleware.indexOf(this);
+    const retries = broker.middleware.findIndex((m) => m instanceof Retries);
+    if (retries !== -1 && mine > retries) {
+      broker.rootLogger
+        .child({ name: "recipes.ErrorReporting" })
+        .error("ErrorReporting is listed after Retries, so it runs before Retries decides and reports willRetry wrongly: add it with broker.addMiddleware(m, { before: Retries }).");
+    }
   }
 
   override async afterProcessMessage(broker: Broker, message: MessageProxy, { exception }: ProcessOutcome): Promise<void> {
