@@ -72,9 +72,10 @@ export function startScheduler(options: SchedulerOptions): () => Promise<void> {
   const timers = jobs.map((job, i) => {
     const name = names[i]!;
     const cron = new Cron(job.cron, { timezone: job.timezone }, (self: Cron) => {
-      // croner fires at or just after the scheduled second and strips milliseconds from its
-      // run times: the latest run at or before now is the tick every instance agrees on.
-      const scheduledFor = self.previousRuns(1, new Date(Date.now() + 1))[0];
+      // croner calls back with the moment its timer fired, which differs per instance; the
+      // tick they must agree on is the scheduled run. croner fires at or just after it (never
+      // before) and its runs are whole seconds, so it is the first run after a second ago.
+      const scheduledFor = self.nextRun(new Date(Date.now() - 1000));
       if (!scheduledFor) return;
       const tick = fire(job, name, scheduledFor);
       inFlight.add(tick);
