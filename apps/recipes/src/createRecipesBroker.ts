@@ -1,5 +1,5 @@
 import { RedisBroker } from "@q/broker-redis";
-import { type Broker, type Logger, Results, Retries, defaultMiddleware } from "@q/core";
+import { type Logger, Results, Retries, defaultMiddleware } from "@q/core";
 import { RedisResultBackend } from "@q/results/redis";
 import { type ErrorTransport, ErrorReporting } from "./errorReporting";
 import { logTransport } from "./logTransport";
@@ -36,15 +36,12 @@ export function createRecipesBroker(options: RecipesBrokerOptions = {}): Recipes
   const url = options.url ?? process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
   const namespace = options.namespace ?? process.env.RECIPES_NAMESPACE ?? "q-recipes";
   const results = new RedisResultBackend({ url });
-  // A transport needs the broker's logger, which exists only once the broker does.
-  let broker: Broker | undefined;
-  const transport: ErrorTransport = options.errorTransport ?? ((report) => logTransport(broker!.rootLogger)(report));
   const middleware = [...defaultMiddleware(), new Results({ backend: results })];
   const redisBroker = new RedisBroker({ url, namespace, middleware, logger: options.logger });
   // Before Retries in the list: after* hooks run in reverse list order, so ErrorReporting's
   // afterProcessMessage then runs after Retries' and sees whether it will retry.
+  const transport = options.errorTransport ?? logTransport(redisBroker.rootLogger);
   redisBroker.addMiddleware(new ErrorReporting({ transport }), { before: Retries });
-  broker = redisBroker;
   return {
     broker: redisBroker,
     results,

@@ -150,5 +150,9 @@ test("listed after Retries, it says so when a worker boots (it would report will
   await worker.start();
   await worker.stop();
   await broker.close();
+  const redis = new Redis(REDIS_URL);
+  const keys = await redis.keys(`${broker.namespace}:*`);
+  if (keys.length) await redis.del(...keys);
+  await redis.quit();
   expect(logs.find(LEVEL.error, "ErrorReporting is listed after Retries")).toHaveLength(1);
 });
