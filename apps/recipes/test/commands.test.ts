@@ -4,28 +4,30 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { waitFor } from "@q/test-support";
 import { type QRun, killAllQ, spawnQ, waitReady } from "@q/test-support/q-process";
-import { REDIS_URL, freshNamespace, requireRedis } from "@q/test-support/redis";
+import { REDIS_URL, deleteNamespace, freshNamespace, requireRedis } from "@q/test-support/redis";
 import Redis from "ioredis";
 
 const APP = path.resolve(__dirname, "..");
 const Q_BIN = path.join(path.dirname(require.resolve("@q/cli/package.json")), "dist", "bin.js");
-const namespace = freshNamespace("qrecipes");
-const env = { REDIS_URL, RECIPES_NAMESPACE: namespace, RECIPES_QUEUE: `recipes-${namespace}`, LOG_LEVEL: "info" };
+// Each test gets a fresh namespace and queue, and a q worker of its own on them.
+let env: Record<string, string>;
 let worker: QRun;
 
-beforeAll(async () => {
-  await requireRedis();
+beforeAll(() => requireRedis());
+
+beforeEach(async () => {
+  const namespace = freshNamespace("qrecipes");
+  env = { REDIS_URL, RECIPES_NAMESPACE: namespace, RECIPES_QUEUE: `recipes-${namespace}`, LOG_LEVEL: "info" };
   worker = spawnQ(Q_BIN, ["dist/broker.js", "dist/tasks.js", "-p", "1", "-t", "2"], { cwd: APP, env });
   await waitReady(worker, 1, 20_000);
 }, 30_000);
 
-afterAll(async () => {
+afterEach(async () => {
   worker.proc.kill("SIGTERM");
   const code = await worker.exitCode();
   await killAllQ();
   const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${namespace}:*`);
-  if (keys.length) await redis.del(...keys);
+  await deleteNamespace(redis, env.RECIPES_NAMESPACE!);
   await redis.quit();
   expect(code).toBe(0);
 }, 30_000);

@@ -5,14 +5,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { RedisBroker } from "@q/broker-redis";
 import { type Actor, Worker, actor } from "@q/core";
 import { silentLogger, waitFor } from "@q/test-support";
-import { REDIS_URL, freshNamespace, requireRedis } from "@q/test-support/redis";
+import { REDIS_URL, deleteNamespace, freshNamespace, requireRedis } from "@q/test-support/redis";
 import { RedisRateLimiterBackend } from "@q/rate-limits/redis";
 import Redis from "ioredis";
 import { startScheduler } from "../src/scheduler";
 
-const namespace = freshNamespace("qrecipes");
-const queueName = `scheduled-${namespace}`;
-const keyPrefix = `${namespace}:scheduler`;
+// A fresh namespace per test: its brokers' keys, its queue and its claim keys.
+let namespace: string;
+let queueName: string;
+let keyPrefix: string;
 let admin: Redis;
 
 beforeAll(async () => {
@@ -20,11 +21,15 @@ beforeAll(async () => {
   admin = new Redis(REDIS_URL);
 });
 
-afterAll(async () => {
-  const keys = await admin.keys(`${namespace}:*`);
-  if (keys.length) await admin.del(...keys);
-  await admin.quit();
+beforeEach(() => {
+  namespace = freshNamespace("qrecipes");
+  queueName = `scheduled-${namespace}`;
+  keyPrefix = `${namespace}:scheduler`;
 });
+
+afterEach(() => deleteNamespace(admin, namespace));
+
+afterAll(() => admin.quit());
 
 /** One scheduler process: its broker, its actor declaration, its limiter backend. */
 function instance(ran?: string[]) {
@@ -100,10 +105,10 @@ test("a tick another instance already claimed is not enqueued again", async () =
   try {
     // Claim the next three seconds' ticks up front, as a faster instance would have.
     const now = Math.floor(Date.now() / 1000) * 1000;
-    for (let s = 1; s <= 3; s++) await admin.set(`${keyPrefix}-pre:tick@* * * * * *:${new Date(now + s * 1000).toISOString()}`, "1", "PX", 60_000);
+    for (let s = 1; s <= 3; s++) await admin.set(`${keyPrefix}:pre:tick@* * * * * *:${new Date(now + s * 1000).toISOString()}`, "1", "PX", 60_000);
     const stop = startScheduler({
       backend: inst.backend,
-      keyPrefix: `${keyPrefix}-pre`,
+      keyPrefix: `${keyPrefix}:pre`,
       jobs: [{ cron: "* * * * * *", actor: inst.tick, args: (at) => [at.toISOString()] }],
       onEnqueued: (_job, at) => enqueued.push(at.toISOString()),
     });
@@ -112,12 +117,10 @@ test("a tick another instance already claimed is not enqueued again", async () =
     expect(enqueued).toEqual([]);
   } finally {
     await inst.close();
-    const keys = await admin.keys(`${keyPrefix}-pre:*`);
-    if (keys.length) await admin.del(...keys);
   }
 }, 30_000);
 
-test("bad jobs are refused at start", () => {
+test("bad jobs are refused at start", async () => {
   const inst = instance();
   try {
     expect(() => startScheduler({ backend: inst.backend, jobs: [] })).toThrow("startScheduler needs at least one job.");
@@ -132,6 +135,6 @@ test("bad jobs are refused at start", () => {
     ).toThrow("Two scheduled jobs share a name");
     expect(() => startScheduler({ backend: inst.backend, jobs: [{ cron: "not a cron", actor: inst.tick }] })).toThrow(/CronPattern/);
   } finally {
-    void inst.close();
+    await inst.close();
   }
 });

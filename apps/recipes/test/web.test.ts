@@ -4,14 +4,13 @@
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { Worker } from "@q/core";
-import { freshNamespace, requireRedis } from "@q/test-support/redis";
 import { silentLogger, waitFor } from "@q/test-support";
 import Redis from "ioredis";
 import { type RecipesBroker, createRecipesBroker } from "../src/createRecipesBroker";
 import { declareTasks } from "../src/declareTasks";
 import { createExpressApp } from "../src/web/express";
 import { createFastifyApp } from "../src/web/fastify";
-import { REDIS_URL } from "@q/test-support/redis";
+import { REDIS_URL, deleteNamespace, freshNamespace, requireRedis } from "@q/test-support/redis";
 
 interface Answer {
   status: number;
@@ -60,15 +59,19 @@ describe.each([
   { framework: "express", makeClient: expressClient },
   { framework: "fastify", makeClient: fastifyClient },
 ])("the $framework app", ({ makeClient }) => {
-  const namespace = freshNamespace("qrecipes");
-  const queue = `recipes-${namespace}`;
+  // A fresh namespace and queue per test, so no test sees another's messages or results.
+  let namespace: string;
+  let queue: string;
   let web: RecipesBroker;
   let workerSide: RecipesBroker;
   let worker: Worker;
   let client: Client;
 
-  beforeAll(async () => {
-    await requireRedis();
+  beforeAll(() => requireRedis());
+
+  beforeEach(async () => {
+    namespace = freshNamespace("qrecipes");
+    queue = `recipes-${namespace}`;
     web = createRecipesBroker({ namespace, logger: silentLogger() });
     declareTasks(web.broker, queue);
     workerSide = createRecipesBroker({ namespace, logger: silentLogger(), errorTransport: async () => {} });
@@ -78,14 +81,13 @@ describe.each([
     client = await makeClient(web);
   });
 
-  afterAll(async () => {
+  afterEach(async () => {
     await client?.close();
     await worker?.stop();
     await workerSide?.close();
     await web?.close();
     const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${namespace}:*`);
-    if (keys.length) await redis.del(...keys);
+    await deleteNamespace(redis, namespace);
     await redis.quit();
   });
 
