@@ -65,6 +65,7 @@ export class ErrorReporting extends Middleware {
     if (typeof options?.transport !== "function") throw new TypeError("ErrorReporting needs a transport: new ErrorReporting({ transport: async (report) => { ... } }).");
     this.transport = options.transport;
     this.timeout = options.timeout ?? 5_000;
+    if (!(Number.isFinite(this.timeout) && this.timeout > 0)) throw new TypeError(`ErrorReporting's timeout must be a positive number of milliseconds, got ${String(options.timeout)}.`);
     this.shouldReport = options.shouldReport ?? (() => true);
   }
 

@@ -63,12 +63,15 @@ export interface SchedulerOptions {
 export function startScheduler(options: SchedulerOptions): () => Promise<void> {
   const { jobs, backend, keyPrefix = "q-scheduler", claimTtl = 600_000, onEnqueued } = options;
   if (!jobs.length) throw new TypeError("startScheduler needs at least one job.");
+  if (!(typeof claimTtl === "number" && Number.isFinite(claimTtl) && claimTtl >= 1000)) throw new TypeError(`claimTtl must be at least 1000 ms, got ${String(claimTtl)}.`);
   const names = jobs.map((job) => job.name ?? `${job.actor.actorName}@${job.cron}`);
   if (new Set(names).size !== names.length) throw new TypeError(`Two scheduled jobs share a name (${names.join(", ")}): give them distinct names.`);
   const broker: Broker = jobs[0]!.actor.broker;
   const log = (options.logger ?? broker.rootLogger).child({ name: "recipes.scheduler" });
   const inFlight = new Set<Promise<void>>();
 
+  // Every pattern is parsed before any timer starts, so a bad one leaves nothing ticking.
+  for (const job of jobs) new Cron(job.cron, { timezone: job.timezone, paused: true }).stop();
   const timers = jobs.map((job, i) => {
     const name = names[i]!;
     const cron = new Cron(job.cron, { timezone: job.timezone }, (self: Cron) => {

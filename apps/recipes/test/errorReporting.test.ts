@@ -156,3 +156,8 @@ test("listed after Retries, it says so when a worker boots (it would report will
   await redis.quit();
   expect(logs.find(LEVEL.error, "ErrorReporting is listed after Retries")).toHaveLength(1);
 });
+
+test("ErrorReporting refuses a missing transport and a bad timeout", () => {
+  expect(() => new ErrorReporting({} as never)).toThrow("ErrorReporting needs a transport");
+  expect(() => new ErrorReporting({ transport: async () => {}, timeout: -1 })).toThrow("ErrorReporting's timeout must be a positive number of milliseconds, got -1.");
+});

@@ -134,6 +134,9 @@ test("bad jobs are refused at start", async () => {
       }),
     ).toThrow("Two scheduled jobs share a name");
     expect(() => startScheduler({ backend: inst.backend, jobs: [{ cron: "not a cron", actor: inst.tick }] })).toThrow(/CronPattern/);
+    // a good job before a bad one: refused as a whole
+    expect(() => startScheduler({ backend: inst.backend, jobs: [{ cron: "* * * * * *", actor: inst.tick, name: "good" }, { cron: "61 * * * * *", actor: inst.tick }] })).toThrow(/CronPattern/);
+    expect(() => startScheduler({ backend: inst.backend, claimTtl: 10, jobs: [{ cron: "* * * * *", actor: inst.tick }] })).toThrow("claimTtl must be at least 1000 ms, got 10.");
   } finally {
     await inst.close();
   }
