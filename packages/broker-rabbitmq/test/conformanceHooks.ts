@@ -3,9 +3,40 @@
  * quorum queues on a dedicated node): dead letters read from `.XQ` as a Python peer would,
  * and a broker's queues deleted after its case.
  */
+import * as amqp from "amqplib";
 import { Message } from "@q/core";
 import type { RabbitmqBroker } from "../src";
-import type { PythonSide } from "./pythonSide";
+import { QUEUE_FLAGS } from "../src/queueArguments";
+import { PythonSide } from "./pythonSide";
+
+/**
+ * For a file on a dedicated node: a Python-side connection and an admin connection, opened in
+ * `beforeAll` and closed in `afterAll`, and the kit's `injectRaw` writing raw bytes into
+ * queues declared exactly as the broker declares them (quorum arguments included).
+ */
+export function useNodeSides(url: () => string) {
+  let python: PythonSide;
+  let admin: amqp.ChannelModel;
+  beforeAll(async () => {
+    python = await PythonSide.connect(url());
+    admin = await amqp.connect(url());
+    admin.on("error", () => undefined);
+  });
+  afterAll(async () => {
+    // Jest may run the node's own afterAll (which stops it) first.
+    await python?.close();
+    await admin?.close().catch(() => undefined);
+  });
+  return {
+    python: () => python,
+    async injectRaw(broker: RabbitmqBroker, queueName: string, data: Buffer): Promise<void> {
+      const channel = await admin.createChannel();
+      for (const { name, args } of broker.queueSet(queueName).queues) await channel.assertQueue(name, { ...QUEUE_FLAGS, arguments: args });
+      await channel.close();
+      await python.publish(queueName, data);
+    },
+  };
+}
 
 /** The kit's `deadLetters`: what `q.XQ` holds, with the `x-death` reason RabbitMQ gave. */
 export function xqDeadLetters(python: () => PythonSide) {

@@ -5,17 +5,15 @@
  * are listed, a requeued dead letter runs once on a real worker.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import * as amqp from "amqplib";
 import { ConnectionError, InspectionUnsupported, Message, actor, inspectorOf } from "@q/core";
 import { runInspectorConformance } from "@q/core/testing";
 import { silentLogger, waitFor } from "@q/test-support";
 import { AMQP_URL } from "@q/test-support/rabbitmq";
 import { RabbitmqBroker, RabbitmqInspector } from "../src";
 import { deathTime, quorumReadGuard } from "../src/RabbitmqInspector";
-import { QUEUE_FLAGS } from "../src/queueArguments";
-import { closeAndDelete } from "./conformanceHooks";
+import { closeAndDelete, useNodeSides } from "./conformanceHooks";
 import { useHarness } from "./harness";
-import { PythonSide, pythonBytes } from "./pythonSide";
+import { type PythonSide, pythonBytes } from "./pythonSide";
 import { useRabbitServer } from "./rabbitServer";
 
 const h = useHarness();
@@ -32,7 +30,7 @@ runInspectorConformance<RabbitmqBroker>({
 });
 
 /** Sends `n` messages to `queue` and dead-letters each as a worker that gives up does (consume, fail, nack). */
-async function deadLetter(broker: RabbitmqBroker, queue: string, n: number, actorName = "inspect_me"): Promise<Message[]> {
+async function deadLetter(broker: RabbitmqBroker, queue: string, n: number, actorName = "inspect_me", python: () => PythonSide = () => h.python): Promise<Message[]> {
   const sent: Message[] = [];
   for (let i = 0; i < n; i++) sent.push(await broker.enqueue(new Message({ queueName: queue, actorName, args: [i] })));
   const consumer = broker.consume(queue, { prefetch: 1, timeout: 50 });
@@ -44,7 +42,7 @@ async function deadLetter(broker: RabbitmqBroker, queue: string, n: number, acto
     i++;
   }
   await consumer.close();
-  await waitFor(`${n} dead letters`, async () => ((await h.python.count(`${queue}.XQ`)) === n ? true : undefined));
+  await waitFor(`${n} dead letters`, async () => ((await python().count(`${queue}.XQ`)) === n ? true : undefined));
   return sent;
 }
 
@@ -250,31 +248,15 @@ test("reads of quorum dead letters are guarded on the RabbitMQ versions that cou
 
 describe("RabbitmqInspector on quorum queues", () => {
   const server = useRabbitServer();
-  let python: PythonSide;
-  let admin: amqp.ChannelModel;
-
-  beforeAll(async () => {
-    python = await PythonSide.connect(server().url());
-    admin = await amqp.connect(server().url());
-    admin.on("error", () => undefined);
-  });
-
-  afterAll(async () => {
-    await python?.close();
-    await admin?.close().catch(() => undefined);
-  });
+  const sides = useNodeSides(() => server().url());
+  const python = () => sides.python();
 
   runInspectorConformance<RabbitmqBroker>({
     name: "RabbitmqBroker (quorum queues)",
     // With confirms: a quorum queue applies an unconfirmed publish later (Raft), so a count or purge right after it could miss it.
     makeBroker: (logger) => new RabbitmqBroker({ url: server().url(), logger, queueType: "quorum", confirmDelivery: true }),
-    injectRaw: async (broker, queueName, data) => {
-      const channel = await admin.createChannel();
-      for (const { name, args } of broker.queueSet(queueName).queues) await channel.assertQueue(name, { ...QUEUE_FLAGS, arguments: args });
-      await channel.close();
-      await python.publish(queueName, data);
-    },
-    destroyBroker: closeAndDelete(() => python),
+    injectRaw: sides.injectRaw,
+    destroyBroker: closeAndDelete(python),
   });
 
   test("listing a quorum .XQ 25 times in pages keeps every dead letter, in order (x-delivery-count grows; the .XQ has no delivery limit)", async () => {
@@ -282,18 +264,7 @@ describe("RabbitmqInspector on quorum queues", () => {
     const queue = `insp_qq_${Date.now().toString(36)}`;
     broker.declareQueue(queue);
     try {
-      const sent: Message[] = [];
-      for (let i = 0; i < 4; i++) sent.push(await broker.enqueue(new Message({ queueName: queue, actorName: "inspect_me", args: [i] })));
-      const consumer = broker.consume(queue, { prefetch: 1, timeout: 50 });
-      for (let i = 0; i < 4; ) {
-        const m = await consumer.next();
-        if (!m) continue;
-        m.fail();
-        await consumer.nack(m);
-        i++;
-      }
-      await consumer.close();
-      await waitFor("4 dead letters", async () => ((await python.count(`${queue}.XQ`)) === 4 ? true : undefined));
+      const sent = await deadLetter(broker, queue, 4, "inspect_me", python);
       const ids = sent.map((m) => m.messageId);
       const inspector = broker.inspect();
       for (let round = 0; round < 25; round++) {
@@ -301,12 +272,12 @@ describe("RabbitmqInspector on quorum queues", () => {
         expect(page.messages.map((m) => m.messageId)).toEqual([ids[round % 4]]);
       }
       expect((await inspector.listMessages(queue, "dead")).messages.map((m) => m.messageId)).toEqual(ids);
-      const onServer = await python.peek(`${queue}.XQ`);
+      const onServer = await python().peek(`${queue}.XQ`);
       expect(onServer.map((d) => Message.decode(d.body).messageId)).toEqual(ids);
       expect(Number(onServer[0]!.properties.headers!["x-delivery-count"])).toBeGreaterThanOrEqual(26);
     } finally {
       await broker.close();
-      await python.deleteAll(queue);
+      await python().deleteAll(queue);
     }
   });
 });

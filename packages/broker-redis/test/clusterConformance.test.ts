@@ -27,25 +27,21 @@ runBrokerConformance<RedisBroker>({
   makeBroker: (logger, options) => new RedisBroker({ cluster: { nodes: cluster!.startupNodes }, namespace: `{${freshNamespace()}}`, logger, ...options }),
   injectRaw,
   deadLetters,
-  destroyBroker: async (broker) => {
-    // KEYS goes to one node: ask every primary (the namespace's keys are all on one of them).
-    for (const node of (broker.client as Cluster).nodes("master")) {
-      const keys = await node.keys(`${broker.namespace}:*`);
-      if (keys.length) await node.del(...keys);
-    }
-    await broker.close();
-  },
+  destroyBroker: deleteAndClose,
 });
 
 runInspectorConformance<RedisBroker>({
   name: "RedisBroker on a Redis Cluster",
   makeBroker: (logger) => new RedisBroker({ cluster: { nodes: cluster!.startupNodes }, namespace: `{${freshNamespace()}}`, logger }),
   injectRaw,
-  destroyBroker: async (broker) => {
-    for (const node of (broker.client as Cluster).nodes("master")) {
-      const keys = await node.keys(`${broker.namespace}:*`);
-      if (keys.length) await node.del(...keys);
-    }
-    await broker.close();
-  },
+  destroyBroker: deleteAndClose,
 });
+
+/** Deletes the broker's keys, then closes it. KEYS goes to one node: ask every primary (the namespace's keys are all on one of them). */
+async function deleteAndClose(broker: RedisBroker): Promise<void> {
+  for (const node of (broker.client as Cluster).nodes("master")) {
+    const keys = await node.keys(`${broker.namespace}:*`);
+    if (keys.length) await node.del(...keys);
+  }
+  await broker.close();
+}

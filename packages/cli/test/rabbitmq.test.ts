@@ -1,48 +1,19 @@
 // The q binary on RabbitMQ: the same supervisor, signals and exit codes as on Redis (nothing in
 // the CLI is broker-specific). Fails (never skips) without the RabbitMQ test server.
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { RabbitmqBroker } from "@q/broker-rabbitmq";
 import { Message } from "@q/core";
-import { silentLogger, waitFor } from "@q/test-support";
-import { AMQP_URL, freshQueue, requireRabbit } from "@q/test-support/rabbitmq";
-import * as amqp from "amqplib";
-import { READY, killAllQ, runQ, waitReady } from "./support/runQ";
+import { waitFor } from "@q/test-support";
+import { AMQP_URL } from "@q/test-support/rabbitmq";
+import { READY, runQ, waitReady } from "./support/runQ";
+import { useRabbitQ } from "./support/useRabbitQ";
 
 jest.setTimeout(60_000);
 
-let queue = "";
-let eventsFile = "";
-let producer: RabbitmqBroker;
-let admin: amqp.ChannelModel;
-
-beforeAll(async () => {
-  await requireRabbit();
-  admin = await amqp.connect(AMQP_URL);
-});
-beforeEach(() => {
-  queue = freshQueue("qclitest");
-  eventsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "q-cli-rabbit-")), "events");
-  fs.writeFileSync(eventsFile, "");
-  producer = new RabbitmqBroker({ url: AMQP_URL, logger: silentLogger() });
-});
-afterEach(async () => {
-  await killAllQ();
-  await producer.flush(queue).catch(() => undefined);
-  await producer.close();
-  const channel = await admin.createChannel();
-  for (const q of [queue, `${queue}.DQ`, `${queue}.XQ`]) await channel.deleteQueue(q);
-  await channel.close();
-});
-afterAll(async () => {
-  await admin?.close();
-});
+const r = useRabbitQ("qclitest");
 
 const q = (args: readonly string[], env: NodeJS.ProcessEnv = {}) =>
-  runQ(["rabbitmq/broker.js", "rabbitmq/tasks.js", ...args], { env: { AMQP_URL, Q_QUEUE: queue, Q_EVENTS: eventsFile, ...env } });
-const events = () => fs.readFileSync(eventsFile, "utf8").split("\n").filter(Boolean);
-const send = (actorName: string, args: unknown[]) => producer.enqueue(new Message({ queueName: queue, actorName, args }));
+  runQ(["rabbitmq/broker.js", "rabbitmq/tasks.js", ...args], { env: { AMQP_URL, Q_QUEUE: r.queue, Q_EVENTS: r.eventsFile, ...env } });
+const events = () => r.events();
+const send = (actorName: string, args: unknown[]) => r.producer.enqueue(new Message({ queueName: r.queue, actorName, args }));
 
 test("q runs RabbitMQ workers in two processes and stops them with exit 0 on TERM", async () => {
   const run = q(["-p", "2", "-t", "4"]);
@@ -66,9 +37,9 @@ test("TERM on RabbitMQ lets the running message finish and returns the prefetche
   expect(await run.exitCode()).toBe(0);
 
   expect(events()).toEqual(["started:a", "done:a"]);
-  const channel = await admin.createChannel();
+  const channel = await r.admin.createChannel();
   try {
-    expect((await channel.checkQueue(queue)).messageCount).toBe(2);
+    expect((await channel.checkQueue(r.queue)).messageCount).toBe(2);
   } finally {
     await channel.close();
   }
@@ -101,7 +72,7 @@ describe.each([
     // One line per consumer (the queue and its delay queue), none twice.
     const errors = run.matching(/Consumer encountered a connection error/).map((l) => /\[(q\.worker\.ConsumerThread\([^)]*\))\] \[CRITICAL\] (.*)$/.exec(l)!.slice(1));
     expect(errors.sort()).toEqual(
-      [`q.worker.ConsumerThread(${queue})`, `q.worker.ConsumerThread(${queue}.DQ)`].map((thread) => [
+      [`q.worker.ConsumerThread(${r.queue})`, `q.worker.ConsumerThread(${r.queue}.DQ)`].map((thread) => [
         thread,
         expect.stringMatching(new RegExp(`^Consumer encountered a connection error: ${failed} \\(.*${escape(reason)}`)),
       ]),

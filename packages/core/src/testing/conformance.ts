@@ -850,7 +850,8 @@ function observeDeliveries(broker: Broker, log: DeliveryLog): void {
 }
 
 /** Calls `next()` until a message arrives; fails after `timeout` ms. */
-async function nextMessage(consumer: Consumer, timeout: number): Promise<MessageProxy> {
+/** Internal: the consumer's next message, asking again until one comes or `timeout` ms pass (an AssertionError). */
+export async function nextMessage(consumer: Consumer, timeout: number): Promise<MessageProxy> {
   const deadline = Date.now() + timeout;
   for (;;) {
     const message = await consumer.next();

@@ -12,7 +12,7 @@ import type { QueueSummary } from "../inspection/QueueSummary";
 import type { Logger } from "../logging/Logger";
 import { Message } from "../message/Message";
 import type { MessageProxy } from "../message/MessageProxy";
-import type { TestFramework } from "./conformance";
+import { nextMessage as next, type TestFramework } from "./conformance";
 import { registerBackendKit } from "./registerBackendKit";
 
 /**
@@ -518,12 +518,3 @@ export function runInspectorConformance<B extends Broker>(options: InspectorConf
 }
 
 const openConsumers = new WeakMap<Broker, Consumer[]>();
-
-async function next(consumer: Consumer, timeout: number): Promise<MessageProxy> {
-  const deadline = Date.now() + timeout;
-  for (;;) {
-    const message = await consumer.next();
-    if (message) return message;
-    if (Date.now() >= deadline) throw new assert.AssertionError({ message: `no message on ${consumer.queueName} within ${timeout} ms` });
-  }
-}
