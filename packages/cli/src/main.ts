@@ -1,12 +1,13 @@
 import { ExitCode } from "./ExitCode";
 import { CliError } from "./errors/CliError";
-import { createLogger } from "@q/core";
+import { createLogger } from "@q/core/logging";
 import { resolveModuleFile } from "./modules/resolveModuleFile";
 import { parseArgs } from "./parseArgs";
 import { INSPECT_COMMANDS, parseInspectArgs } from "./inspect/parseInspectArgs";
 import { runInspect } from "./inspect/runInspect";
 import { Output } from "./supervisor/Output";
 import { PidFile } from "./supervisor/PidFile";
+import type { SpareChild } from "./supervisor/SpareChild";
 import { Supervisor } from "./supervisor/Supervisor";
 
 /**
@@ -17,8 +18,11 @@ import { Supervisor } from "./supervisor/Supervisor";
  *
  * @example
  * main(process.argv.slice(2)).then((code) => process.exit(code));
+ *
+ * `spare` (the `q` binary's): a child forked before this was loaded, which becomes the
+ * first worker process (killed if q ends without starting one).
  */
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, spare?: SpareChild): Promise<number> {
   let output: Output | undefined;
   try {
     if (INSPECT_COMMANDS.has(argv[0] ?? "")) {
@@ -48,12 +52,13 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
       logger.child({ name: "q.MainProcess" }).fatal(error.message);
       return error.exitCode;
     }
-    return await new Supervisor(options, logger, output, pidFile).run();
+    return await new Supervisor(options, logger, output, pidFile, spare).run();
   } catch (error) {
     if (!(error instanceof CliError)) throw error;
     process.stderr.write(`q: error: ${usageText(error.message)}\n`);
     return error.exitCode;
   } finally {
+    spare?.discard();
     output?.close();
   }
 }

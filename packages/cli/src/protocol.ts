@@ -8,6 +8,9 @@ export type ChildConfig =
 /** The environment variable that carries a child's {@link ChildConfig}. */
 export const CHILD_CONFIG_ENV = "Q_CLI_CHILD";
 
+/** Set (to "1") for a child forked ahead of time: its {@link ChildConfig} comes as a `config` message. */
+export const PREFORK_ENV = "Q_CLI_PREFORK";
+
 /** A worker process as fork processes see it (core's WorkerProcessInfo). */
 export interface WorkerInfo {
   id: string;
@@ -40,6 +43,8 @@ export type ChildMessage =
 
 /** Messages from the supervisor to a child process. */
 export type SupervisorMessage =
+  /** To a child forked ahead of time (PREFORK_ENV): what it is to be. */
+  | { type: "config"; config: ChildConfig }
   | { type: "timeLimitKilled"; id: string }
   // To worker processes.
   | { type: "collect"; id: number; topic: string; request?: unknown }

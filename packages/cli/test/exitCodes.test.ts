@@ -91,6 +91,17 @@ test("TERM while the workers are still connecting to an unreachable Redis: exit 
   expect(q.matching(/\[CRITICAL\]/)).toEqual([]);
 }, 30_000);
 
+test("TERM while the worker processes are still loading their modules: exit 0, a graceful stop", async () => {
+  // Right after the supervisor's first line its children have just been forked: they have no
+  // SIGTERM handler yet, so TERM ends them by the signal, with nothing running.
+  const q = t.q(["broker.js", "tasks.js", "-p", "2"]);
+  await q.line(/is booting up\.$/);
+  q.proc.kill("SIGTERM");
+  expect(await q.exitCode(20_000)).toBe(0);
+  expect(q.matching(READY)).toEqual([]);
+  expect(q.matching(/\[CRITICAL\]/)).toEqual([]);
+}, 30_000);
+
 describe("--pid-file", () => {
   test("is written with the supervisor's PID (mode 0644) and removed at exit", async () => {
     const pidFile = path.join(dir, "q.pid");

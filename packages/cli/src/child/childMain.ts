@@ -4,19 +4,40 @@
  * go to stderr, which the supervisor reads and writes out whole.
  */
 import { createLogger } from "@q/core";
-import { CHILD_CONFIG_ENV, type ChildConfig } from "../protocol";
+import { CHILD_CONFIG_ENV, type ChildConfig, PREFORK_ENV, type SupervisorMessage } from "../protocol";
 import { runForkProcess } from "./runForkProcess";
 import { runWorkerProcess } from "./runWorkerProcess";
 
 const text = process.env[CHILD_CONFIG_ENV];
-if (!text || !process.send) {
+const preforked = process.env[PREFORK_ENV] === "1";
+if ((!text && !preforked) || !process.send) {
   process.stderr.write("This is q's child process entry point; run `q` instead.\n");
   process.exit(2);
 }
 delete process.env[CHILD_CONFIG_ENV];
-const config = JSON.parse(text) as ChildConfig;
-// Pipes are written synchronously on Linux: a line is out before the loop can block or the process exit.
-const logger = createLogger(config.options.log, (line) => void process.stderr.write(line));
-process.on("uncaughtExceptionMonitor", (err) => logger.fatal({ err }, `Uncaught exception; the process exits: ${err.message}`));
+delete process.env[PREFORK_ENV];
+if (text) {
+  run(JSON.parse(text) as ChildConfig);
+} else {
+  // Forked ahead of time: @q/core is loaded above while the supervisor boots. Until the
+  // config comes, go quietly with the supervisor, and leave INT to it (as worker processes do).
+  const ignoreInt = () => undefined;
+  const leave = () => process.exit(0);
+  const onConfig = (m: SupervisorMessage) => {
+    if (m?.type !== "config") return;
+    process.off("message", onConfig);
+    process.off("disconnect", leave);
+    process.off("SIGINT", ignoreInt);
+    run(m.config);
+  };
+  process.on("SIGINT", ignoreInt);
+  process.on("disconnect", leave);
+  process.on("message", onConfig);
+}
 
-void (config.kind === "worker" ? runWorkerProcess(config, logger) : runForkProcess(config, logger));
+function run(config: ChildConfig): void {
+  // Pipes are written synchronously on Linux: a line is out before the loop can block or the process exit.
+  const logger = createLogger(config.options.log, (line) => void process.stderr.write(line));
+  process.on("uncaughtExceptionMonitor", (err) => logger.fatal({ err }, `Uncaught exception; the process exits: ${err.message}`));
+  void (config.kind === "worker" ? runWorkerProcess(config, logger) : runForkProcess(config, logger));
+}

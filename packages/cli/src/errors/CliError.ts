@@ -1,4 +1,4 @@
-import { QError } from "@q/core";
+import { QError } from "@q/core/errors";
 import { ExitCode } from "../ExitCode";
 
 /**

@@ -3,8 +3,7 @@ import type { ModuleRef } from "../CliOptions";
 import { UsageError } from "../errors/UsageError";
 import { splitModuleRef } from "../splitModuleRef";
 
-/** The first words that make `q` an inspection command rather than a worker run. */
-export const INSPECT_COMMANDS: ReadonlySet<string> = new Set(["queues", "dlq", "message"]);
+export { INSPECT_COMMANDS } from "./inspectCommands";
 
 /** One inspection command, parsed. */
 export type InspectCommand =

@@ -9,6 +9,7 @@ import { SourceWatcher } from "../watch/SourceWatcher";
 import { ForkBridge } from "./ForkBridge";
 import type { Output } from "./Output";
 import type { PidFile } from "./PidFile";
+import type { SpareChild } from "./SpareChild";
 import { forwardLines } from "./forwardLines";
 
 /** A blocked event loop is one that missed heartbeats this long past a message's time limit. */
@@ -81,6 +82,8 @@ export class Supervisor {
     logger: Logger,
     private readonly output: Output,
     private readonly pidFile?: PidFile,
+    /** A child forked ahead of time: the first worker process, if it is still there. */
+    private readonly spare?: SpareChild,
   ) {
     this.log = logger.child({ name: "q.MainProcess" });
     this.forks = [...options.forkFunctions];
@@ -89,11 +92,14 @@ export class Supervisor {
   /** Boots the children and supervises them; resolves with the exit code. */
   run(): Promise<number> {
     const done = new Promise<number>((resolve) => (this.finish = resolve));
-    this.log.info(`q '${version}' is booting up.`);
+    // Handlers first: until Node has one, a TERM ends the process at once (the OS default),
+    // and whoever read the first line may send one right after it.
     this.onSignal("SIGINT", () => this.stop("SIGINT"));
     this.onSignal("SIGTERM", () => this.stop("SIGTERM"));
     this.onSignal("SIGHUP", () => this.reload("SIGHUP"));
+    this.log.info(`q '${version}' is booting up.`);
     for (let i = 0; i < this.options.processes; i++) this.spawn("worker", i, this.generation);
+    this.spare?.discard(); // taken by now unless it died waiting; never kept for later
     this.watchdog = setInterval(() => this.checkBlocked(), HEARTBEAT_INTERVAL_MS / 2);
     if (this.options.watch) {
       this.watcher = new SourceWatcher(
@@ -115,10 +121,14 @@ export class Supervisor {
       kind === "worker"
         ? { kind, index, options: this.options, timeLimitKilled: this.timeLimitKilled }
         : { kind, index, options: this.options, fn: this.forks[index]! };
-    const proc = fork(CHILD_MAIN, [], {
-      env: { ...process.env, [CHILD_CONFIG_ENV]: JSON.stringify(config) },
-      stdio: ["ignore", "pipe", "pipe", "ipc"],
-    });
+    const spare = kind === "worker" ? this.spare?.take() : undefined;
+    spare?.send({ type: "config", config } satisfies SupervisorMessage);
+    const proc =
+      spare ??
+      fork(CHILD_MAIN, [], {
+        env: { ...process.env, [CHILD_CONFIG_ENV]: JSON.stringify(config) },
+        stdio: ["ignore", "pipe", "pipe", "ipc"],
+      });
     const child: Child = {
       kind,
       id: String(++this.spawned),
@@ -191,7 +201,10 @@ export class Supervisor {
     const exitCode = code ?? ExitCode.KILLED;
     if (this.stopping) {
       // Children a reload or the watchdog had already sent away do not decide q's exit code.
-      if (child.exitReason === "stop") this.childCodes.push(exitCode);
+      // A worker process still loading its modules has no SIGTERM handler yet, so TERM ends it
+      // by the signal; it was running nothing, so that is a graceful stop, not a kill.
+      const stoppedWhileLoading = signal === "SIGTERM" && !child.ready;
+      if (child.exitReason === "stop") this.childCodes.push(stoppedWhileLoading ? ExitCode.OK : exitCode);
       if (this.children.size === 0) this.done();
       return;
     }
