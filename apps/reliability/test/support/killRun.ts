@@ -3,7 +3,8 @@ import { type QRun, waitReady } from "@q/test-support/q-process";
 import { killGroup } from "./chaosQ";
 import { childPids, waitForChildren } from "./killer";
 import { Ledger, type LedgerSummary } from "./ledger";
-import { type Redelivery, StartLedger, enqueueRange, producerBroker, redelivery, startTracked } from "./tracked";
+import type { LedgerEntry } from "./ledger";
+import { type Redelivery, StartLedger, enqueueRange, inFlightIn, producerBroker, redelivery, startTracked } from "./tracked";
 
 export interface KillRunOptions {
   readonly broker: "redis" | "rabbitmq";
@@ -72,7 +73,7 @@ export async function killRun(o: KillRunOptions): Promise<KillRunResult> {
       while ((await ledger.length()) < at) await sleep(20);
       const children = childPids(q.pid);
       if (k < o.kills) {
-        const victim = children[Math.floor(Math.random() * children.length)]!;
+        const victim = await busyChild(children, starts, ledger);
         const killedAt = Date.now();
         kills.push(killedAt - started);
         process.kill(victim, "SIGKILL");
@@ -111,5 +112,24 @@ export async function killRun(o: KillRunOptions): Promise<KillRunResult> {
     await producer.close();
     await starts.close();
     await ledger.close();
+  }
+}
+
+/**
+ * A random one of `children` that is running a message right now (per the ledgers), so that
+ * its kill tests redelivery. A process that has just been started (the replacement of an
+ * earlier victim) may hold nothing yet: the CI run once killed such a one, which proved
+ * nothing. Waits up to 3 s for one, then takes any.
+ */
+async function busyChild(children: readonly number[], starts: StartLedger, ledger: { entries(): Promise<LedgerEntry[]> }): Promise<number> {
+  const deadline = Date.now() + 3000;
+  for (;;) {
+    const [started, done] = await Promise.all([starts.entries(), ledger.entries()]);
+    const busy = children.filter((pid) => inFlightIn([pid], started, done).length > 0);
+    if (busy.length > 0 || Date.now() >= deadline) {
+      const pool = busy.length > 0 ? busy : children;
+      return pool[Math.floor(Math.random() * pool.length)]!;
+    }
+    await sleep(20);
   }
 }
