@@ -2,8 +2,6 @@ import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
   ArgumentError,
-  BrokerError,
-  ConnectionClosed,
   type InspectedMessage,
   type InspectorCapabilities,
   InspectionUnsupported,
@@ -15,12 +13,15 @@ import {
   type QueuePart,
   type QueueSummary,
   type WorkerSummary,
-  isQError,
 } from "@q/core";
 import { QUEUE_NAME_PATTERN, checkPart, dqName, inspectStored, qName, readPage, requeuedCopy, settleWithin, xqName } from "@q/core/broker";
 import type * as amqp from "amqplib";
 import { BUCKET_SECONDS, bucketQueueName } from "./delayBuckets";
 import type { RabbitmqBroker } from "./RabbitmqBroker";
+import { QueueProbe } from "./QueueProbe";
+import { deathTime } from "./deathTime";
+import { refuseWornReads } from "./quorumReadGuard";
+import { amqpReplyCode, translateAmqpError } from "./translateAmqpError";
 
 /**
  * Most dead letters one call takes off `q.XQ` (and holds unacked) to read them. A page
@@ -43,11 +44,6 @@ const NOTES: readonly string[] = Object.freeze([
 interface Held {
   readonly delivery: amqp.GetMessage;
   readonly shown: InspectedMessage;
-}
-
-interface Count {
-  messageCount: number;
-  consumerCount: number;
 }
 
 /**
@@ -97,7 +93,7 @@ export class RabbitmqInspector implements QueueInspector {
     const include = (options.include ?? []).map((name) => canonical(name, "listQueues"));
     const names = [...new Set([...declared, ...include])].sort();
     const out: QueueSummary[] = [];
-    const probe = new Probe(this);
+    const probe = new QueueProbe(this);
     try {
       for (const name of names) {
         const buckets = this.broker.knownBuckets(name);
@@ -218,7 +214,7 @@ export class RabbitmqInspector implements QueueInspector {
     const q = canonical(queueName, "purge");
     const names = part === "queue" ? [q] : part === "delayed" ? [dqName(q), ...BUCKET_SECONDS.map((s) => bucketQueueName(q, s))] : [xqName(q)];
     const run = async () => {
-      const probe = new Probe(this);
+      const probe = new QueueProbe(this);
       try {
         let removed = 0;
         for (const name of names) removed += await probe.purge(name);
@@ -249,7 +245,7 @@ export class RabbitmqInspector implements QueueInspector {
     try {
       channel = await connection.createChannel();
     } catch (error) {
-      throw translate(error, "opening a channel");
+      throw translateAmqpError(error, "opening a channel");
     }
     // Errors reach the operation that caused them (a rejected call); the event must have a listener.
     channel.on("error", () => undefined);
@@ -324,7 +320,7 @@ export class RabbitmqInspector implements QueueInspector {
     try {
       return await fn(channel);
     } catch (error) {
-      throw translate(error, "reading dead letters");
+      throw translateAmqpError(error, "reading dead letters");
     } finally {
       await this.releaseChannel(channel);
     }
@@ -353,87 +349,12 @@ export class RabbitmqInspector implements QueueInspector {
 /** The last reader of each queue in this process (its server URLs and name), for {@link RabbitmqInspector.serialised}. */
 const READERS = new Map<string, Promise<void>>();
 
-/**
- * Passive declares (and purges) on one channel; a queue missing on the server counts zero. The
- * server closes a channel whose passive declare names a missing queue: the next call opens a new one.
- */
-class Probe {
-  private channel: amqp.Channel | undefined;
-
-  constructor(private readonly inspector: RabbitmqInspector) {}
-
-  count(queue: string): Promise<Count> {
-    return this.run(queue, "counting", async (channel) => {
-      const { messageCount, consumerCount } = await channel.checkQueue(queue);
-      return { messageCount, consumerCount };
-    }, { messageCount: 0, consumerCount: 0 });
-  }
-
-  purge(queue: string): Promise<number> {
-    return this.run(queue, "purging", async (channel) => {
-      // Passive first: a purge of a missing queue would fail the same way, but be less clear.
-      await channel.checkQueue(queue);
-      return (await channel.purgeQueue(queue)).messageCount;
-    }, 0);
-  }
-
-  async close(): Promise<void> {
-    const channel = this.channel;
-    this.channel = undefined;
-    if (channel) await this.inspector.releaseChannel(channel);
-  }
-
-  private async run<T>(queue: string, what: string, fn: (channel: amqp.Channel) => Promise<T>, missing: T): Promise<T> {
-    this.channel ??= await this.inspector.openChannel();
-    const channel = this.channel;
-    try {
-      return await fn(channel);
-    } catch (error) {
-      if (this.channel === channel) this.channel = undefined;
-      void this.inspector.releaseChannel(channel);
-      if (codeOf(error) === 404) return missing;
-      throw translate(error, `${what} ${queue}`);
-    }
-  }
-}
-
-/**
- * The `x-delivery-count` from which reading a quorum `.XQ` is refused, for a server version:
- * RabbitMQ 4.0 to 4.2 count every requeue as a delivery and drop a message past a quorum
- * queue's delivery limit (20 by default there; `.XQ` has no dead-letter target), so repeated
- * reads would make a dead letter vanish. Before 4.0 quorum queues have no default limit (this
- * broker declares `.XQ` without one); from 4.3 a `basic.nack` with requeue no longer counts.
- * An unknown version gets the guard too.
- */
-export function quorumReadGuard(version: string | undefined): number | undefined {
-  const match = /^(\d+)\.(\d+)/.exec(version ?? "");
-  if (!match) return QUORUM_READ_GUARD;
-  const [major, minor] = [Number(match[1]), Number(match[2])];
-  return major === 4 && minor < 3 ? QUORUM_READ_GUARD : undefined;
-}
-
-/** Well below RabbitMQ 4.0–4.2's default quorum delivery limit of 20: room for the actions that remove the message. */
-const QUORUM_READ_GUARD = 15;
-
-/** Refuses (InspectionUnsupported, the messages go back) a read that would bring a dead letter close to the server's delivery limit. */
-function refuseWornReads(channel: amqp.Channel, xq: string, held: readonly Held[]): void {
-  const guard = quorumReadGuard(channel.connection?.serverProperties?.version);
-  if (guard === undefined) return;
-  const worn = held.find((h) => Number(h.delivery.properties.headers?.["x-delivery-count"] ?? 0) >= guard);
-  if (!worn) return;
-  throw new InspectionUnsupported(
-    `Dead letter ${worn.shown.messageId} of ${xq} has been read ${String(worn.delivery.properties.headers?.["x-delivery-count"])} times; ` +
-      `this RabbitMQ (${channel.connection?.serverProperties?.version ?? "unknown version"}) counts every read of a quorum queue as a delivery and drops a message past its delivery limit (20 by default), ` +
-      "so the inspector does not read it again: requeue, delete or purge the dead letters (RabbitMQ 4.3 and later do not count these reads). Nothing was changed.",
-  );
-}
-
 /** The ready count of `xq`, or undefined when it does not exist (the channel is then closed). */
 async function deadLetterCount(channel: amqp.Channel, xq: string): Promise<number | undefined> {
   try {
     return (await channel.checkQueue(xq)).messageCount;
   } catch (error) {
-    if (codeOf(error) === 404) return undefined;
+    if (amqpReplyCode(error) === 404) return undefined;
     throw error;
   }
 }
@@ -470,15 +391,6 @@ function show(q: string, delivery: amqp.GetMessage): InspectedMessage {
   return inspectStored(delivery.content, { queueName: q, part: "dead", deadAt: deathTime(headers), fallbackId });
 }
 
-/** `x-death[0].time` (the latest death, an AMQP timestamp in seconds) in ms, if present. */
-export function deathTime(headers: Record<string, unknown> | undefined): number | undefined {
-  const deaths = headers?.["x-death"];
-  if (!Array.isArray(deaths) || deaths.length === 0) return undefined;
-  const time = (deaths[0] as { time?: unknown } | null)?.time;
-  const seconds = typeof time === "number" ? time : typeof (time as { value?: unknown } | null)?.value === "number" ? (time as { value: number }).value : undefined;
-  return seconds === undefined || !Number.isFinite(seconds) ? undefined : seconds * 1000;
-}
-
 function found(held: readonly Held[], messageId: string): Held | undefined {
   return held.find((h) => h.shown.messageId === messageId);
 }
@@ -496,20 +408,6 @@ function canonical(queueName: string, what: string): string {
 
 function checkId(messageId: string): void {
   if (typeof messageId !== "string" || messageId === "") throw new ArgumentError(`A message id must be a non-empty string, got ${JSON.stringify(messageId)}.`);
-}
-
-function codeOf(error: unknown): unknown {
-  return (error as { code?: unknown } | null)?.code;
-}
-
-/** A QError as it is; a refusal by the server (a channel-level code) a BrokerError; anything else a lost connection. */
-function translate(error: unknown, what: string): Error {
-  if (isQError(error)) return error as Error;
-  const message = (error as { message?: unknown } | null)?.message;
-  const text = typeof message === "string" ? message : String(error);
-  const code = codeOf(error);
-  if (typeof code === "number" && code >= 403 && code <= 406) return new BrokerError(`RabbitMQ refused ${what}: ${text}`, { cause: error });
-  return new ConnectionClosed(`Lost the RabbitMQ channel while ${what}: ${text}`, { cause: error, written: "maybe" });
 }
 
 async function closeChannel(channel: amqp.Channel): Promise<void> {
