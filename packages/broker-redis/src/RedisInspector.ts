@@ -143,7 +143,9 @@ export class RedisInspector implements QueueInspector {
   }
 
   async listWorkers(): Promise<WorkerSummary[]> {
-    const queues = (await this.listQueues()).map((q) => q.name);
+    // Only the names are needed (no counts): the declared queues and those with keys.
+    await this.run("counts", "");
+    const queues = [...new Set([...this.broker.getDeclaredQueues().map(qName), ...(await this.broker.scanQueueNames())])];
     const reply = (await this.run("workers", "", ...queues)) as (Buffer | number)[];
     const staleBefore = Date.now() - this.broker.heartbeatTimeout;
     const out: WorkerSummary[] = [];
