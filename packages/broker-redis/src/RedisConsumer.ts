@@ -3,6 +3,12 @@ import { Wakeup } from "@q/core/broker";
 import { Batcher } from "./Batcher";
 import type { RedisBroker } from "./RedisBroker";
 
+/** An id to ack; `held` when it is one of the messages handed out (counted against the prefetch). */
+interface AckItem {
+  id: string;
+  held: boolean;
+}
+
 interface Fetched {
   id: string;
   data: Buffer | null;
@@ -35,7 +41,7 @@ export class RedisConsumer implements Consumer {
    * have lost a fetch's reply) and after every reconnect.
    */
   private needsReconcile = true;
-  private readonly acks: Batcher<string>;
+  private readonly acks: Batcher<AckItem>;
   private readonly nacks: Batcher<string>;
 
   constructor(
@@ -45,7 +51,7 @@ export class RedisConsumer implements Consumer {
     private readonly timeout: number,
     private readonly onClose: () => void,
   ) {
-    this.acks = new Batcher((ids) => this.broker.dispatch("ack", queueName, ids, "0").then(() => undefined));
+    this.acks = new Batcher((items) => this.flushAcks(items));
     this.nacks = new Batcher((ids) => this.broker.dispatch("nack", queueName, ids, "0").then(() => undefined));
     const listener = broker.wakeupListener();
     this.unlisten = listener?.listen(broker.wakeupChannel(queueName), () => this.signal(true));
@@ -72,10 +78,13 @@ export class RedisConsumer implements Consumer {
       const room = this.prefetch - this.outstanding.size;
       if (room > 0) {
         const mark = this.wakes;
+        // Joining a fetch in flight (an ack's): what it brought is looked at before any wait,
+        // as the notice of its landing may come before the wait starts.
+        const joined = this.fetching !== undefined;
         // A close ends a fetch that waits for Redis to come back (up to operationTimeout) at once.
         const fetched = await Promise.race([this.fetch(room), this.whenClosed.then(() => 0)]);
         if (this.closed) return null;
-        if (fetched > 0 || this.wakes !== mark) continue;
+        if (joined || fetched > 0 || this.wakes !== mark) continue;
       }
       const left = deadline - Date.now();
       if (left <= 0 || !(await this.wakeup.wait(left))) return null;
@@ -84,7 +93,7 @@ export class RedisConsumer implements Consumer {
 
   async ack(message: MessageProxy): Promise<void> {
     const id = this.outstanding.get(message) ?? this.notHeld(message, "ack");
-    await this.acks.add(id);
+    await this.acks.add({ id, held: true });
     this.settled(message);
   }
 
@@ -172,7 +181,7 @@ export class RedisConsumer implements Consumer {
       if (!data) {
         // The id was on the list but its payload is gone (deleted by hand, or purged).
         this.broker.logger.warn(`Message ${id} on ${this.queueName} has no payload; dropping it.`);
-        void this.acks.add(id).catch(() => undefined);
+        void this.acks.add({ id, held: false }).catch(() => undefined);
         continue;
       }
       const tooLarge = this.broker.oversizeReceived(data, `(entry ${id}) on ${this.queueName}`);
@@ -200,8 +209,29 @@ export class RedisConsumer implements Consumer {
     return null;
   }
 
-  /** Fetches up to `room` messages (minus those cached); one fetch at a time. */
-  private fetch(room: number): Promise<number> {
+  /**
+   * Sends a batch of acks, with the next fetch when they make room: one round trip and one
+   * script call for both, which at low concurrency halves the calls per message. A fetch in
+   * flight is waited for first (the acks then ride on the following one); a fetch started
+   * meanwhile, or no room, sends them alone.
+   */
+  private async flushAcks(items: AckItem[]): Promise<void> {
+    const ids = items.map((item) => item.id);
+    if (this.fetching) await this.fetching.catch(() => undefined);
+    if (this.fetching || this.closed || this.needsReconcile) {
+      await this.broker.dispatch("ack", this.queueName, ids, "0");
+      return;
+    }
+    let freed = 0;
+    for (const item of items) if (item.held) freed++;
+    await this.fetch(this.prefetch - (this.outstanding.size - freed), ids);
+  }
+
+  /**
+   * Fetches up to `room` messages (minus those cached), acking `acks` in the same call;
+   * one fetch at a time (a caller with nothing to ack joins the one in flight).
+   */
+  private fetch(room: number, acks: readonly string[] = []): Promise<number> {
     if (this.fetching) return this.fetching.then(() => 0);
     this.fetching = (async () => {
       if (this.needsReconcile) {
@@ -215,8 +245,11 @@ export class RedisConsumer implements Consumer {
         }
       }
       const n = room - (this.cache.length - this.cacheHead);
-      if (n <= 0) return 0;
-      const taking = this.broker.dispatch("fetch", this.queueName, [n]) as Promise<(Buffer | null)[]>;
+      if (n <= 0) {
+        if (acks.length) await this.broker.dispatch("ack", this.queueName, acks, "0");
+        return 0;
+      }
+      const taking = (acks.length ? this.broker.dispatch("ackfetch", this.queueName, [n, ...acks]) : this.broker.dispatch("fetch", this.queueName, [n])) as Promise<(Buffer | null)[]>;
       this.taking = taking.then(
         () => undefined,
         () => undefined,

@@ -3,6 +3,7 @@
  * and the meaning of its dispatch commands (reference section 6), so Python Dramatiq
  * workers and @q workers share queues and recover each other's in-flight messages.
  * Differences are additions, invisible to a Python peer: commands take batches, an
+ * `ackfetch` command acks and fetches in one call, an
  * enqueue publishes a wake-up on `ns:__wakeup__.<queue>`, requeued and recovered
  * messages go back to the head of the list (they keep their place), a `reconcile`
  * command returns ids a live worker lost track of, and the costly heartbeat clean-up
@@ -39,6 +40,39 @@ local function chunked(cmd, key, items)
   for i = 1, #items, chunk do
     redis.call(cmd, key, unpack(items, i, math.min(i + chunk - 1, #items)))
   end
+end
+
+-- Takes up to n ids off the queue into this worker's ack set: {id1, data1, id2, data2, ...}.
+local function fetch(n)
+  local ids = {}
+  for _ = 1, n do
+    local id = redis.call("LPOP", queue_key)
+    if not id then break end
+    ids[#ids + 1] = id
+  end
+  if #ids == 0 then return {} end
+  chunked("SADD", acks_key, ids)
+  local out = {}
+  for i = 1, #ids, chunk do
+    local data = redis.call("HMGET", msgs_key, unpack(ids, i, math.min(i + chunk - 1, #ids)))
+    for j = 1, #data do
+      out[#out + 1] = ids[i + j - 1]
+      out[#out + 1] = data[j]
+    end
+  end
+  return out
+end
+
+-- Forgets the messages ARGV[from..] that this worker holds: done, for good.
+local function ack(from)
+  local done = 0
+  for i = from, #ARGV do
+    if redis.call("SREM", acks_key, ARGV[i]) == 1 then
+      redis.call("HDEL", msgs_key, ARGV[i])
+      done = done + 1
+    end
+  end
+  return done
 end
 
 redis.call("ZADD", heartbeats_key, now, broker_id)
@@ -83,34 +117,15 @@ if command == "enqueue" then
   return #ids
 
 elseif command == "fetch" then
-  local n = tonumber(ARGV[first_arg])
-  local ids = {}
-  for _ = 1, n do
-    local id = redis.call("LPOP", queue_key)
-    if not id then break end
-    ids[#ids + 1] = id
-  end
-  if #ids == 0 then return {} end
-  chunked("SADD", acks_key, ids)
-  local out = {}
-  for i = 1, #ids, chunk do
-    local data = redis.call("HMGET", msgs_key, unpack(ids, i, math.min(i + chunk - 1, #ids)))
-    for j = 1, #data do
-      out[#out + 1] = ids[i + j - 1]
-      out[#out + 1] = data[j]
-    end
-  end
-  return out
+  return fetch(tonumber(ARGV[first_arg]))
 
 elseif command == "ack" then
-  local done = 0
-  for i = first_arg, #ARGV do
-    if redis.call("SREM", acks_key, ARGV[i]) == 1 then
-      redis.call("HDEL", msgs_key, ARGV[i])
-      done = done + 1
-    end
-  end
-  return done
+  return ack(first_arg)
+
+elseif command == "ackfetch" then
+  -- An @q consumer's acks with its next fetch: one round trip for both (ARGV: n, ids...).
+  ack(first_arg + 1)
+  return fetch(tonumber(ARGV[first_arg]))
 
 elseif command == "nack" then
   local done = 0

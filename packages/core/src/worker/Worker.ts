@@ -51,6 +51,8 @@ interface WorkItem {
   consumer: Consumer;
   /** Set once it runs: settles when the message is settled or abandoned. */
   done?: Promise<void>;
+  /** Whether it holds one of the `concurrency` slots (from its start until the actor and hooks are done). */
+  slot?: boolean;
   /** What its admission took (a rate-limiter slot): given back once, when the run is over. */
   release?: AdmissionRelease;
   /** An admission hook failed: the attempt fails (or, for SkipMessage, is skipped) with it. */
@@ -94,7 +96,10 @@ export class Worker {
   private readonly restartDelay: number;
   private readonly work = new PriorityQueue<WorkItem>();
   private readonly loops = new Map<string, ConsumerLoop>();
+  /** Started and not yet settled: running, or done and being acked / nacked. */
   private readonly inFlight = new Map<MessageProxy, WorkItem>();
+  /** How many of `inFlight` hold a concurrency slot (still running their actor and hooks). */
+  private busy = 0;
   /** Messages waiting for admission: outside the concurrency, still outstanding on their consumer. */
   private readonly waiting = new Map<MessageProxy, Waiting>();
   private readonly warnedFullOfWaiters = new Set<string>();
@@ -317,8 +322,10 @@ export class Worker {
   }
 
   private pump(): void {
-    while (this.running && !this.paused && this.inFlight.size < this.concurrency && this.work.size > 0) {
+    while (this.running && !this.paused && this.busy < this.concurrency && this.work.size > 0) {
       const item = this.work.pop()!;
+      item.slot = true;
+      this.busy++;
       // AsyncLocalStorage costs every promise in the process (Node 20 promise hooks):
       // only pay for it when CurrentMessage is there to read it.
       this.track(
@@ -337,6 +344,7 @@ export class Worker {
       .catch((err) => this.logger.fatal({ err }, `Unexpected error while processing ${message.messageId}.`))
       .finally(() => {
         this.inFlight.delete(message);
+        this.freeSlot(item);
         this.pump();
       });
     this.inFlight.set(message, item);
@@ -349,7 +357,18 @@ export class Worker {
     } finally {
       await this.releaseSlot(item);
     }
+    // As Dramatiq's worker threads hand the ack to their consumer and take the next message:
+    // the ack's round trip does not hold a slot. The message stays outstanding on its consumer
+    // (within the prefetch) and in flight here (stop and join wait for it) until it is settled.
+    this.freeSlot(item);
+    this.pump();
     if (settle) await this.settle(item);
+  }
+
+  private freeSlot(item: WorkItem): void {
+    if (!item.slot) return;
+    item.slot = false;
+    this.busy--;
   }
 
   /** Runs the hooks and the actor; false when the message was abandoned (nothing to settle). */
@@ -451,8 +470,8 @@ export class Worker {
     const failed = message.failed;
     const beforeSettle = this.broker.emitBefore(failed ? "beforeNack" : "beforeAck", message);
     if (beforeSettle) await beforeSettle;
-    // Retried without a limit, in its concurrency slot: while the broker is unreachable no
-    // other message could be fetched or acked either, and giving up would run it again.
+    // Retried without a limit: giving up would run it again. While the broker is unreachable
+    // nothing new is fetched, so at most the prefetch's worth of messages wait here.
     // A stop ends the retries at its deadline (the message is then requeued).
     let retryIn = ACK_RETRY_FIRST_MS;
     for (;;) {
@@ -506,6 +525,7 @@ export class Worker {
     await Promise.all([...this.loops.values()].map((loop) => loop.close(CLOSE_GRACE_MS)));
     await settleWithin(fetching, Math.max(0, graceEnd - Date.now()));
     this.loops.clear();
+    for (const item of this.inFlight.values()) this.freeSlot(item);
     this.inFlight.clear();
     this.broker.removeMiddleware(this.hook);
     await this.broker.emitAfter("afterWorkerShutdown", this);
