@@ -32,6 +32,13 @@ export class RedisConsumer implements Consumer {
   /** The fetch command in flight: ids it took are in the ack set but not in the cache yet. */
   private taking: Promise<unknown> | undefined;
   private wakes = 0;
+  /**
+   * When a fetch last found the queue empty (fewer messages than asked), and the wake-up
+   * count before it was sent: with no wake-up since, a fetch would find nothing new from an
+   * @q producer, so none is sent until `timeout` has passed (the poll for other producers).
+   */
+  private emptyAt = 0;
+  private emptyMark = -1;
   private readonly wakeup = new Wakeup();
   private readonly unlisten: (() => Promise<void>) | undefined;
   private readonly maintenanceTimer: NodeJS.Timeout;
@@ -76,7 +83,8 @@ export class RedisConsumer implements Consumer {
       const proxy = this.takeFromCache();
       if (proxy) return proxy;
       const room = this.prefetch - this.outstanding.size;
-      if (room > 0) {
+      const knownEmpty = this.knownEmpty();
+      if (room > 0 && !knownEmpty) {
         const mark = this.wakes;
         // Joining a fetch in flight (an ack's): what it brought is looked at before any wait,
         // as the notice of its landing may come before the wait starts.
@@ -86,9 +94,16 @@ export class RedisConsumer implements Consumer {
         if (this.closed) return null;
         if (joined || fetched > 0 || this.wakes !== mark) continue;
       }
-      const left = deadline - Date.now();
-      if (left <= 0 || !(await this.wakeup.wait(left))) return null;
+      // Known empty: wait for a wake-up, but poll again once `timeout` has passed since.
+      const until = knownEmpty ? Math.min(deadline, this.emptyAt + this.timeout) : deadline;
+      const left = until - Date.now();
+      if ((left <= 0 || !(await this.wakeup.wait(left))) && Date.now() >= deadline) return null;
     }
+  }
+
+  /** Whether the queue was found empty less than `timeout` ago with no wake-up since (only with wake-ups). */
+  private knownEmpty(): boolean {
+    return this.unlisten !== undefined && this.emptyMark === this.wakes && Date.now() - this.emptyAt < this.timeout;
   }
 
   async ack(message: MessageProxy): Promise<void> {
@@ -161,6 +176,8 @@ export class RedisConsumer implements Consumer {
   /** @internal Check the ack set before the next fetch (the connection came back, or a requeue failed). */
   reconcileSoon(): void {
     this.needsReconcile = true;
+    // Wake-ups sent while the connection was down were missed.
+    this.emptyMark = -1;
   }
 
   /** A message this consumer does not hold: its ack would do nothing, so it must not count as acked. */
@@ -249,6 +266,7 @@ export class RedisConsumer implements Consumer {
         if (acks.length) await this.broker.dispatch("ack", this.queueName, acks, "0");
         return 0;
       }
+      const mark = this.wakes;
       const taking = (acks.length ? this.broker.dispatch("ackfetch", this.queueName, [n, ...acks]) : this.broker.dispatch("fetch", this.queueName, [n])) as Promise<(Buffer | null)[]>;
       this.taking = taking.then(
         () => undefined,
@@ -261,6 +279,10 @@ export class RedisConsumer implements Consumer {
         this.taking = undefined;
       }
       for (let i = 0; i < reply.length; i += 2) this.cache.push({ id: reply[i]!.toString(), data: reply[i + 1] ?? null });
+      if (reply.length / 2 < n) {
+        this.emptyAt = Date.now();
+        this.emptyMark = mark;
+      }
       return reply.length / 2;
     })().finally(() => {
       this.fetching = undefined;

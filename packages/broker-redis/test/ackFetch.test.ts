@@ -51,8 +51,10 @@ describe("acks sent with the next fetch", () => {
 
     const calls = countBy(dispatch.mock.calls.filter((c) => c[1] === "af").map((c) => c[0]));
     const fetchesAndAcks = (calls.get("fetch") ?? 0) + (calls.get("ack") ?? 0) + (calls.get("ackfetch") ?? 0);
-    // Without the piggy-backing this is about 2 × N (a fetch and an ack per message).
-    expect(fetchesAndAcks).toBeLessThanOrEqual(N + N / 10);
+    // Without the piggy-backing this is 2 × N (a fetch and an ack per message). With it, most
+    // acks carry the next fetch; some still go alone when a fetch of the consumer's own loop
+    // is in flight at that moment (up to about a third of them at concurrency 1 here).
+    expect(fetchesAndAcks).toBeLessThanOrEqual(1.6 * N);
     expect(calls.get("ackfetch") ?? 0).toBeGreaterThan(0);
   });
 
@@ -77,5 +79,37 @@ describe("acks sent with the next fetch", () => {
     await next.join();
     expect(runs).toHaveLength(50);
     expect(countBy(runs).size).toBe(50);
+  });
+
+  test("an idle worker makes two calls per message that arrives with a wake-up (its fetch, and its ack with the next fetch), and still polls for messages without one", async () => {
+    const broker = h.broker();
+    const k = keysOf(broker.namespace, "af3");
+    const runs: number[] = [];
+    const count = actor(
+      function count(i: number) {
+        runs.push(i);
+      },
+      { broker, queueName: "af3" },
+    );
+    const worker = await h.worker(broker, { concurrency: 10, timeout: 200 });
+    await worker.whenConnected();
+    const dispatch = jest.spyOn(broker, "dispatch");
+    for (let i = 0; i < 50; i++) {
+      await count.send(i);
+      await waitFor("the message to run", () => runs.length > i, { interval: 1 });
+    }
+    await worker.join();
+    const calls = countBy(dispatch.mock.calls.filter((c) => c[1] === "af3" && c[0] !== "enqueue").map((c) => c[0]));
+    const perMessage = ((calls.get("fetch") ?? 0) + (calls.get("ackfetch") ?? 0) + (calls.get("ack") ?? 0)) / 50;
+    // Without the wake-up bookkeeping this is about 4: an empty fetch after each hand-out and after each ack.
+    expect(perMessage).toBeLessThanOrEqual(2.5);
+    expect(runs).toEqual(Array.from({ length: 50 }, (_, i) => i));
+
+    // A message written by a producer that publishes no wake-up (Python Dramatiq) is found by the poll.
+    await h.redis.hset(k.msgs, "py-1", JSON.stringify({ ...count.message(99).toDict(), message_id: "py-1" }));
+    await h.redis.rpush(k.queue, "py-1");
+    const written = Date.now();
+    await waitFor("the polled message to run", () => runs.includes(99), { timeout: 3000, interval: 5 });
+    expect(Date.now() - written).toBeLessThan(200 + 300);
   });
 });
