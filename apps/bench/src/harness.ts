@@ -88,8 +88,9 @@ export const FULL_SIZES = {
   latencyGapMs: 3,
   latencyConcurrency: 10,
   repeats: 5,
-  // Each run waits out the defaults (@q 60 s, BullMQ 30–60 s, bee-queue 5–10 s): ~2 min per repeat.
-  redeliveryRepeats: 3,
+  // Each repeat waits out the defaults (@q 60 s, BullMQ 60 s, bee-queue 10 s here): ~2.5 min.
+  // The timers decide the number, so one run is the default; --redelivery-repeats for a range.
+  redeliveryRepeats: 1,
   redeliveryJobMs: 200,
 } as const;
 

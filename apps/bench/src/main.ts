@@ -27,8 +27,8 @@ const USAGE = `Usage: node dist/main.js [options]
   --gap-ms <ms>              pause between latency sends (default 3)
   --latency-concurrency <k>  latency worker concurrency (default 10)
   --repeats <r>              runs per scenario and library; min/median/max reported (default 5)
-  --redelivery-repeats <r>   runs per library of "redelivery" (default 3; each waits out the
-                             library's recovery timeout, @q's 60 s by default)
+  --redelivery-repeats <r>   runs per library of "redelivery" (default 1; each waits out the
+                             library's recovery timeout: ~2.5 min per repeat at the defaults)
   --redelivery-job-ms <ms>   how long each redelivery job runs; the kill is 50 ms into one (default 200)
   --redelivery-timeout <ms>  lower every library's recovery setting to this: @q heartbeatTimeout,
                              BullMQ lockDuration and stalledInterval, bee-queue stallInterval

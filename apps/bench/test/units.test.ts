@@ -48,7 +48,7 @@ describe("parseCli", () => {
       latencyWarmup: 2000,
       latencyFreshWarmup: 20,
       repeats: 5,
-      redeliveryRepeats: 3,
+      redeliveryRepeats: 1,
       redeliveryJobMs: 200,
       libs: ["q", "bullmq", "bee-queue", "ioredis-raw"],
       scenarios: ["enqueue", "drain", "drain-io", "latency", "latency-fresh", "redelivery"],
@@ -72,9 +72,9 @@ describe("parseCli", () => {
   });
 
   test("redelivery and fresh-latency options", () => {
-    expect(parseCli(["--redelivery-timeout", "5000", "--redelivery-repeats", "1", "--redelivery-job-ms", "300", "--latency-fresh-warmup", "0"]).options).toMatchObject({
+    expect(parseCli(["--redelivery-timeout", "5000", "--redelivery-repeats", "3", "--redelivery-job-ms", "300", "--latency-fresh-warmup", "0"]).options).toMatchObject({
       redeliveryTimeoutMs: 5000,
-      redeliveryRepeats: 1,
+      redeliveryRepeats: 3,
       redeliveryJobMs: 300,
       latencyFreshWarmup: 0,
     });
