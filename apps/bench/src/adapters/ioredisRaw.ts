@@ -28,11 +28,11 @@ type FetchingRedis = Redis & { qbenchFetch(queue: string, processing: string, co
  * ioredis and no library. A job is its JSON payload `{"i":…}` and nothing else (no id,
  * no envelope, no events, no retries, no recovery of a dead worker's processing list).
  * - enqueue: pipelined RPUSH, 1,000 payloads per command;
- * - worker: a loop that moves up to `concurrency` jobs into a processing list with a small
- *   Lua script, runs their handlers at once, then sends one pipeline with an LREM (the ack)
- *   per finished job followed by the next fetch. A job counts as complete when its LREM's
- *   reply came back. When the queue is empty it blocks in BLMOVE for the next job, so an
- *   idle worker starts a new job as soon as it is pushed (the latency scenario).
+ * - worker: keeps up to `concurrency` handlers running. Jobs move into a processing list with
+ *   a small Lua script; whenever handlers finish, one pipeline sends an LREM (the ack) per
+ *   finished job and fetches as many jobs as there are free slots. A job counts as complete
+ *   when its LREM's reply came back. When nothing is running or waiting it blocks in BLMOVE
+ *   for the next job, so an idle worker starts a new job as soon as it is pushed (latency).
  */
 export const ioredisRawAdapter: Adapter = {
   async producer(target) {
@@ -87,29 +87,66 @@ export const ioredisRawAdapter: Adapter = {
   },
 };
 
-async function run(client: FetchingRedis, queue: string, processing: string, concurrency: number, events: WorkerEvents, stopping: () => boolean): Promise<void> {
-  const batch = Math.min(concurrency, PUSH_CHUNK);
-  let finished: string[] = [];
-  let finishedIds: number[] = [];
-  while (!stopping()) {
-    const pipeline = client.pipeline();
-    for (const payload of finished) pipeline.lrem(processing, 1, payload);
-    (pipeline as unknown as { qbenchFetch(q: string, p: string, n: number): void }).qbenchFetch(queue, processing, batch);
-    const replies = throwFirstError(await pipeline.exec());
-    for (let k = 0; k < finishedIds.length; k++) {
-      if (replies[k] !== 1) throw new Error(`ack of job ${finishedIds[k]} removed ${String(replies[k])} entries`);
-      events.onComplete(finishedIds[k]!);
-    }
-    let jobs = replies[replies.length - 1] as string[];
-    if (jobs.length === 0) {
-      const one = await client.blmove(queue, processing, "LEFT", "RIGHT", BLOCK_S);
-      jobs = one === null ? [] : [one];
-    }
-    const ids = jobs.map((payload) => (JSON.parse(payload) as { i: number }).i);
-    await Promise.all(ids.map((i) => events.onStart(i)));
-    finished = jobs;
-    finishedIds = ids;
-  }
+/**
+ * Keeps up to `concurrency` jobs running: whenever jobs finish, one pipeline sends their acks
+ * (LREM) and fetches as many new jobs as there are free slots. Finishing jobs are gathered
+ * for one turn of the event loop (setImmediate) and while a pipeline is out, so acks and
+ * fetches go in batches; only one pipeline is out at a time. Resolves when stopped; rejects
+ * on a Redis error.
+ */
+function run(client: FetchingRedis, queue: string, processing: string, concurrency: number, events: WorkerEvents, stopping: () => boolean): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let running = 0;
+    let finished: { payload: string; i: number }[] = [];
+    let busy = false;
+    let scheduled = false;
+    const fail = (error: unknown) => (stopping() ? resolve() : reject(error));
+    const schedule = () => {
+      if (scheduled) return;
+      scheduled = true;
+      setImmediate(() => {
+        scheduled = false;
+        void pump().catch(fail);
+      });
+    };
+    const startJob = (payload: string) => {
+      const { i } = JSON.parse(payload) as { i: number };
+      running++;
+      void Promise.resolve(events.onStart(i)).then(() => {
+        running--;
+        finished.push({ payload, i });
+        schedule();
+      }, fail);
+    };
+    const pump = async (): Promise<void> => {
+      if (stopping()) return resolve();
+      const free = Math.min(concurrency - running, PUSH_CHUNK);
+      if (busy || (free === 0 && finished.length === 0)) return;
+      busy = true;
+      const acks = finished;
+      finished = [];
+      const pipeline = client.pipeline();
+      for (const { payload } of acks) pipeline.lrem(processing, 1, payload);
+      if (free > 0) (pipeline as unknown as { qbenchFetch(q: string, p: string, n: number): void }).qbenchFetch(queue, processing, free);
+      const replies = throwFirstError(await pipeline.exec());
+      for (let k = 0; k < acks.length; k++) {
+        if (replies[k] !== 1) throw new Error(`ack of job ${acks[k]!.i} removed ${String(replies[k])} entries`);
+        events.onComplete(acks[k]!.i);
+      }
+      let jobs = free > 0 ? (replies[acks.length] as string[]) : [];
+      if (jobs.length === 0 && running === 0 && finished.length === 0) {
+        // Idle: wait in Redis for the next job (the latency scenario's path).
+        const one = await client.blmove(queue, processing, "LEFT", "RIGHT", BLOCK_S);
+        jobs = one === null ? [] : [one];
+        if (!jobs.length) schedule(); // timed out: look again
+      }
+      for (const payload of jobs) startJob(payload);
+      busy = false;
+      // Jobs that finished while the pipeline was out, or more room for jobs still waiting.
+      if (finished.length > 0 || (jobs.length > 0 && running < concurrency)) schedule();
+    };
+    schedule();
+  });
 }
 
 function queueKey(target: Target): string {
