@@ -618,7 +618,7 @@ function targets(ratios: BenchReport["ratios"], latency: BenchReport["latency"],
 }
 
 /** The Debian package's RabbitMQ version, from its install directory name ("?" if none). */
-function rabbitmqVersion(): string {
+export function rabbitmqVersion(): string {
   try {
     const dir = fs.readdirSync("/usr/lib/rabbitmq/lib").find((d) => d.startsWith("rabbitmq_server-"));
     return dir ? dir.slice("rabbitmq_server-".length) : "?";
@@ -628,7 +628,7 @@ function rabbitmqVersion(): string {
 }
 
 /** The installed version of a package, from its package.json. */
-function versionOf(pkg: string): string {
+export function versionOf(pkg: string): string {
   try {
     let dir = path.dirname(require.resolve(pkg));
     for (;;) {

@@ -42,5 +42,7 @@ test("the summary has one row per side", () => {
   for (const s of report.summary) expect(s.medianMs).toBe(report.runs.find((r) => r.side === s.side)!.redeliveryMs);
   const table = formatRabbitRedeliveryReport(report);
   expect(table).toContain("fresh worker started (s)");
-  expect(table.split("\n")).toHaveLength(2 + 2);
+  expect(table.split("\n")).toHaveLength(3 + 2);
+  expect(report.environment.versions).toMatchObject({ amqplib: "2.3.1" });
+  expect(report.environment.rabbitmqVersion).toMatch(/^\d+\.\d+/);
 });

@@ -1,9 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type ChildProcess, fork } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
+import os from "node:os";
 import path from "node:path";
 import * as amqp from "amqplib";
 import { now } from "../clock";
+import { rabbitmqVersion, versionOf } from "../harness";
 import { median } from "../stats";
 import { REDELIVERY_ACTOR, type RabbitRedeliveryMessage, type RabbitRedeliveryTask } from "./RabbitRedeliveryTask";
 import { RABBIT_SIDES, type RabbitSide } from "./RabbitTask";
@@ -38,6 +40,8 @@ export interface RabbitRedeliveryRun {
 }
 
 export interface RabbitRedeliveryReport {
+  /** The machine and the versions measured. */
+  environment: { node: string; platform: string; cpus: number; cpuModel: string; loadavg: number[]; rabbitmqVersion: string; versions: Record<string, string> };
   jobMs: number;
   repeats: number;
   runs: RabbitRedeliveryRun[];
@@ -91,12 +95,23 @@ export async function runRabbitRedelivery(options: RabbitRedeliveryOptions): Pro
     const ms = mine.map((r) => r.redeliveryMs);
     return { side, medianMs: median(ms), minMs: Math.min(...ms), maxMs: Math.max(...ms), workerStartedMs: median(mine.map((r) => r.workerStartedMs)) };
   });
-  return { jobMs: options.jobMs, repeats: options.repeats, runs, summary };
+  const environment = {
+    node: process.version,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? "unknown",
+    loadavg: os.loadavg(),
+    rabbitmqVersion: rabbitmqVersion(),
+    versions: Object.fromEntries(["@q/core", "@q/broker-rabbitmq", "amqplib"].map((p) => [p, versionOf(p)])),
+  };
+  return { environment, jobMs: options.jobMs, repeats: options.repeats, runs, summary };
 }
 
 /** The report as a table. */
 export function formatRabbitRedeliveryReport(report: RabbitRedeliveryReport): string {
+  const env = report.environment;
   const lines = [
+    `Node ${env.node} · ${env.platform} · ${env.cpus}× ${env.cpuModel} · RabbitMQ ${env.rabbitmqVersion} · ${Object.entries(env.versions).map(([k, v]) => `${k} ${v}`).join(", ")} · load ${env.loadavg.map((x) => x.toFixed(2)).join(" ")}`,
     `RabbitMQ redelivery after SIGKILL (${report.jobMs} ms jobs, concurrency 1, prefetch 2; medians of ${report.repeats}): kill → the killed job starting again in a fresh worker`,
     "  side        redelivery (s)      min      max   fresh worker started (s)",
   ];
