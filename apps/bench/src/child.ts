@@ -1,7 +1,8 @@
 /**
  * A benchmark child process: runs one task for one library (see `Task` in ./protocol)
  * and talks to the harness over IPC. Protocol: init → ready, go → (started) → result,
- * stop → closed, then exit. `clock` may be asked at any time between measurements.
+ * stop → closed, then exit. `clock` may be asked at any time between measurements. A
+ * redelivery worker also reports each job's start and completion as `job` messages.
  *
  * Started by the harness with `child_process.fork`; not meant to be run by hand.
  */
@@ -130,6 +131,50 @@ async function prepare(task: Task): Promise<Runner> {
             const remaining = await worker.remaining();
             await send({ type: "result", result: { elapsedMs, window: [mono0, monoEnd], cpuMs, processed, completed, failed, remaining, rssIdleMb, rssEndMb } });
           }
+        },
+        close: () => worker.close(),
+      };
+    }
+    case "redelivery-worker": {
+      const starts: number[] = [];
+      let completed = 0;
+      let failed = 0;
+      let finish!: () => void;
+      let abort!: (error: unknown) => void;
+      const done = new Promise<void>((resolve, reject) => {
+        finish = resolve;
+        abort = reject;
+      });
+      const worker = await adapter.worker(
+        task.target,
+        task.concurrency,
+        {
+          onStart(i) {
+            starts.push(i);
+            // Not awaited: the job runs on while the harness hears of it (and may kill us).
+            void send({ type: "job", phase: "start", i, t: now() });
+            return sleep(task.jobMs);
+          },
+          onComplete(i) {
+            void send({ type: "job", phase: "done", i, t: now() });
+            if (++completed === task.n) finish();
+          },
+          onFail(error) {
+            failed++;
+            abort(error);
+          },
+        },
+        { recoveryMs: task.recoveryMs, recoverStalled: true },
+      );
+      return {
+        async go() {
+          await worker.start();
+          await send({ type: "started", t: now() });
+          await done;
+          // A job run once too often would start within this time (its ack came back already).
+          await sleep(task.graceMs);
+          const remaining = await worker.remaining();
+          await send({ type: "result", result: { starts, completed, failed, remaining } });
         },
         close: () => worker.close(),
       };

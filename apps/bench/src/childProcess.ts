@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from "node:child_process";
 import path from "node:path";
 import { now } from "./clock";
-import type { FromChild, Task, ToChild } from "./protocol";
+import type { FromChild, JobEvent, Task, ToChild } from "./protocol";
 
 /** How to start a child: the entry file and Node flags (the tests run the TypeScript source). */
 export interface ChildLauncher {
@@ -32,6 +32,8 @@ export class Child {
   private failure: Error | undefined;
   private readonly exited: Promise<void>;
   private clockSeq = 0;
+  private readonly jobEvents: JobEvent[] = [];
+  private jobWaiter: { check: () => boolean; reject: (e: Error) => void } | undefined;
 
   private constructor(
     private readonly proc: ChildProcess,
@@ -39,6 +41,8 @@ export class Child {
   ) {
     proc.on("message", (message: FromChild) => {
       if (message.type === "error") this.fail(new Error(`${label}: ${message.message}`));
+      // Job events stream in while the harness waits for other things: kept apart.
+      else if (message.type === "job") this.deliverJob(message);
       else this.deliver(message);
     });
     this.exited = new Promise((resolve) => {
@@ -135,6 +139,46 @@ export class Child {
     }
   }
 
+  /** The job events (a redelivery worker's job starts and completions) received so far, in order. */
+  get jobs(): readonly JobEvent[] {
+    return this.jobEvents;
+  }
+
+  /**
+   * Resolves with what `check` returns for the job events received so far, as soon as that
+   * is not undefined (checked now and on each new event).
+   */
+  waitForJobs<T>(check: (events: readonly JobEvent[]) => T | undefined, timeoutMs: number, what: string): Promise<T> {
+    const now = check(this.jobEvents);
+    if (now !== undefined) return Promise.resolve(now);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.jobWaiter = undefined;
+        reject(new Error(`${this.label}: no ${what} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.jobWaiter = {
+        check: () => {
+          const value = check(this.jobEvents);
+          if (value === undefined) return false;
+          clearTimeout(timer);
+          resolve(value);
+          return true;
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+    });
+  }
+
+  /** SIGKILLs this child and resolves once it has exited. */
+  async killAndWait(): Promise<void> {
+    this.kill();
+    await this.exited;
+  }
+
   /** Kills this child (and only it). */
   kill(): void {
     if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill("SIGKILL");
@@ -151,11 +195,19 @@ export class Child {
     else waiter.reject(unexpected(this.label, waiter.type, message));
   }
 
+  private deliverJob(event: JobEvent): void {
+    this.jobEvents.push(event);
+    if (this.jobWaiter?.check()) this.jobWaiter = undefined;
+  }
+
   private fail(error: Error): void {
     this.failure ??= error;
     const waiter = this.waiter;
     this.waiter = undefined;
     waiter?.reject(this.failure);
+    const jobWaiter = this.jobWaiter;
+    this.jobWaiter = undefined;
+    jobWaiter?.reject(this.failure);
   }
 }
 

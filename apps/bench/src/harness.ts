@@ -11,11 +11,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { Child, type ChildLauncher, defaultLauncher } from "./childProcess";
-import { type BulkResult, DEFAULT_LIBS, type DrainResult, LIBS, LIB_LABEL, type LatencyProducerResult, type LatencyWorkerResult, type Lib, type Target, type Window } from "./protocol";
+import { type RedeliveryRun, measureRedelivery } from "./measureRedelivery";
+import { type BulkResult, DEFAULT_LIBS, type DrainResult, LIBS, LIB_LABEL, type LatencyProducerResult, type LatencyWorkerResult, type Lib, REDELIVERING_LIBS, type Target, type Window } from "./protocol";
 import { RedisAdmin } from "./redisAdmin";
+import { redeliverySetting } from "./redeliverySetting";
 import { type LatencyStats, latencyStats, median, medianLatency } from "./stats";
 
-export const SCENARIOS = ["enqueue", "drain", "drain-io", "latency"] as const;
+export const SCENARIOS = ["enqueue", "drain", "drain-io", "latency", "latency-fresh", "redelivery"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -30,14 +32,25 @@ export interface BenchOptions {
   ioDelayMs: number;
   /** Measured latency samples per run (after the warm-up ones). */
   latencySamples: number;
-  /** Messages sent first in each latency run and left out of the statistics. */
+  /** Messages sent first in each (warm) latency run and left out of the statistics. */
   latencyWarmup: number;
+  /** The same for "latency-fresh": a few, so the samples come from a worker that has just started. */
+  latencyFreshWarmup: number;
   /** Milliseconds the latency producer waits after each send before the next. */
   latencyGapMs: number;
   /** Worker concurrency in the latency scenario. */
   latencyConcurrency: number;
   /** Runs per scenario and library; the report gives the median. */
   repeats: number;
+  /** Runs per library of "redelivery" (each waits out the library's recovery timeout). */
+  redeliveryRepeats: number;
+  /** How long each job of the redelivery scenario takes (ms); the kill comes 50 ms into one. */
+  redeliveryJobMs: number;
+  /**
+   * Sets every library's recovery setting (see ./redeliverySetting.ts) to this many ms;
+   * undefined: each library's default.
+   */
+  redeliveryTimeoutMs?: number;
   libs: readonly Lib[];
   scenarios: readonly Scenario[];
   /** How to start child processes (default: dist/child.js). */
@@ -70,9 +83,15 @@ export const FULL_SIZES = {
   // A long-running worker's steady state: the first messages of a fresh process run cold
   // (interpreted code, the JIT compiling on the other core). `--latency-warmup 20` shows that.
   latencyWarmup: 2000,
+  // "latency-fresh": the first messages of a fresh worker process.
+  latencyFreshWarmup: 20,
   latencyGapMs: 3,
   latencyConcurrency: 10,
   repeats: 5,
+  // Each repeat waits out the defaults (@q 60 s, BullMQ 60 s, bee-queue 10 s here): ~2.5 min.
+  // The timers decide the number, so one run is the default; --redelivery-repeats for a range.
+  redeliveryRepeats: 1,
+  redeliveryJobMs: 200,
 } as const;
 
 export function benchOptions(overrides: Partial<BenchOptions> = {}): BenchOptions {
@@ -120,6 +139,14 @@ export interface LatencyResult {
   /** Each statistic's median over the runs. */
   median: LatencyStats;
 }
+export type { RedeliveryRun } from "./measureRedelivery";
+export interface RedeliveryResult {
+  /** The library's setting that decided the time, and its value (see ./redeliverySetting.ts). */
+  setting: string;
+  runs: RedeliveryRun[];
+  /** Median redeliveryMs over the runs. */
+  medianMs: number;
+}
 /** "@q is this many times better": throughput @q ÷ other; latency other ÷ @q. */
 export type Ratios = Partial<Record<Exclude<Lib, "q">, number>>;
 export interface TargetCheck {
@@ -155,8 +182,22 @@ export interface BenchReport {
   enqueue: Partial<Record<Lib, ThroughputResult>>;
   /** Keyed by drain variant (`drainKey`): "c=1", "c=10", "c=100", "io 10ms c=250". */
   drain: Record<string, Partial<Record<Lib, ThroughputResult>>>;
+  /** Warm worker ("latency", `latencyWarmup` warm-up messages). */
   latency: Partial<Record<Lib, LatencyResult>>;
-  ratios: { enqueue: Ratios; drain: Record<string, Ratios>; latencyP50: Ratios; latencyP99: Ratios };
+  /** Freshly started worker ("latency-fresh", `latencyFreshWarmup` warm-up messages). */
+  latencyFresh: Partial<Record<Lib, LatencyResult>>;
+  /** SIGKILL → the killed job running again in a fresh worker ("redelivery"). */
+  redelivery: Partial<Record<Lib, RedeliveryResult>>;
+  ratios: {
+    enqueue: Ratios;
+    drain: Record<string, Ratios>;
+    latencyP50: Ratios;
+    latencyP99: Ratios;
+    latencyFreshP50: Ratios;
+    latencyFreshP99: Ratios;
+    /** other ÷ @q of the median redelivery time. */
+    redelivery: Ratios;
+  };
   targets: TargetCheck[];
   /** CPU profiles written (with `profileDir`), with the measured window (monotonic µs) in each. */
   profiles: { file: string; window: Window }[];
@@ -180,8 +221,14 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
     const enqueue: BenchReport["enqueue"] = {};
     const drain: BenchReport["drain"] = {};
     const latency: BenchReport["latency"] = {};
+    const latencyFresh: BenchReport["latencyFresh"] = {};
+    const redelivery: BenchReport["redelivery"] = {};
 
     for (const scenario of options.scenarios) {
+      if (scenario === "redelivery") {
+        await runRedeliveries(ctx, redelivery);
+        continue;
+      }
       for (const variant of variantsOf(scenario, options)) {
         for (let rep = 0; rep < options.repeats; rep++) {
           // Rotate the order each repetition, so no library always runs first (or last).
@@ -192,12 +239,13 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
               await waitForQuiet(ctx);
               const tag = `${rep + 1}${attempt ? `-retry${attempt}` : ""}`;
               const retry = attempt < options.noisyRetries;
-              if (scenario === "latency") {
-                const run = await measureLatency(ctx, lib, tag);
+              if (scenario === "latency" || scenario === "latency-fresh") {
+                const fresh = scenario === "latency-fresh";
+                const run = await measureLatency(ctx, lib, tag, fresh ? options.latencyFreshWarmup : options.latencyWarmup, scenario);
                 const noisy = run.otherCpuPct > NOISY_PCT;
                 options.log(`${label}: p50 ${run.p50.toFixed(3)} ms, p99 ${run.p99.toFixed(3)} ms, max ${run.max.toFixed(3)} ms${noise(run, noisy && retry)}`);
                 if (noisy && retry) continue;
-                (latency[lib] ??= { runs: [], median: run }).runs.push(run);
+                ((fresh ? latencyFresh : latency)[lib] ??= { runs: [], median: run }).runs.push(run);
               } else {
                 const run = variant ? await measureDrain(ctx, lib, tag, variant) : await measureEnqueue(ctx, lib, tag);
                 const noisy = run.otherCpuPct > NOISY_PCT;
@@ -214,13 +262,16 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
       }
     }
     for (const r of [...Object.values(enqueue), ...Object.values(drain).flatMap((d) => Object.values(d))]) r.median = median(r.runs.map((x) => x.jobsPerSec));
-    for (const r of Object.values(latency)) r.median = medianLatency(r.runs);
+    for (const r of [...Object.values(latency), ...Object.values(latencyFresh)]) r.median = medianLatency(r.runs);
 
     const ratios = {
       enqueue: throughputRatios(enqueue),
       drain: Object.fromEntries(Object.entries(drain).map(([key, d]) => [key, throughputRatios(d)])),
       latencyP50: latencyRatios(latency, "p50"),
       latencyP99: latencyRatios(latency, "p99"),
+      latencyFreshP50: latencyRatios(latencyFresh, "p50"),
+      latencyFreshP99: latencyRatios(latencyFresh, "p99"),
+      redelivery: redeliveryRatios(redelivery),
     };
     return {
       startedAt,
@@ -247,9 +298,13 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
         ioDelayMs: options.ioDelayMs,
         latencySamples: options.latencySamples,
         latencyWarmup: options.latencyWarmup,
+        latencyFreshWarmup: options.latencyFreshWarmup,
         latencyGapMs: options.latencyGapMs,
         latencyConcurrency: options.latencyConcurrency,
         repeats: options.repeats,
+        redeliveryRepeats: options.redeliveryRepeats,
+        redeliveryJobMs: options.redeliveryJobMs,
+        redeliveryTimeoutMs: options.redeliveryTimeoutMs,
         noisyRetries: options.noisyRetries,
         libs: options.libs,
         scenarios: options.scenarios,
@@ -257,6 +312,8 @@ export async function runBenchmark(options: BenchOptions): Promise<BenchReport> 
       enqueue,
       drain,
       latency,
+      latencyFresh,
+      redelivery,
       ratios,
       targets: targets(ratios, latency, drainKey(Math.max(...options.concurrencies), 0)),
       profiles: ctx.profiles,
@@ -390,12 +447,12 @@ async function measureDrain(ctx: Ctx, lib: Lib, tag: string, variant: DrainVaria
   });
 }
 
-async function measureLatency(ctx: Ctx, lib: Lib, tag: string): Promise<LatencyRun> {
-  const { latencySamples, latencyWarmup, latencyGapMs, latencyConcurrency, launcher, timeoutMs } = ctx.options;
+async function measureLatency(ctx: Ctx, lib: Lib, tag: string, latencyWarmup: number, scenario: "latency" | "latency-fresh"): Promise<LatencyRun> {
+  const { latencySamples, latencyGapMs, latencyConcurrency, launcher, timeoutMs } = ctx.options;
   const total = latencyWarmup + latencySamples;
-  const target = targetFor(ctx, "latency", lib, tag);
+  const target = targetFor(ctx, scenario, lib, tag);
   return withCleanup(ctx, target, async (started) => {
-    const profile = profiling(ctx, lib, "latency", tag);
+    const profile = profiling(ctx, lib, scenario, tag);
     const worker = await Child.start({ role: "latency-worker", lib, target, n: total, concurrency: latencyConcurrency }, launcher, {
       label: `${lib} latency worker`,
       extraExecArgv: profile.execArgv,
@@ -430,6 +487,32 @@ async function measureLatency(ctx: Ctx, lib: Lib, tag: string): Promise<LatencyR
     await profile.collect(worker, result.window);
     return { ...latencyStats(latencies), clockSkewMs: skew, otherCpuPct };
   });
+}
+
+/**
+ * The redelivery scenario: for each library that recovers dead workers' jobs,
+ * `redeliveryRepeats` runs, libraries rotating. Not re-measured for noise: the time is
+ * decided by the libraries' recovery timers, not by CPU.
+ */
+async function runRedeliveries(ctx: Ctx, into: BenchReport["redelivery"]): Promise<void> {
+  const { options } = ctx;
+  const libs = options.libs.filter((lib) => REDELIVERING_LIBS.includes(lib));
+  for (const lib of options.libs.filter((l) => !libs.includes(l))) options.log(`redelivery: ${LIB_LABEL[lib]} skipped (${redeliverySetting(lib, undefined)})`);
+  for (let rep = 0; rep < options.redeliveryRepeats; rep++) {
+    for (const lib of rotate(libs, rep)) {
+      await waitForQuiet(ctx);
+      const target = targetFor(ctx, "redelivery", lib, String(rep + 1));
+      const setting = redeliverySetting(lib, options.redeliveryTimeoutMs);
+      const run = await withCleanup(ctx, target, (started) =>
+        measureRedelivery({ lib, target, launcher: options.launcher, jobMs: options.redeliveryJobMs, recoveryMs: options.redeliveryTimeoutMs, timeoutMs: options.timeoutMs }, started),
+      );
+      options.log(
+        `redelivery ${LIB_LABEL[lib]} run ${rep + 1}/${options.redeliveryRepeats}: ${(run.redeliveryMs / 1000).toFixed(2)} s after SIGKILL (fresh worker started after ${(run.workerStartedMs / 1000).toFixed(2)} s; ${setting})`,
+      );
+      (into[lib] ??= { setting, runs: [], medianMs: 0 }).runs.push(run);
+    }
+  }
+  for (const r of Object.values(into)) r.medianMs = median(r.runs.map((x) => x.redeliveryMs));
 }
 
 function throughput(jobs: number, elapsedMs: number, clientCpuMs: number, redisCpuMs: number, otherCpuPct: number): ThroughputRun {
@@ -508,6 +591,17 @@ function latencyRatios(results: Partial<Record<Lib, LatencyResult>>, stat: "p50"
   return out;
 }
 
+function redeliveryRatios(results: BenchReport["redelivery"]): Ratios {
+  const q = results.q?.medianMs;
+  const out: Ratios = {};
+  if (q === undefined) return out;
+  for (const lib of LIBS.filter((l): l is Exclude<Lib, "q"> => l !== "q")) {
+    const other = results[lib]?.medianMs;
+    if (other !== undefined) out[lib] = other / q;
+  }
+  return out;
+}
+
 /** The goals from the issue; the drain one at `drainAt` (the highest no-op concurrency). */
 function targets(ratios: BenchReport["ratios"], latency: BenchReport["latency"], drainAt: string): TargetCheck[] {
   const check = (description: string, actual: number | undefined, threshold: number, atLeast: boolean): TargetCheck => ({
@@ -524,7 +618,7 @@ function targets(ratios: BenchReport["ratios"], latency: BenchReport["latency"],
 }
 
 /** The Debian package's RabbitMQ version, from its install directory name ("?" if none). */
-function rabbitmqVersion(): string {
+export function rabbitmqVersion(): string {
   try {
     const dir = fs.readdirSync("/usr/lib/rabbitmq/lib").find((d) => d.startsWith("rabbitmq_server-"));
     return dir ? dir.slice("rabbitmq_server-".length) : "?";
@@ -534,7 +628,7 @@ function rabbitmqVersion(): string {
 }
 
 /** The installed version of a package, from its package.json. */
-function versionOf(pkg: string): string {
+export function versionOf(pkg: string): string {
   try {
     let dir = path.dirname(require.resolve(pkg));
     for (;;) {

@@ -4,6 +4,7 @@
  *
  *     node dist/main.js                          # everything, full sizes, 5 runs each
  *     node dist/main.js --scenarios drain --libs q,bullmq --repeats 5
+ *     node dist/main.js --scenarios redelivery --redelivery-timeout 5000
  *     node dist/main.js --json results/bench.json
  *     node dist/main.js --profile                # one @q drain under --cpu-prof, top self time
  */
@@ -21,11 +22,17 @@ const USAGE = `Usage: node dist/main.js [options]
   --io-concurrency <k>       concurrency of the I/O-bound drain, "drain-io" (default 250)
   --io-delay-ms <ms>         how long each job of the I/O-bound drain awaits (default 10)
   --latency-samples <m>      measured latency samples per run (default 500)
-  --latency-warmup <w>       warm-up messages per latency run, not counted (default 2000;
-                             20 shows a freshly started worker)
+  --latency-warmup <w>       warm-up messages per warm latency run, not counted (default 2000)
+  --latency-fresh-warmup <w> the same for "latency-fresh", a freshly started worker (default 20)
   --gap-ms <ms>              pause between latency sends (default 3)
   --latency-concurrency <k>  latency worker concurrency (default 10)
   --repeats <r>              runs per scenario and library; min/median/max reported (default 5)
+  --redelivery-repeats <r>   runs per library of "redelivery" (default 1; each waits out the
+                             library's recovery timeout: ~2.5 min per repeat at the defaults)
+  --redelivery-job-ms <ms>   how long each redelivery job runs; the kill is 50 ms into one (default 200)
+  --redelivery-timeout <ms>  lower every library's recovery setting to this: @q heartbeatTimeout,
+                             BullMQ lockDuration and stalledInterval, bee-queue stallInterval
+                             (default: each library's own default)
   --noisy-retries <k>        re-measure a run during which other processes used more than
                              5% of the machine, up to k times (default 2)
   --quiet-wait <s>           before each measurement, wait up to s seconds for the machine
@@ -51,9 +58,13 @@ export function parseCli(argv: readonly string[]): { options: BenchOptions; json
       "io-delay-ms": { type: "string" },
       "latency-samples": { type: "string" },
       "latency-warmup": { type: "string" },
+      "latency-fresh-warmup": { type: "string" },
       "gap-ms": { type: "string" },
       "latency-concurrency": { type: "string" },
       repeats: { type: "string" },
+      "redelivery-repeats": { type: "string" },
+      "redelivery-job-ms": { type: "string" },
+      "redelivery-timeout": { type: "string" },
       "noisy-retries": { type: "string" },
       "quiet-wait": { type: "string" },
       libs: { type: "string" },
@@ -87,9 +98,14 @@ export function parseCli(argv: readonly string[]): { options: BenchOptions; json
   set("ioDelayMs", int("io-delay-ms", values["io-delay-ms"], 1));
   set("latencySamples", int("latency-samples", values["latency-samples"], 1));
   set("latencyWarmup", int("latency-warmup", values["latency-warmup"], 0));
+  set("latencyFreshWarmup", int("latency-fresh-warmup", values["latency-fresh-warmup"], 0));
   set("latencyGapMs", int("gap-ms", values["gap-ms"], 0));
   set("latencyConcurrency", int("latency-concurrency", values["latency-concurrency"], 1));
   set("repeats", int("repeats", values.repeats, 1));
+  set("redeliveryRepeats", int("redelivery-repeats", values["redelivery-repeats"], 1));
+  // The kill comes 50 ms into a job, so a job must run longer than that.
+  set("redeliveryJobMs", int("redelivery-job-ms", values["redelivery-job-ms"], 100));
+  set("redeliveryTimeoutMs", int("redelivery-timeout", values["redelivery-timeout"], 500));
   set("noisyRetries", int("noisy-retries", values["noisy-retries"], 0));
   const quietWait = int("quiet-wait", values["quiet-wait"], 0);
   set("quietWaitMs", quietWait === undefined ? undefined : quietWait * 1000);

@@ -4,18 +4,25 @@
  * runs in a child, and IPC messages are only exchanged before and after a measurement.
  */
 
-/** Everything the harness can run: the competitors, and @q with its Prometheus middleware. */
-export const LIBS = ["q", "bullmq", "bee-queue", "q-prom"] as const;
+/**
+ * Everything the harness can run: the competitors, @q with its Prometheus middleware, and
+ * the Redis ceiling (plain pipelined ioredis, no library: ./adapters/ioredisRaw.ts).
+ */
+export const LIBS = ["q", "bullmq", "bee-queue", "ioredis-raw", "q-prom"] as const;
 export type Lib = (typeof LIBS)[number];
 
 /**
- * What runs without `--libs`: @q side by side with its competitors. `q-prom` measures one of
- * @q's own middleware, not a competitor, so it is asked for by name (`--libs q,q-prom`).
+ * What runs without `--libs`: @q side by side with its competitors and the raw-ioredis
+ * ceiling. `q-prom` measures one of @q's own middleware, not a competitor, so it is asked
+ * for by name (`--libs q,q-prom`).
  */
-export const DEFAULT_LIBS: readonly Lib[] = ["q", "bullmq", "bee-queue"];
+export const DEFAULT_LIBS: readonly Lib[] = ["q", "bullmq", "bee-queue", "ioredis-raw"];
 
 /** Display names. */
-export const LIB_LABEL: Record<Lib, string> = { q: "@q", bullmq: "BullMQ", "bee-queue": "bee-queue", "q-prom": "@q + Prometheus" };
+export const LIB_LABEL: Record<Lib, string> = { q: "@q", bullmq: "BullMQ", "bee-queue": "bee-queue", "ioredis-raw": "raw ioredis", "q-prom": "@q + Prometheus" };
+
+/** Libraries that recover a dead worker's jobs, so the redelivery scenario can run them (raw ioredis has no recovery). */
+export const REDELIVERING_LIBS: readonly Lib[] = ["q", "bullmq", "bee-queue", "q-prom"];
 
 /** Where a child finds Redis and its queue: a fresh prefix/namespace per measurement. */
 export interface Target {
@@ -33,7 +40,13 @@ export type Task =
   /** Start a worker on a full queue and time it until `n` jobs have completed; each job awaits `delayMs` (0: none). */
   | { role: "drain-worker"; lib: Lib; target: Target; n: number; concurrency: number; delayMs: number }
   /** Start an idle worker and record when each of `n` jobs starts. */
-  | { role: "latency-worker"; lib: Lib; target: Target; n: number; concurrency: number };
+  | { role: "latency-worker"; lib: Lib; target: Target; n: number; concurrency: number }
+  /**
+   * Work on a queue whose jobs each take `jobMs`, reporting every job start and completion
+   * as a `job` message (the harness kills one such worker mid-job and starts another); the
+   * result comes once `n` jobs have completed and `graceMs` more have passed without news.
+   */
+  | { role: "redelivery-worker"; lib: Lib; target: Target; n: number; concurrency: number; jobMs: number; graceMs: number; recoveryMs?: number };
 
 export type Role = Task["role"];
 
@@ -90,12 +103,29 @@ export interface LatencyWorkerResult {
   remaining: number;
 }
 
+export interface RedeliveryWorkerResult {
+  /** The job index of every handler start in this process, in order (duplicates included). */
+  starts: number[];
+  completed: number;
+  failed: number;
+  remaining: number;
+}
+
+/** A redelivery worker's job began (`start`, first line of the handler) or completed (`done`); `t` as `now()`. */
+export interface JobEvent {
+  type: "job";
+  phase: "start" | "done";
+  i: number;
+  t: number;
+}
+
 /** Child → parent. */
 export type FromChild =
   | { type: "ready" }
-  /** A latency worker is started and idle. */
-  | { type: "started" }
-  | { type: "result"; result: BulkResult | LatencyProducerResult | DrainResult | LatencyWorkerResult }
+  /** A latency or redelivery worker is started (`t`: when its start call resolved, as `now()`). */
+  | { type: "started"; t?: number }
+  | JobEvent
+  | { type: "result"; result: BulkResult | LatencyProducerResult | DrainResult | LatencyWorkerResult | RedeliveryWorkerResult }
   | { type: "clock"; seq: number; t: number }
   | { type: "error"; message: string }
   | { type: "closed" };

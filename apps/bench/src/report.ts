@@ -1,4 +1,4 @@
-import { type BenchReport, type LatencyResult, NOISY_PCT, type Ratios, type ThroughputResult, type ThroughputRun } from "./harness";
+import { type BenchReport, type LatencyResult, NOISY_PCT, type Ratios, type RedeliveryResult, type ThroughputResult, type ThroughputRun } from "./harness";
 import { LIB_LABEL, LIBS, type Lib } from "./protocol";
 import { median } from "./stats";
 
@@ -11,15 +11,16 @@ export function formatReport(report: BenchReport): string {
   ];
   const libs = LIBS.filter((l) => o.libs.includes(l));
   const out: string[] = [];
-  out.push("@q benchmark: @q (RedisBroker) vs BullMQ vs bee-queue, same Redis, one run at a time");
+  out.push("@q benchmark: @q (RedisBroker) vs BullMQ vs bee-queue, and raw pipelined ioredis as the ceiling; same Redis, one run at a time");
   out.push(
     `Node ${env.node} · ${env.platform} · ${env.cpus}× ${env.cpuModel} · ${env.memoryGb.toFixed(1)} GiB · Redis ${env.redisVersion} (${env.redisPersistence}) at ${env.redisUrl} · RabbitMQ ${env.rabbitmqVersion}`,
   );
   out.push(`Versions: ${Object.entries(env.versions).map(([k, v]) => `${k} ${v}`).join(", ")}; git ${env.git.replace(/\n/g, " ")}`);
   out.push(`Load average before/after: ${env.loadavgBefore.map((x) => x.toFixed(2)).join(" ")} / ${env.loadavgAfter.map((x) => x.toFixed(2)).join(" ")}`);
   out.push(
-    `Sizes: N=${o.n} jobs (enqueue, drain), drain concurrencies ${o.concurrencies.join(", ")}, I/O-bound drain ${o.ioDelayMs} ms per job at concurrency ${o.ioConcurrency}; latency ${o.latencySamples} samples (+${o.latencyWarmup} warm-up), ` +
-      `${o.latencyGapMs} ms apart, worker concurrency ${o.latencyConcurrency}; ${o.repeats} run(s) each, libraries interleaved, median (min–max) reported; ` +
+    `Sizes: N=${o.n} jobs (enqueue, drain), drain concurrencies ${o.concurrencies.join(", ")}, I/O-bound drain ${o.ioDelayMs} ms per job at concurrency ${o.ioConcurrency}; latency ${o.latencySamples} samples (+${o.latencyWarmup} warm-up; fresh worker +${o.latencyFreshWarmup}), ` +
+      `${o.latencyGapMs} ms apart, worker concurrency ${o.latencyConcurrency}; redelivery: ${o.redeliveryJobMs} ms jobs, concurrency 1, ${o.redeliveryRepeats} run(s), ` +
+      `recovery settings ${o.redeliveryTimeoutMs === undefined ? "at each library's default" : `lowered to ${o.redeliveryTimeoutMs} ms`}; ${o.repeats} run(s) each, libraries interleaved, median (min–max) reported; ` +
       `a run disturbed by other processes (> ${NOISY_PCT}% of the machine) measured again up to ${o.noisyRetries} time(s)`,
   );
 
@@ -55,6 +56,7 @@ export function formatReport(report: BenchReport): string {
   const noisy = [
     ...throughputs.flatMap(([s, results]) => libs.flatMap((l) => (results[l]?.runs ?? []).map((r, i) => ({ what: `${s} ${LIB_LABEL[l]} run ${i + 1}`, pct: r.otherCpuPct })))),
     ...libs.flatMap((l) => (report.latency[l]?.runs ?? []).map((r, i) => ({ what: `latency ${LIB_LABEL[l]} run ${i + 1}`, pct: r.otherCpuPct }))),
+    ...libs.flatMap((l) => (report.latencyFresh[l]?.runs ?? []).map((r, i) => ({ what: `latency-fresh ${LIB_LABEL[l]} run ${i + 1}`, pct: r.otherCpuPct }))),
   ].filter((x) => x.pct > NOISY_PCT);
   if (noisy.length) {
     out.push(
@@ -63,18 +65,39 @@ export function formatReport(report: BenchReport): string {
       `  ${noisy.map((x) => `${x.what} (${x.pct.toFixed(0)}%)`).join(", ")}`,
     );
   }
-  if (Object.keys(report.latency).length) {
-    out.push("", "Latency runs (send start → actor start, ms):");
+  const latencies = [
+    ["warm", `worker warmed up by ${o.latencyWarmup} messages`, report.latency],
+    ["fresh", `freshly started worker, ${o.latencyFreshWarmup} warm-up messages`, report.latencyFresh],
+  ] as const;
+  for (const [, title, results] of latencies) {
+    if (!Object.keys(results).length) continue;
+    out.push("", `Latency runs, ${title} (send start → actor start, ms):`);
     const rows: string[][] = [["library", "run", "p50", "p90", "p99", "max", "mean", "clock skew", "others' CPU"]];
     for (const lib of libs) {
-      const r = report.latency[lib];
+      const r = results[lib];
       if (!r) continue;
       r.runs.forEach((x, i) => rows.push([LIB_LABEL[lib], String(i + 1), ms(x.p50), ms(x.p90), ms(x.p99), ms(x.max), ms(x.mean), ms(x.clockSkewMs), `${x.otherCpuPct.toFixed(0)}%`]));
     }
     out.push(...table(rows, 2));
   }
+  if (Object.keys(report.redelivery).length) {
+    out.push("", "Redelivery runs (SIGKILL of a worker 50 ms into a job → that job's handler starting again in a fresh worker, s):");
+    const rows: string[][] = [["library", "decided by", ...runHeaders(o.redeliveryRepeats), "fresh worker started", "killed job's starts"]];
+    for (const lib of libs) {
+      const r = report.redelivery[lib];
+      if (!r) continue;
+      rows.push([
+        LIB_LABEL[lib],
+        r.setting,
+        ...r.runs.map((x) => sec(x.redeliveryMs)),
+        `${sec(median(r.runs.map((x) => x.workerStartedMs)))} (median)`,
+        r.runs.map((x) => String(x.killedJobStarts)).join(" "),
+      ]);
+    }
+    out.push(...table(rows, 2));
+  }
 
-  out.push("", "Final table (median, min–max in brackets; ratios of medians say how many times better @q is: throughput @q÷other, latency other÷@q):");
+  out.push("", "Final table (median, min–max in brackets; ratios of medians say how many times better @q is: throughput @q÷other, latency and redelivery other÷@q):");
   const others = libs.filter((l): l is Exclude<Lib, "q"> => l !== "q");
   const header = ["scenario", ...libs.map((l) => LIB_LABEL[l]), ...others.map((l) => `@q vs ${LIB_LABEL[l]}`)];
   const rows: string[][] = [header];
@@ -84,18 +107,22 @@ export function formatReport(report: BenchReport): string {
   };
   throughputRow("bulk enqueue (jobs/s)", report.enqueue, report.ratios.enqueue);
   for (const [key, d] of Object.entries(report.drain)) throughputRow(`drain ${key} (jobs/s)`, d, report.ratios.drain[key] ?? {});
-  if (Object.keys(report.latency).length) {
+  for (const [name, , results] of latencies) {
+    if (!Object.keys(results).length) continue;
     for (const stat of ["p50", "p90", "p99", "max"] as const) {
-      const q = report.latency.q?.median[stat];
+      const q = results.q?.median[stat];
       rows.push([
-        `latency ${stat} (ms)`,
-        ...libs.map((l) => latencyCell(report.latency[l], stat)),
+        `latency ${name} ${stat} (ms)`,
+        ...libs.map((l) => latencyCell(results[l], stat)),
         ...others.map((l) => {
-          const other = report.latency[l]?.median[stat];
+          const other = results[l]?.median[stat];
           return ratio(q !== undefined && other !== undefined ? other / q : undefined);
         }),
       ]);
     }
+  }
+  if (Object.keys(report.redelivery).length) {
+    rows.push(["redelivery after SIGKILL (s)", ...libs.map((l) => redeliveryCell(report.redelivery[l])), ...others.map((l) => ratio(report.ratios.redelivery[l]))]);
   }
   out.push(...table(rows, 2));
 
@@ -117,6 +144,16 @@ function latencyCell(r: LatencyResult | undefined, stat: "p50" | "p90" | "p99" |
   if (!r) return "-";
   const values = r.runs.map((x) => x[stat]);
   return `${ms(r.median[stat])} (${ms(Math.min(...values))}–${ms(Math.max(...values))})`;
+}
+
+function redeliveryCell(r: RedeliveryResult | undefined): string {
+  if (!r) return "-";
+  const values = r.runs.map((x) => x.redeliveryMs);
+  return `${sec(r.medianMs)} (${sec(Math.min(...values))}–${sec(Math.max(...values))})`;
+}
+
+function sec(xMs: number): string {
+  return (xMs / 1000).toFixed(2);
 }
 
 function throughputCell(r: ThroughputResult | undefined): string {

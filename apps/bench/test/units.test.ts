@@ -45,9 +45,15 @@ describe("parseCli", () => {
       ioConcurrency: 250,
       ioDelayMs: 10,
       latencySamples: 500,
+      latencyWarmup: 2000,
+      latencyFreshWarmup: 20,
       repeats: 5,
-      libs: ["q", "bullmq", "bee-queue"],
+      redeliveryRepeats: 1,
+      redeliveryJobMs: 200,
+      libs: ["q", "bullmq", "bee-queue", "ioredis-raw"],
+      scenarios: ["enqueue", "drain", "drain-io", "latency", "latency-fresh", "redelivery"],
     });
+    expect(options.redeliveryTimeoutMs).toBeUndefined();
     expect(options.profileDir).toBeUndefined();
   });
 
@@ -63,6 +69,17 @@ describe("parseCli", () => {
       ioDelayMs: 5,
     });
     expect(profiled.profileDir).toMatch(/profiles$/);
+  });
+
+  test("redelivery and fresh-latency options", () => {
+    expect(parseCli(["--redelivery-timeout", "5000", "--redelivery-repeats", "3", "--redelivery-job-ms", "300", "--latency-fresh-warmup", "0"]).options).toMatchObject({
+      redeliveryTimeoutMs: 5000,
+      redeliveryRepeats: 3,
+      redeliveryJobMs: 300,
+      latencyFreshWarmup: 0,
+    });
+    // The kill comes 50 ms into a job: a job must run longer.
+    expect(() => parseCli(["--redelivery-job-ms", "50"])).toThrow("--redelivery-job-ms must be an integer ≥ 100");
   });
 
   test("a leading -- (from pnpm) is ignored", () => {

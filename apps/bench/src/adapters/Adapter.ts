@@ -15,8 +15,8 @@ export interface WorkerEvents {
    * promise in the I/O-bound drain, which the library must await; otherwise nothing).
    */
   onStart(i: number): void | Promise<void>;
-  /** The library says the job is done: its completion is written to Redis. */
-  onComplete(): void;
+  /** The library says job `i` is done: its completion is written to Redis. */
+  onComplete(i: number): void;
   /** The job failed, or the library reported an error. */
   onFail(error: unknown): void;
 }
@@ -39,10 +39,24 @@ export interface WorkerHandle {
   close(): Promise<void>;
 }
 
+/** How a worker is set up beyond its concurrency (the redelivery scenario's needs). */
+export interface WorkerOptions {
+  /**
+   * Lower the library's setting that decides when a dead worker's jobs run again to this
+   * many ms (see ../redeliverySetting.ts); undefined: the library's default.
+   */
+  recoveryMs?: number;
+  /**
+   * The worker must recover other (dead) workers' jobs. Only bee-queue needs to be told:
+   * it checks for stalled jobs only when asked to (`checkStalledJobs`, as its README advises).
+   */
+  recoverStalled?: boolean;
+}
+
 /** One library, connected and configured as the benchmark uses it (see README, "Fairness"). */
 export interface Adapter {
   /** Connects a producer (connected and ready when this resolves). */
   producer(target: Target): Promise<ProducerHandle>;
   /** Connects a worker without starting it. */
-  worker(target: Target, concurrency: number, events: WorkerEvents): Promise<WorkerHandle>;
+  worker(target: Target, concurrency: number, events: WorkerEvents, options?: WorkerOptions): Promise<WorkerHandle>;
 }

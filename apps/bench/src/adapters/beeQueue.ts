@@ -36,21 +36,27 @@ export const beeQueueAdapter: Adapter = {
     };
   },
 
-  async worker(target, concurrency, events) {
+  async worker(target, concurrency, events, options = {}) {
     const queue = new BeeQueue<Payload>(target.queue, {
       prefix: target.prefix,
       redis: redisOf(target),
       getEvents: false,
       storeJobs: false,
       removeOnSuccess: true,
+      // A job whose worker has not renewed it within a stallInterval (default 5000 ms) counts as stalled.
+      ...(options.recoveryMs === undefined ? {} : { stallInterval: options.recoveryMs }),
     });
-    queue.on("succeeded", () => events.onComplete());
+    queue.on("succeeded", (job) => events.onComplete(job.data.i));
     queue.on("failed", (_job, error) => events.onFail(error));
     queue.on("error", (error) => events.onFail(error));
     await queue.ready();
     return {
       async start() {
         queue.process(concurrency, async (job: BeeQueue.Job<Payload>) => events.onStart(job.data.i));
+        // bee-queue finds stalled jobs only when an app asks: its README advises an interval the
+        // same as or a bit shorter than stallInterval, so a stalled job runs again within about
+        // 2 × stallInterval. Without this call a dead worker's job would stay active for good.
+        if (options.recoverStalled) void queue.checkStalledJobs((queue.settings as { stallInterval: number }).stallInterval).catch((error: unknown) => events.onFail(error));
       },
       async remaining() {
         const h = await queue.checkHealth();

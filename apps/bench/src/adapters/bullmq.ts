@@ -30,14 +30,17 @@ export const bullmqAdapter: Adapter = {
     };
   },
 
-  async worker(target, concurrency, events) {
+  async worker(target, concurrency, events, options = {}) {
     const worker = new Worker<Payload>(target.queue, async (job) => events.onStart(job.data.i), {
       connection: connectionOf(target),
       prefix: target.prefix,
       concurrency,
       autorun: false,
+      // A killed worker's job is moved back once its lock has expired (lockDuration, default
+      // 30000 ms) and a stalled-job check has seen that (every stalledInterval, default 30000 ms).
+      ...(options.recoveryMs === undefined ? {} : { lockDuration: options.recoveryMs, stalledInterval: options.recoveryMs }),
     });
-    worker.on("completed", () => events.onComplete());
+    worker.on("completed", (job) => events.onComplete(job.data.i));
     worker.on("failed", (_job, error) => events.onFail(error));
     worker.on("error", (error) => events.onFail(error));
     await worker.waitUntilReady();

@@ -19,5 +19,7 @@ export function adapterFor(lib: Lib): Adapter {
       return (require("./bullmq") as typeof import("./bullmq")).bullmqAdapter;
     case "bee-queue":
       return (require("./beeQueue") as typeof import("./beeQueue")).beeQueueAdapter;
+    case "ioredis-raw":
+      return (require("./ioredisRaw") as typeof import("./ioredisRaw")).ioredisRawAdapter;
   }
 }

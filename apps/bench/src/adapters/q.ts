@@ -33,11 +33,13 @@ export function makeQAdapter(extra: () => Middleware[]): Adapter {
     };
   },
 
-  async worker(target, concurrency, events) {
+  async worker(target, concurrency, events, options = {}) {
     const broker = new RedisBroker({
       url: target.redisUrl,
       namespace: target.prefix,
       logger: benchLogger(),
+      // Decides how soon a killed worker's messages run again (default 60000 ms, as Dramatiq).
+      ...(options.recoveryMs === undefined ? {} : { heartbeatTimeout: options.recoveryMs }),
       middleware: [...defaultMiddleware(), ...extra(), new CompletionEvents(events)],
     });
     declare(broker, target, async (payload: Payload) => events.onStart(payload.i));
@@ -72,8 +74,8 @@ class CompletionEvents extends Middleware {
   constructor(private readonly events: WorkerEvents) {
     super();
   }
-  override afterAck(): void {
-    this.events.onComplete();
+  override afterAck(_broker: Broker, message: MessageProxy): void {
+    this.events.onComplete((message.args[0] as Payload).i);
   }
   override afterNack(_broker: Broker, message: MessageProxy): void {
     this.events.onFail(new Error(`message ${message.messageId} was dead-lettered`));
