@@ -3,7 +3,7 @@
  * broker against a plain amqplib publish/consume loop with the same durability
  * settings. Prints the table on stdout, progress on stderr. See README.md.
  *
- *     node dist/rabbitmqMain.js --n 20000 --repeats 3 --confirms both
+ *     node dist/rabbitmqMain.js --n 20000 --repeats 3 --confirms both --concurrency 1,10,100
  */
 import fs from "node:fs";
 import { parseArgs } from "node:util";
@@ -11,8 +11,9 @@ import { defaultRabbitLauncher, formatRabbitReport, runRabbitBench } from "./rab
 
 const USAGE = `Usage: node dist/rabbitmqMain.js [options]
   --n <messages>       messages per publish / drain (default 20000)
-  --concurrency <k>    drain concurrency; prefetch is 2 × k on both sides (default 100)
-  --repeats <r>        runs per side and mode; medians reported (default 3)
+  --concurrency <list> drain concurrencies, comma-separated; prefetch is 2 × each on
+                       both sides (default 1,10,100)
+  --repeats <r>        runs per side, mode and concurrency; median (min–max) reported (default 3)
   --confirms <mode>    off | on | both (default both)
   --amqp-url <url>     default $AMQP_URL or amqp://guest:guest@127.0.0.1:5672
   --json <file>        also write the report as JSON
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
   const report = await runRabbitBench({
     url: values["amqp-url"] ?? process.env.AMQP_URL ?? "amqp://guest:guest@127.0.0.1:5672",
     n: int("n", values.n, 20_000),
-    concurrency: int("concurrency", values.concurrency, 100),
+    concurrencies: (values.concurrency ?? "1,10,100").split(",").map((c) => int("concurrency", c.trim(), 0)),
     repeats: int("repeats", values.repeats, 3),
     confirmModes: confirms === "both" ? [false, true] : [confirms === "on"],
     launcher: defaultRabbitLauncher(),

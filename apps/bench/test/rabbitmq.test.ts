@@ -1,6 +1,7 @@
 // Runs the RabbitMQ benchmark at a tiny size against the real RabbitMQ, so CI keeps it
-// working: both sides publish and drain exactly N messages in both confirm modes, and
-// the report has the expected shape. Speed is never asserted.
+// working: both sides publish and drain exactly N messages in both confirm modes at two
+// concurrencies, the drains report their RSS, and the report has the expected shape.
+// Speed is never asserted.
 import path from "node:path";
 import * as amqp from "amqplib";
 import { type RabbitBenchReport, formatRabbitReport, runRabbitBench } from "../src/rabbitmq/runRabbitBench";
@@ -22,7 +23,7 @@ beforeAll(async () => {
   report = await runRabbitBench({
     url: AMQP_URL,
     n: N,
-    concurrency: 20,
+    concurrencies: [1, 20],
     repeats: 1,
     confirmModes: [false, true],
     launcher: {
@@ -34,19 +35,45 @@ beforeAll(async () => {
   });
 });
 
-test("each side publishes and drains N messages in both confirm modes", () => {
-  expect(report.runs).toHaveLength(2 /* sides */ * 2 /* modes */ * 2 /* scenarios */);
+test("each side publishes and drains N messages in both confirm modes at each concurrency", () => {
+  expect(report.runs).toHaveLength(2 /* sides */ * 2 /* modes */ * 2 /* concurrencies */ * 2 /* scenarios */);
   for (const run of report.runs) {
     expect(run.elapsedMs).toBeGreaterThan(0);
     expect(run.rate).toBeCloseTo((N / run.elapsedMs) * 1000);
   }
-  expect(progress).toHaveLength(4);
+  expect(progress).toHaveLength(8);
 });
 
-test("the summary compares @q with the plain amqplib loop per scenario and mode", () => {
-  expect(report.summary.map((s) => `${s.scenario}/${s.confirm}`)).toEqual(["publish/false", "publish/true", "drain/false", "drain/true"]);
-  for (const s of report.summary) expect(s.ratio).toBeCloseTo(s.q / s.amqplib);
+test("drains report the consumer's RSS once connected and at the end; publishes do not", () => {
+  for (const run of report.runs) {
+    if (run.scenario === "drain") {
+      expect([1, 20]).toContain(run.concurrency);
+      expect(run.rssIdleMb).toBeGreaterThan(0);
+      expect(run.rssEndMb).toBeGreaterThan(0);
+    } else {
+      expect(run.rssIdleMb).toBeUndefined();
+    }
+  }
+});
+
+test("the summary compares @q with the plain amqplib loop per scenario, concurrency and mode", () => {
+  expect(report.summary.map((s) => `${s.scenario}${s.concurrency ?? ""}/${s.confirm}`)).toEqual([
+    "publish/false",
+    "publish/true",
+    "drain1/false",
+    "drain1/true",
+    "drain20/false",
+    "drain20/true",
+  ]);
+  for (const s of report.summary) {
+    expect(s.ratio).toBeCloseTo(s.q.median / s.amqplib.median);
+    for (const r of [s.q, s.amqplib]) {
+      expect(r.min).toBeLessThanOrEqual(r.median);
+      expect(r.max).toBeGreaterThanOrEqual(r.median);
+    }
+  }
   const table = formatRabbitReport(report);
   expect(table).toContain("@q ÷ amqplib");
-  expect(table.split("\n")).toHaveLength(2 + 4);
+  expect(table).toContain("drain c=20");
+  expect(table.split("\n")).toHaveLength(1 + 2 + 6);
 });

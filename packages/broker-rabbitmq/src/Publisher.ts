@@ -49,6 +49,8 @@ export class Publisher {
   private session: Session | undefined;
   private readonly fields = new Map<string, PublishFields>();
   private readonly drains = new WeakMap<amqp.Channel, Promise<void>>();
+  /** The channel whose last fast-path write filled its buffer (cleared once read by {@link publishAll}). */
+  private backedUp: amqp.Channel | undefined;
   private inFlight = 0;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
@@ -75,7 +77,9 @@ export class Publisher {
       const channel = s?.channels.get("plain");
       if (channel && s!.ready.has(queue) && s!.connection === this.manager.live) {
         try {
-          return publishRaw(channel, fields, body) ? DONE : this.track(this.drained(channel, Date.now() + this.publishTimeout));
+          if (publishRaw(channel, fields, body)) return DONE;
+          this.backedUp = channel;
+          return this.track(this.drained(channel, Date.now() + this.publishTimeout));
         } catch {
           // the channel closed under us: the slow path reconnects
         }
@@ -102,13 +106,42 @@ export class Publisher {
           }
         };
         try {
-          publishConfirmed(channel, fields, body, settle);
+          if (!publishConfirmed(channel, fields, body, settle)) this.backedUp = channel;
         } catch (error) {
           settle(error as Error);
         }
       });
     }
     return this.track(this.whileOffline(queue, body, () => this.publishWithConfirm(queue, fields, body, 0)));
+  }
+
+  /**
+   * Publishes several messages in order and resolves once each has settled as
+   * {@link publish} would. Unlike a burst of `publish` calls it writes no further while
+   * the channel's buffer is full: it waits for the channel's `drain` before the next
+   * message. RabbitMQ then reads (and confirms) the first messages while the rest are
+   * still being written, instead of after the whole batch sat in this process's memory.
+   */
+  async publishAll(items: readonly { queue: string; body: Buffer; priority: number | undefined }[], confirm: boolean): Promise<void> {
+    const settled = new Array<Promise<void>>(items.length);
+    // Each publish's own promise carries its outcome; an early failure must not go unhandled
+    // while the loop still waits for a drain.
+    const noted = (promise: Promise<void>) => {
+      promise.catch(() => undefined);
+      return promise;
+    };
+    for (let i = 0; i < items.length; i++) {
+      const { queue, body, priority } = items[i]!;
+      this.backedUp = undefined;
+      settled[i] = noted(this.publish(queue, body, priority, confirm));
+      const full = this.backedUp;
+      if (full) {
+        this.backedUp = undefined;
+        // A drain that does not come in time fails the publishes waiting on it, not the pacing.
+        await this.drained(full, Date.now() + this.publishTimeout).catch(() => undefined);
+      }
+    }
+    await Promise.all(settled);
   }
 
   /**

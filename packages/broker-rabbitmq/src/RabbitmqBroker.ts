@@ -385,9 +385,9 @@ export class RabbitmqBroker extends Broker {
     const bodies = messages.map((message) => {
       const body = message.encode();
       this.checkMessageSize(message, body);
-      return { message, body, priority: brokerPriority(message) };
+      return { queue: message.queueName, body, priority: brokerPriority(message) };
     });
-    await Promise.all(bodies.map(({ message, body, priority }) => this.publisher.publish(message.queueName, body, priority, this.confirmDelivery)));
+    await this.publisher.publishAll(bodies, this.confirmDelivery);
   }
 }
 

@@ -2,6 +2,9 @@
 export const RABBIT_SIDES = ["q", "amqplib"] as const;
 export type RabbitSide = (typeof RABBIT_SIDES)[number];
 
+/** The actor name both sides put in their messages. */
+export const JOB = "bench_rabbit_job";
+
 /** What one child process does: publish N messages, or drain N with a consumer. */
 export interface RabbitTask {
   role: "publish" | "drain";
@@ -18,5 +21,5 @@ export interface RabbitTask {
 /** Child → parent. */
 export type RabbitChildMessage =
   | { type: "ready" }
-  | { type: "result"; elapsedMs: number; cpuMs: number; handled: number }
+  | { type: "result"; elapsedMs: number; cpuMs: number; handled: number; rssIdleMb?: number; rssEndMb?: number }
   | { type: "error"; message: string };

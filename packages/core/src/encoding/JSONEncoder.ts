@@ -1,3 +1,4 @@
+import { isAscii } from "node:buffer";
 import { DecodeError } from "../errors/DecodeError";
 import { EncodeError } from "../errors/EncodeError";
 import type { Encoder } from "./Encoder";
@@ -60,7 +61,11 @@ export class JSONEncoder implements Encoder {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** Strict UTF-8: invalid bytes are an error, as in Python, not U+FFFD. */
+/**
+ * Strict UTF-8: invalid bytes are an error, as in Python, not U+FFFD. Dramatiq writes
+ * ASCII (`ensure_ascii`), which is valid UTF-8 read byte for byte: that common case skips
+ * the validating decoder.
+ */
 function decodeUtf8(data: Buffer): string {
-  return utf8.decode(data);
+  return isAscii(data) ? data.toString("latin1") : utf8.decode(data);
 }

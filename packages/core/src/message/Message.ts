@@ -23,6 +23,7 @@ export interface MessageInit {
 }
 
 const FIELDS = ["queue_name", "actor_name", "args", "kwargs", "options", "message_id", "message_timestamp"];
+const FIELD_SET: ReadonlySet<string> = new Set(FIELDS);
 const REQUIRED = ["queue_name", "actor_name", "args", "kwargs", "options"];
 
 /**
@@ -140,6 +141,8 @@ export class Message<R = unknown, In = unknown> {
       throw new DecodeError("a message must be a JSON object", raw);
     }
     const d = data as Record<string, unknown>;
+    // What every well-formed message is: checked without building the error lists below.
+    if (isWellFormed(d)) return fromWireFields(d);
     // Only for the log line of a rejected message: a well-formed id is the one thing worth reading.
     const messageId = typeof d.message_id === "string" && Object.hasOwn(d, "message_id") ? d.message_id : undefined;
     const unknown = Object.keys(d).filter((k) => !FIELDS.includes(k));
@@ -147,7 +150,6 @@ export class Message<R = unknown, In = unknown> {
     // Own keys only: "args" in d would also find a polluted Object.prototype.args.
     const missing = REQUIRED.filter((k) => !Object.hasOwn(d, k));
     if (missing.length) throw new DecodeError(`missing message field(s): ${missing.join(", ")}`, raw, { messageId });
-    const isDict = (v: unknown) => typeof v === "object" && v !== null && !Array.isArray(v);
     const problems = [
       typeof d.queue_name !== "string" && "queue_name must be a string",
       typeof d.actor_name !== "string" && "actor_name must be a string",
@@ -158,16 +160,7 @@ export class Message<R = unknown, In = unknown> {
       d.message_timestamp != null && typeof d.message_timestamp !== "number" && "message_timestamp must be a number",
     ].filter(Boolean);
     if (problems.length) throw new DecodeError(`invalid message: ${problems.join("; ")}`, raw, { messageId });
-    // The parsed objects are fresh and owned here: freeze them in place instead of copying.
-    return new Message({
-      queueName: d.queue_name as string,
-      actorName: d.actor_name as string,
-      args: Object.freeze(d.args as unknown[]),
-      kwargs: Object.freeze(d.kwargs as Record<string, unknown>),
-      options: Object.freeze(d.options as Record<string, unknown>),
-      messageId: (d.message_id as string | null | undefined) ?? undefined,
-      messageTimestamp: (d.message_timestamp as number | null | undefined) ?? undefined,
-    });
+    return fromWireFields(d);
   }
 
   /** Decodes bytes written by any Dramatiq producer; throws {@link DecodeError}. */
@@ -220,4 +213,46 @@ export class Message<R = unknown, In = unknown> {
   toString(): string {
     return formatCall(this.actorName, this.args, this.kwargs);
   }
+}
+
+function isDict(v: unknown): boolean {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The checks of {@link Message.fromDict} that a valid message passes, without allocating:
+ * only wire fields, the required ones present as own keys and every field well-typed.
+ * False means "look closer", and fromDict then names what is wrong.
+ */
+function isWellFormed(d: Record<string, unknown>): boolean {
+  let required = 0;
+  for (const key in d) {
+    if (!Object.hasOwn(d, key)) continue;
+    if (!FIELD_SET.has(key)) return false;
+    if (key !== "message_id" && key !== "message_timestamp") required++;
+  }
+  // `for in` also walks inherited keys: an own-key count of 5 rules out a polluted prototype's.
+  return (
+    required === 5 &&
+    typeof d.queue_name === "string" &&
+    typeof d.actor_name === "string" &&
+    Array.isArray(d.args) &&
+    isDict(d.kwargs) &&
+    isDict(d.options) &&
+    (d.message_id == null || typeof d.message_id === "string") &&
+    (d.message_timestamp == null || typeof d.message_timestamp === "number")
+  );
+}
+
+/** A message over checked wire fields. The parsed objects are fresh and owned here: frozen in place instead of copied. */
+function fromWireFields(d: Record<string, unknown>): Message {
+  return new Message({
+    queueName: d.queue_name as string,
+    actorName: d.actor_name as string,
+    args: Object.freeze(d.args as unknown[]),
+    kwargs: Object.freeze(d.kwargs as Record<string, unknown>),
+    options: Object.freeze(d.options as Record<string, unknown>),
+    messageId: (d.message_id as string | null | undefined) ?? undefined,
+    messageTimestamp: (d.message_timestamp as number | null | undefined) ?? undefined,
+  });
 }

@@ -123,7 +123,10 @@ export class ConsumerLoop {
           this.settleFirstFetch(undefined);
           if (!message) continue;
           // Fetched after the stop began: it stays outstanding and goes back on close.
-          if (this.running) await this.handle(message, consumer);
+          if (!this.running) continue;
+          // Most messages have no eta and go straight to the worker, without an await.
+          if ("eta" in message.options) await this.handle(message, consumer);
+          else this.host.submit(message, consumer);
         }
       } catch (error) {
         if (error instanceof ConnectionError) {

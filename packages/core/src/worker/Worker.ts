@@ -340,13 +340,16 @@ export class Worker {
 
   private track(item: WorkItem, promise: Promise<void>): void {
     const message = item.message;
-    item.done = promise
-      .catch((err) => this.logger.fatal({ err }, `Unexpected error while processing ${message.messageId}.`))
-      .finally(() => {
-        this.inFlight.delete(message);
-        this.freeSlot(item);
-        this.pump();
-      });
+    const finished = () => {
+      this.inFlight.delete(message);
+      this.freeSlot(item);
+      this.pump();
+    };
+    // One reaction for both outcomes (a catch and a finally would be two promises per message).
+    item.done = promise.then(finished, (err: unknown) => {
+      this.logger.fatal({ err }, `Unexpected error while processing ${message.messageId}.`);
+      finished();
+    });
     this.inFlight.set(message, item);
   }
 
@@ -355,7 +358,7 @@ export class Worker {
     try {
       settle = await this.run(item);
     } finally {
-      await this.releaseSlot(item);
+      if (item.release) await this.releaseSlot(item);
     }
     // As Dramatiq's worker threads hand the ack to their consumer and take the next message:
     // the ack's round trip does not hold a slot. The message stays outstanding on its consumer
