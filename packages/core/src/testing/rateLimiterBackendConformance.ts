@@ -180,12 +180,14 @@ const CASES: readonly CaseDef[] = [
     async run({ backend, key, unit }) {
       const inc = key("refresh-incr");
       const dec = key("refresh-decr");
-      await backend.add(inc, 1, 3 * unit);
-      await backend.add(dec, 2, 3 * unit);
+      // Margins of at least 0.8 units around every expiry: a server whose clock ticks once per
+      // unit (memcached: each second) expires an item up to a unit early or late.
+      await backend.add(inc, 1, 4 * unit);
+      await backend.add(dec, 2, 4 * unit);
       await sleep(2 * unit);
-      assert.equal(await backend.incr(inc, 1, 5, 4 * unit), true);
-      assert.equal(await backend.decr(dec, 1, 0, 4 * unit), true);
-      await sleep(2 * unit); // past the first TTL, within the refreshed one
+      assert.equal(await backend.incr(inc, 1, 5, 5 * unit), true);
+      assert.equal(await backend.decr(dec, 1, 0, 5 * unit), true);
+      await sleep(3 * unit + 200); // past the first TTL (4, at most 5 units), within the refreshed one (7, at least 6)
       assert.equal(await backend.add(inc, 9, 60_000), false, "incr refreshed the TTL");
       assert.equal(await backend.add(dec, 9, 60_000), false, "decr refreshed the TTL");
       // Refused: these must not extend the keys' lives.
