@@ -187,7 +187,7 @@ const CASES: readonly CaseDef[] = [
       await sleep(2 * unit);
       assert.equal(await backend.incr(inc, 1, 5, 5 * unit), true);
       assert.equal(await backend.decr(dec, 1, 0, 5 * unit), true);
-      await sleep(3 * unit + 200); // past the first TTL (4, at most 5 units), within the refreshed one (7, at least 6)
+      await sleep(3.2 * unit); // past the first TTL (4, at most 5 units), within the refreshed one (7, at least 6)
       assert.equal(await backend.add(inc, 9, 60_000), false, "incr refreshed the TTL");
       assert.equal(await backend.add(dec, 9, 60_000), false, "decr refreshed the TTL");
       // Refused: these must not extend the keys' lives.
