@@ -12,7 +12,7 @@ const PYTHON = process.env.INTEROP_PYTHON ?? (fs.existsSync(VENV_PYTHON) ? VENV_
 
 jest.setTimeout(120_000);
 
-test("q, node -e (and dramatiq with a venv) each boot once, and nothing is left behind", async () => {
+test("q, node -e, node fork (and dramatiq with a venv) each boot once, and nothing is left behind", async () => {
   const lines: string[] = [];
   const report = await runBoot(
     bootOptions({
@@ -20,10 +20,11 @@ test("q, node -e (and dramatiq with a venv) each boot once, and nothing is left 
       repeats: 1,
       python: PYTHON,
       brokerModule: path.join(__dirname, "..", "dist", "boot", "bootBroker.js"),
+      forkFloorModule: path.join(__dirname, "..", "dist", "boot", "forkFloor.js"),
       log: (line) => lines.push(line),
     }),
   );
-  const expected = PYTHON ? ["node -e", "q", "dramatiq"] : ["node -e", "q"];
+  const expected = PYTHON ? ["node -e", "node fork", "q", "dramatiq"] : ["node -e", "node fork", "q"];
   expect(report.results.map((r) => r.contestant)).toEqual(expected);
   for (const r of report.results) {
     expect(r.runs).toHaveLength(1);

@@ -1,8 +1,9 @@
 /**
  * The boot scenario: how long a worker takes from spawn to "ready for action", for the real
- * `q` CLI (1 process, a Redis broker module) against `node -e ""` spawn-to-exit (the floor:
- * what starting Node at all costs here) and, when a Python with Dramatiq is given, the
- * `dramatiq` CLI's own ready line. Contestants are interleaved, one spawn at a time.
+ * `q` CLI (1 process, a Redis broker module) against two floors, `node -e ""` spawn-to-exit (what
+ * starting Node at all costs here) and a Node that forks a Node, to the child's ready line (what
+ * `q`'s supervisor-and-worker shape costs with nothing loaded), and, when a Python with Dramatiq
+ * is given, the `dramatiq` CLI's own ready line. Contestants are interleaved, one spawn at a time.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -12,7 +13,7 @@ import path from "node:path";
 import { RedisAdmin } from "../redisAdmin";
 import { median } from "../stats";
 
-export const BOOT_CONTESTANTS = ["node -e", "q", "dramatiq"] as const;
+export const BOOT_CONTESTANTS = ["node -e", "node fork", "q", "dramatiq"] as const;
 export type BootContestant = (typeof BOOT_CONTESTANTS)[number];
 
 export interface BootOptions {
@@ -24,13 +25,15 @@ export interface BootOptions {
   qBin: string;
   /** The broker module `q` loads (default: this package's dist/boot/bootBroker.js). */
   brokerModule: string;
+  /** The `node fork` floor's script (default: this package's dist/boot/forkFloor.js). */
+  forkFloorModule: string;
   timeoutMs: number;
   log: (line: string) => void;
 }
 
 export interface BootResult {
   contestant: BootContestant;
-  /** Spawn → ready line (q, dramatiq) or → exit (node -e), ms, one per run. */
+  /** Spawn → ready line (node fork, q, dramatiq) or → exit (node -e), ms, one per run. */
   runs: number[];
   median: number;
   min: number;
@@ -54,6 +57,7 @@ export function bootOptions(overrides: Partial<BootOptions> = {}): BootOptions {
     python: process.env.INTEROP_PYTHON || undefined,
     qBin: qBinPath(),
     brokerModule: path.join(__dirname, "bootBroker.js"),
+    forkFloorModule: path.join(__dirname, "forkFloor.js"),
     timeoutMs: 60_000,
     log: (line) => process.stderr.write(`[bench boot] ${line}\n`),
     ...overrides,
@@ -127,7 +131,9 @@ async function bootOnce(c: BootContestant, o: BootOptions, namespace: string, py
   const proc =
     c === "q"
       ? spawn(process.execPath, [o.qBin, o.brokerModule, "-p", "1"], { env, stdio: ["ignore", "ignore", "pipe"] })
-      : spawn(o.python!, ["-m", "dramatiq", "boot_app", "-p", "1", "-t", "1"], { env, cwd: pyDir, stdio: ["ignore", "ignore", "pipe"] });
+      : c === "node fork"
+        ? spawn(process.execPath, [o.forkFloorModule], { stdio: ["ignore", "ignore", "pipe"] })
+        : spawn(o.python!, ["-m", "dramatiq", "boot_app", "-p", "1", "-t", "1"], { env, cwd: pyDir, stdio: ["ignore", "ignore", "pipe"] });
   try {
     await readyLine(proc, o.timeoutMs, c);
     return performance.now() - t0;
@@ -204,7 +210,7 @@ function rotate<T>(items: readonly T[], by: number): T[] {
 export function formatBoot(report: BootReport): string {
   const env = report.environment;
   const out = [
-    `@q boot: spawn → "ready for action" (q, dramatiq) / spawn → exit (node -e), ${report.repeats} interleaved runs each`,
+    `@q boot: spawn → "ready for action" (node fork, q, dramatiq) / spawn → exit (node -e), ${report.repeats} interleaved runs each`,
     `Node ${env.node} · ${env.cpus}× ${env.cpuModel}${env.dramatiq ? ` · dramatiq ${env.dramatiq} (${env.python})` : " · no Python given (INTEROP_PYTHON / --python): no dramatiq row"}`,
     `Load average before/after: ${env.loadavgBefore.map((x) => x.toFixed(2)).join(" ")} / ${env.loadavgAfter.map((x) => x.toFixed(2)).join(" ")}`,
     "",
